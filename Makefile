@@ -1,0 +1,44 @@
+# Two commands on a fresh machine: `make run` (chat on the sample briefing) and `make test`.
+SHELL := /bin/bash
+PYTHON ?= $(shell command -v python3.11 || command -v python3)
+VENV := .venv
+BIN := $(VENV)/bin
+# Reinstall whenever pyproject.toml changes.
+STAMP := $(VENV)/.installed-$(shell cat pyproject.toml | sha256sum | cut -c1-12)
+DATA ?= $(CURDIR)/.data
+export PIP_DISABLE_PIP_VERSION_CHECK := 1
+
+.PHONY: install run test test-fast browser eval bench clean
+
+install: $(STAMP)
+
+$(STAMP): pyproject.toml
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	# llama-cpp-python builds from source once (~14 min on 2 cores); pip reuses the built wheel after that.
+	$(BIN)/python -m pip install --quiet -e '.[local,test]'
+	rm -f $(VENV)/.installed-*
+	touch $@
+
+# Debian's chromium for the browser tests (Playwright drives it; no browser download).
+browser:
+	@command -v chromium >/dev/null || { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; }
+
+run: install
+	$(BIN)/briefing ingest --data-dir $(DATA) examples/briefings
+	$(BIN)/briefing chat --data-dir $(DATA)
+
+test: install browser
+	$(BIN)/python -m pytest -q -ra
+
+test-fast: install
+	$(BIN)/python -m pytest -q -m "not integration"
+
+eval: install
+	$(BIN)/briefing eval evals/datasets/seed_briefing.jsonl --corpus examples/briefings --out evals/reports/seed
+
+bench: install
+	$(BIN)/python -m evals.bench
+
+clean:
+	rm -rf $(VENV) .data test-artifacts .pytest_cache

@@ -1,0 +1,34 @@
+"""Briefing Assistant: cited answers over news briefings.
+
+    from assistant import Assistant
+    with Assistant.from_settings() as a:
+        a.ingest(["examples/briefings"])
+        print(a.ask("Is Russia stalling?"))
+"""
+
+from __future__ import annotations
+
+from .errors import AssistantError, ConfigError, IngestError, LLMError, PromptError, StoreError
+from .types import (
+    REFUSAL, Answer, AnswerEvent, Article, Chunk, Citation, EvidenceEvent, EvidenceSentence,
+    IngestFailure, IngestReport, Passage, TextDelta,
+)
+
+__all__ = [
+    "Assistant", "Settings", "REFUSAL", "Answer", "AnswerEvent", "Article", "Chunk", "Citation",
+    "EvidenceEvent", "EvidenceSentence", "IngestFailure", "IngestReport", "Passage", "TextDelta",
+    "AssistantError", "ConfigError", "IngestError", "LLMError", "PromptError", "StoreError",
+]
+
+
+def __getattr__(name: str):
+    # Assistant and Settings pull in pydantic/numpy; load them on first use to keep imports light.
+    if name == "Assistant":
+        from .assistant import Assistant
+
+        return Assistant
+    if name == "Settings":
+        from .config import Settings
+
+        return Settings
+    raise AttributeError(name)

@@ -1,0 +1,174 @@
+"""Assistant: wires ingest, store, retrieval and answering behind one small API."""
+
+from __future__ import annotations
+
+import threading
+import time
+from pathlib import Path
+from typing import Any, Callable, Iterable, Iterator
+
+from .config import Settings, load_settings
+from .embed import Embedder, make_embedder
+from .errors import IngestError
+from .ingest import chunk_article, iter_articles
+from .retrieve import Filters, Mode, Retriever
+from .store import Store
+from .types import Answer, Article, IngestFailure, IngestReport, Passage
+
+Progress = Callable[[int, str], None]
+
+
+class Assistant:
+    """Ask questions over ingested briefings and get cited answers.
+
+    Build with `Assistant.from_settings()` (reads BRIEFING_* settings) or inject the parts:
+    `Assistant(settings, store=..., embedder=..., llm=...)`.
+    """
+
+    def __init__(self, settings: Settings, store: Store, embedder: Embedder, llm: Any | None = None) -> None:
+        self.settings = settings
+        self.store = store
+        self.embedder = embedder
+        self.retriever = Retriever(store, embedder, per_article_cap=settings.per_article_cap)
+        self._llm = llm
+        self._llm_lock = threading.Lock()
+        self._write_lock = threading.Lock()
+        self._closers: list[Callable[[], None]] = []
+
+    @classmethod
+    def from_settings(cls, **overrides: Any) -> "Assistant":
+        """Build from settings (environment, .env) with keyword overrides, e.g. data_dir=..."""
+        settings = load_settings(**overrides)
+        embedder = make_embedder(settings.embedder, settings)
+        store = Store.open(settings.data_dir, settings.chroma_url, settings.collection, embedder)
+        return cls(settings, store, embedder)
+
+    # --- library --------------------------------------------------------------------------
+
+    def ingest(self, paths: Iterable[str | Path] | str | Path, progress: Progress | None = None) -> IngestReport:
+        """Read, chunk, embed and store articles from files/folders. Idempotent by content hash."""
+        if isinstance(paths, (str, Path)):
+            paths = [paths]
+        started = time.perf_counter()
+        added: list[str] = []
+        unchanged: list[str] = []
+        updated: list[str] = []
+        failed: list[IngestFailure] = []
+        written = 0
+        seen_ids: dict[str, str] = {}
+        bar = _bar()
+        with self._write_lock:
+            self.store.cleanup()
+            try:
+                records = self.store.article_records()
+                for n, item in enumerate(iter_articles(list(paths), int(self.settings.max_file_mb * 1e6)), 1):
+                    if isinstance(item, IngestFailure):
+                        failed.append(item)
+                        continue
+                    bar.update(1)
+                    if progress:
+                        progress(n, item.title)
+                    if item.id in seen_ids and seen_ids[item.id] != item.content_hash:
+                        failed.append(IngestFailure(item.origin, f"duplicate id {item.id!r} in this run; kept the first"))
+                        continue
+                    seen_ids[item.id] = item.content_hash
+                    old = records.get(item.id)
+                    if old is not None and old.get("content_hash") == item.content_hash:
+                        unchanged.append(item.id)
+                        continue
+                    try:
+                        written += self._write(item)
+                    except IngestError as exc:
+                        failed.append(IngestFailure(item.origin, str(exc)))
+                        continue
+                    replaced = [i for i in self.store.ids_from_origin(item.origin) if i != item.id] if item.origin else []
+                    for old_id in replaced:  # the same file/line now holds different text: drop the old version
+                        self.store.delete_article(old_id)
+                    records[item.id] = {"content_hash": item.content_hash}
+                    (updated if (old is not None or replaced) else added).append(item.id)
+            finally:
+                bar.close()
+                self.retriever.invalidate()
+        return IngestReport(added=added, unchanged=unchanged, updated=updated, failed=failed,
+                            chunks_written=written, seconds=round(time.perf_counter() - started, 3))
+
+    def _write(self, article: Article) -> int:
+        chunks = chunk_article(article, self.settings.chunk_size, self.settings.chunk_overlap)
+        if not chunks:
+            raise IngestError("no text to index")
+        # Embedding the title and section with the text lets a chunk match questions about its headline.
+        texts = [f"{article.title}\n{c.section}\n{c.text}" for c in chunks]
+        vectors = self.embedder.embed(texts)
+        self.store.write_article(article, chunks, vectors)
+        return len(chunks)
+
+    def articles(self) -> list[Article]:
+        """Every article in the library (bodies not loaded), newest first."""
+        return self.store.articles()
+
+    def article(self, article_id: str) -> Article | None:
+        """One article with its body, or None."""
+        return self.store.article(article_id)
+
+    def delete(self, article_id: str) -> bool:
+        """Remove an article and its chunks. Returns False if it was not there."""
+        with self._write_lock:
+            try:
+                return self.store.delete_article(article_id)
+            finally:
+                self.retriever.invalidate()
+
+    def search(self, question: str, k: int = 10, mode: Mode = "hybrid", **filters: Any) -> list[Passage]:
+        """The k passages that best match the question. Filters: published_after, published_before,
+        source(s), as_of, recency."""
+        return self.retriever.search(question, k=k, filters=Filters.from_kwargs(**filters), mode=mode)
+
+    # --- answers --------------------------------------------------------------------------
+
+    @property
+    def llm(self) -> Any:
+        """The chat model, started on first use (the bundled local server when nothing is configured)."""
+        with self._llm_lock:
+            if self._llm is None:
+                from .llm import chat_model_from_settings
+
+                self._llm, closer = chat_model_from_settings(self.settings)
+                if closer is not None:
+                    self._closers.append(closer)
+            return self._llm
+
+    def ask(self, question: str, history: list[Any] | None = None, k: int | None = None, **filters: Any) -> Answer:
+        """A cited answer to the question, or the refusal when the briefings do not say."""
+        from .types import AnswerEvent
+
+        final: Answer | None = None
+        for event in self.ask_stream(question, history=history, k=k, **filters):
+            if isinstance(event, AnswerEvent):
+                final = event.answer
+        assert final is not None  # ask_stream always ends with an AnswerEvent
+        return final
+
+    def ask_stream(self, question: str, history: list[Any] | None = None, k: int | None = None,
+                   **filters: Any) -> Iterator[Any]:
+        """Yield EvidenceEvent first, then TextDelta pieces, then one AnswerEvent."""
+        from .answering import answer_stream
+
+        yield from answer_stream(self, question, history=history, k=k, filters=Filters.from_kwargs(**filters))
+
+    def close(self) -> None:
+        """Stop anything this assistant started (the local model server)."""
+        while self._closers:
+            self._closers.pop()()
+
+    def __enter__(self) -> "Assistant":
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+
+def _bar():
+    from tqdm import tqdm
+
+    # Auto-disabled when stderr is not a terminal, so scripts and --json output stay clean.
+    return tqdm(desc="ingest", unit="article", disable=None, leave=False)

@@ -1,0 +1,157 @@
+"""The `briefing` command: ingest | search | articles | delete | ask | chat.
+
+Expected failures (AssistantError) become one line on stderr naming the fix, exit code 1;
+a traceback only with BRIEFING_DEBUG=1.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+from typing import Any, Sequence
+
+from .errors import AssistantError
+
+
+def _parser() -> argparse.ArgumentParser:
+    common = argparse.ArgumentParser(add_help=False)
+    common.add_argument("--data-dir", help="library folder (default: BRIEFING_DATA_DIR or ~/.local/share/briefing-assistant)")
+    common.add_argument("--chroma-url", help="use a Chroma server, e.g. http://127.0.0.1:8000 (BRIEFING_CHROMA_URL)")
+    filters = argparse.ArgumentParser(add_help=False)
+    filters.add_argument("--since", help="only briefings published on/after this date (YYYY-MM-DD)")
+    filters.add_argument("--until", help="only briefings published on/before this date")
+    filters.add_argument("--source", action="append", help="only this source (repeatable)")
+    filters.add_argument("--as-of", help="answer as of this date: later briefings are ignored")
+
+    p = argparse.ArgumentParser(prog="briefing", description="Cited answers over news briefings.")
+    sub = p.add_subparsers(dest="command", required=True)
+    s = sub.add_parser("ingest", parents=[common], help="add files or folders to the library")
+    s.add_argument("paths", nargs="+")
+    s.add_argument("--json", action="store_true", help="print the ingest report as JSON")
+    s = sub.add_parser("search", parents=[common, filters], help="show the passages that match a question")
+    s.add_argument("question")
+    s.add_argument("--k", type=int, default=10)
+    s.add_argument("--mode", choices=["hybrid", "dense", "bm25"], default="hybrid")
+    s.add_argument("--json", action="store_true")
+    s = sub.add_parser("articles", parents=[common], help="list the library")
+    s.add_argument("--json", action="store_true")
+    s = sub.add_parser("delete", parents=[common], help="remove an article by id")
+    s.add_argument("article_id")
+    s = sub.add_parser("ask", parents=[common, filters], help="answer a question with citations")
+    s.add_argument("question")
+    s.add_argument("--k", type=int, default=None, help="passages to read (default BRIEFING_ANSWER_K)")
+    s.add_argument("--json", action="store_true", help="print the Answer as JSON and nothing else")
+    s = sub.add_parser("chat", parents=[common], help="open the chat page in the browser")
+    s.add_argument("--host")
+    s.add_argument("--port", type=int)
+    s.add_argument("--share", action="store_true", help="public Gradio link (off unless asked)")
+    s.add_argument("--ingest", nargs="*", default=[], help="files/folders to ingest before opening")
+    return p
+
+
+def _assistant(args: argparse.Namespace) -> Any:
+    from .assistant import Assistant
+
+    return Assistant.from_settings(data_dir=args.data_dir, chroma_url=args.chroma_url)
+
+
+def _filters(args: argparse.Namespace) -> dict[str, Any]:
+    out: dict[str, Any] = {}
+    for key in ("since", "until", "as_of"):
+        if getattr(args, key, None):
+            out[key] = getattr(args, key)
+    if getattr(args, "source", None):
+        out["sources"] = args.source
+    return out
+
+
+def _print_json(value: Any) -> None:
+    from .types import to_jsonable
+
+    json.dump(to_jsonable(value), sys.stdout, ensure_ascii=False, indent=2)
+    sys.stdout.write("\n")
+
+
+def _run(args: argparse.Namespace) -> int:
+    if args.command == "chat":
+        from .ui import launch
+
+        launch(data_dir=args.data_dir, chroma_url=args.chroma_url, host=args.host, port=args.port,
+               share=args.share, ingest=args.ingest)
+        return 0
+    with _assistant(args) as a:
+        if args.command == "ingest":
+            report = a.ingest(args.paths)
+            if args.json:
+                _print_json(report)
+            else:
+                print(report)
+            return 0 if report.ok or (report.added or report.updated or report.unchanged) else 1
+        if args.command == "search":
+            passages = a.search(args.question, k=args.k, mode=args.mode, **_filters(args))
+            if args.json:
+                _print_json(passages)
+            else:
+                for i, p in enumerate(passages, 1):
+                    date = p.published_at.date().isoformat() if p.published_at else "undated"
+                    print(f"{i}. {p.title} ({date}) {p.section}\n   {' '.join(p.text.split())[:300]}\n   [{p.article_id} {p.start}:{p.end} score {p.score:.4f}]")
+            return 0
+        if args.command == "articles":
+            items = a.articles()
+            if args.json:
+                _print_json(items)
+            else:
+                for art in items:
+                    date = art.published_at.date().isoformat() if art.published_at else "undated"
+                    print(f"{art.id}  {date}  {art.chunk_count:>3} chunks  {art.title}")
+            return 0
+        if args.command == "delete":
+            if not a.delete(args.article_id):
+                print(f"briefing: no article with id {args.article_id!r} (see `briefing articles`)", file=sys.stderr)
+                return 1
+            print(f"deleted {args.article_id}")
+            return 0
+        if args.command == "ask":
+            return _ask(a, args)
+    return 2
+
+
+def _ask(a: Any, args: argparse.Namespace) -> int:
+    from .types import AnswerEvent, EvidenceEvent
+
+    answer = None
+    for event in a.ask_stream(args.question, k=args.k, **_filters(args)):
+        if isinstance(event, EvidenceEvent) and not args.json:
+            # Evidence first, on stderr, so the user reads while the model thinks; stdout stays the answer.
+            print("Evidence:", file=sys.stderr)
+            for e in event.evidence:
+                print(f"  [{e.key}] {e.text}", file=sys.stderr)
+            print("Thinking...", file=sys.stderr, flush=True)
+        elif isinstance(event, AnswerEvent):
+            answer = event.answer
+    if args.json:
+        _print_json(answer)
+    else:
+        print(answer)
+    return 0
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Entry point of the `briefing` console script."""
+    args = _parser().parse_args(argv)
+    try:
+        return _run(args)
+    except AssistantError as exc:
+        if os.environ.get("BRIEFING_DEBUG") == "1":
+            raise
+        print(f"briefing: {exc.one_line()}", file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        print("briefing: interrupted", file=sys.stderr)
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())

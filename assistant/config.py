@@ -1,0 +1,126 @@
+"""The one place settings come from: arguments, then BRIEFING_* environment variables, then .env."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+from pathlib import Path
+
+from pydantic import BaseModel, Field, SecretStr, field_validator, model_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from .errors import ConfigError
+
+
+def default_data_dir() -> Path:
+    """Where the library lives unless BRIEFING_DATA_DIR says otherwise (XDG data home)."""
+    base = os.environ.get("XDG_DATA_HOME") or str(Path.home() / ".local" / "share")
+    return Path(base) / "briefing-assistant"
+
+
+class LLMSettings(BaseModel):
+    """An OpenAI-compatible chat endpoint. Empty base_url and api_key mean: the bundled local model."""
+
+    base_url: str | None = None
+    api_key: SecretStr | None = None
+    model: str = ""
+    temperature: float = 0.0
+    seed: int = 7
+    timeout_s: float = 120.0
+    max_retries: int = 3
+    max_tokens: int = 220
+
+    @property
+    def uses_local(self) -> bool:
+        """True when no endpoint is configured, so the bundled model is started."""
+        return not self.base_url and self.api_key is None
+
+
+class LocalModelSettings(BaseModel):
+    """The bundled model served by llama.cpp on 127.0.0.1."""
+
+    model_path: Path | None = None  # a GGUF file of your own instead of the bundled one
+    n_ctx: int = 4096
+    n_threads: int = Field(default_factory=lambda: max(1, os.cpu_count() or 1))
+    startup_timeout_s: float = 180.0
+    keep_warm: bool = False  # leave the server running between CLI calls and reuse it
+
+
+class UISettings(BaseModel):
+    """The Gradio chat page."""
+
+    host: str = "127.0.0.1"
+    port: int = 7860
+    share: bool = False
+    auth: SecretStr | None = None  # "user:password"
+    max_upload_mb: float = 20.0
+
+    @field_validator("auth")
+    @classmethod
+    def _auth_shape(cls, v: SecretStr | None) -> SecretStr | None:
+        if v is not None and ":" not in v.get_secret_value():
+            raise ValueError("BRIEFING_UI__AUTH must look like user:password")
+        return v
+
+
+class Settings(BaseSettings):
+    """Every setting of the assistant. Environment: BRIEFING_<NAME>, nested with __."""
+
+    model_config = SettingsConfigDict(
+        env_prefix="BRIEFING_",
+        env_nested_delimiter="__",
+        env_file=".env",
+        extra="ignore",
+    )
+
+    data_dir: Path = Field(default_factory=default_data_dir)
+    chroma_url: str | None = None  # e.g. http://127.0.0.1:8000 to use a Chroma server
+    collection: str = "briefings"
+    embedder: str = "minilm"  # or "openai:<model>" for a hosted embedding model
+    chunk_size: int = 700
+    chunk_overlap: int = 0
+    max_file_mb: float = 20.0
+    search_k: int = 10
+    answer_k: int = 6
+    per_article_cap: int = 3
+    context_tokens: int = 360
+    min_support: float = 0.42
+    repair_support: float = 0.55
+    llm: LLMSettings = Field(default_factory=LLMSettings)
+    local: LocalModelSettings = Field(default_factory=LocalModelSettings)
+    ui: UISettings = Field(default_factory=UISettings)
+    debug: bool = False
+
+    @model_validator(mode="after")
+    def _openai_names(self) -> "Settings":
+        # Users already know OPENAI_API_KEY / OPENAI_BASE_URL; BRIEFING_LLM__* wins when both are set.
+        if self.llm.api_key is None and os.environ.get("OPENAI_API_KEY"):
+            self.llm.api_key = SecretStr(os.environ["OPENAI_API_KEY"])
+        if not self.llm.base_url and os.environ.get("OPENAI_BASE_URL"):
+            self.llm.base_url = os.environ["OPENAI_BASE_URL"]
+        if self.llm.api_key is not None and not self.llm.base_url and not self.llm.model:
+            self.llm.model = "gpt-4o-mini"
+        if self.chunk_overlap >= self.chunk_size:
+            raise ValueError("chunk_overlap must be smaller than chunk_size")
+        return self
+
+    def settings_hash(self) -> str:
+        """A short hash of the settings that change answers (never includes secrets)."""
+        keep = self.model_dump(
+            mode="json",
+            include={"embedder", "chunk_size", "chunk_overlap", "search_k", "answer_k",
+                     "per_article_cap", "context_tokens", "min_support", "repair_support"},
+        )
+        keep["llm"] = {k: v for k, v in self.llm.model_dump(mode="json").items() if k != "api_key"}
+        blob = json.dumps(keep, sort_keys=True).encode()
+        return hashlib.sha256(blob).hexdigest()[:12]
+
+
+def load_settings(**overrides: object) -> Settings:
+    """Build Settings from overrides + environment, raising ConfigError with the field at fault."""
+    nested = {k: v for k, v in overrides.items() if v is not None}
+    try:
+        return Settings(**nested)
+    except ValueError as exc:  # pydantic.ValidationError is a ValueError
+        raise ConfigError(f"invalid settings: {exc}".replace("\n", " ")) from exc

@@ -1,0 +1,49 @@
+"""Typed errors. The library raises these; the CLI and UI turn them into one line each."""
+
+from __future__ import annotations
+
+
+class AssistantError(Exception):
+    """Base class for every expected failure. `hint` says how to fix it."""
+
+    hint: str = ""
+
+    def __init__(self, message: str, hint: str = "") -> None:
+        super().__init__(message)
+        if hint:
+            self.hint = hint
+
+    def one_line(self) -> str:
+        """The message a user sees: what went wrong, then how to fix it."""
+        msg = str(self).strip().splitlines()[0] if str(self).strip() else type(self).__name__
+        return f"{msg} ({self.hint})" if self.hint else msg
+
+
+class ConfigError(AssistantError):
+    """Settings are missing or contradictory."""
+
+    hint = "check your BRIEFING_* settings or .env file"
+
+
+class IngestError(AssistantError):
+    """A file, line or URL could not be read as an article."""
+
+    hint = "check that the file is UTF-8 text, HTML, JSON or JSONL"
+
+
+class StoreError(AssistantError):
+    """The vector store could not be opened, read or written."""
+
+    hint = "check BRIEFING_DATA_DIR or BRIEFING_CHROMA_URL"
+
+
+class LLMError(AssistantError):
+    """The language model endpoint failed after retries."""
+
+    hint = "check OPENAI_BASE_URL / BRIEFING_LLM__BASE_URL, the API key and that the server is up"
+
+
+class PromptError(AssistantError):
+    """A prompt template is missing or was rendered with wrong variables."""
+
+    hint = "check the files under prompts/"

@@ -1,0 +1,204 @@
+"""Hybrid retrieval: dense (Chroma) + BM25 (bm25s), fused by reciprocal rank, with diversity,
+date/source filters and an optional preference for recent briefings."""
+
+from __future__ import annotations
+
+import math
+import re
+import threading
+from dataclasses import dataclass
+from datetime import datetime, timezone
+from typing import Any, Literal, Sequence
+
+import numpy as np
+
+from .dates import from_epoch, parse_date, to_epoch
+from .embed import Embedder
+from .errors import ConfigError
+from .store import Store, StoredChunk, where_filter
+from .types import Passage
+
+Mode = Literal["hybrid", "dense", "bm25"]
+RRF_K = 60
+_RECENCY_WORDS = re.compile(r"\b(latest|newest|most recent|recent(ly)?|now|today|yesterday|this (week|month)|currently|current)\b", re.I)
+
+
+@dataclass(frozen=True)
+class Filters:
+    """Typed search filters. Dates are inclusive; `as_of` hides anything published after it."""
+
+    published_after: datetime | None = None
+    published_before: datetime | None = None
+    sources: tuple[str, ...] = ()
+    as_of: datetime | None = None
+    recency: bool | None = None  # None: decide from the question's wording
+
+    @classmethod
+    def from_kwargs(cls, **kw: Any) -> "Filters":
+        """Build from user-facing keyword filters (strings or datetimes); unknown names are an error."""
+        known = {"published_after", "published_before", "source", "sources", "as_of", "recency", "since", "until"}
+        unknown = set(kw) - known
+        if unknown:
+            raise ConfigError(f"unknown search filter(s): {', '.join(sorted(unknown))}",
+                              hint=f"use one of {', '.join(sorted(known))}")
+
+        def date(name: str) -> datetime | None:
+            raw = kw.get(name)
+            if raw in (None, ""):
+                return None
+            dt = parse_date(raw)
+            if dt is None:
+                raise ConfigError(f"{name}={raw!r} is not a date", hint="use YYYY-MM-DD")
+            return dt
+
+        src = kw.get("sources") or kw.get("source") or ()
+        sources = (src,) if isinstance(src, str) else tuple(src)
+        before = date("published_before") or date("until")
+        if before is not None and before.hour == 0 and before.minute == 0 and before.second == 0:
+            before = before.replace(hour=23, minute=59, second=59)  # a bare date includes its whole day
+        return cls(published_after=date("published_after") or date("since"), published_before=before,
+                   sources=sources, as_of=date("as_of"), recency=kw.get("recency"))
+
+
+class Retriever:
+    """Finds passages for a question over a Store."""
+
+    def __init__(self, store: Store, embedder: Embedder, per_article_cap: int = 3) -> None:
+        self.store = store
+        self.embedder = embedder
+        self.per_article_cap = per_article_cap
+        self._lock = threading.Lock()
+        self._bm25: tuple[Any, Any, list[StoredChunk]] | None = None
+        self._generation = 0
+
+    def invalidate(self) -> None:
+        """Forget cached indexes after a write."""
+        with self._lock:
+            self._bm25 = None
+            self._generation += 1
+
+    def search(self, question: str, k: int = 10, filters: Filters | None = None, mode: Mode = "hybrid",
+               query_vector: np.ndarray | None = None) -> list[Passage]:
+        """The k best passages for the question, fused, diversified and filtered."""
+        f = filters or Filters()
+        if not question.strip():
+            return []
+        after = to_epoch(f.published_after)
+        before = to_epoch(f.published_before)
+        if f.as_of is not None:
+            cutoff = to_epoch(f.as_of.replace(hour=23, minute=59, second=59) if f.as_of.hour == 0 else f.as_of)
+            before = cutoff if before is None else min(before, cutoff)
+        pool = max(50, 5 * k)
+        ranked: dict[str, list[tuple[int, StoredChunk]]] = {}
+        committed = {i: m.get("content_hash") for i, m in self.store.article_records().items()}
+
+        def live(sc: StoredChunk) -> bool:
+            return committed.get(sc.chunk.article_id) == sc.meta.get("content_hash")
+
+        if mode in ("hybrid", "dense"):
+            vec = query_vector if query_vector is not None else self.embedder.embed([question])[0]
+            hits = [h for h in self.store.dense(vec, pool, where_filter(after, before, f.sources)) if live(h)]
+            ranked["dense"] = list(enumerate(hits, 1))
+        if mode in ("hybrid", "bm25"):
+            ranked["bm25"] = list(enumerate(self._bm25_search(question, pool, after, before, f.sources, live), 1))
+        fused: dict[str, dict[str, Any]] = {}
+        for name, hits in ranked.items():
+            for rank, sc in hits:
+                entry = fused.setdefault(sc.chunk.id, {"sc": sc, "score": 0.0})
+                entry["score"] += 1.0 / (RRF_K + rank)
+                entry[name] = rank
+        wants_recent = f.recency if f.recency is not None else bool(_RECENCY_WORDS.search(question))
+        if wants_recent:
+            now = f.as_of or datetime.now(timezone.utc)
+            for entry in fused.values():
+                ts = entry["sc"].meta.get("published_ts")
+                if ts is not None:
+                    age_days = max(0.0, (now.timestamp() - ts) / 86400)
+                    # At most the weight of one first-place rank: recency breaks ties, never buries relevance.
+                    entry["score"] += math.exp(-age_days / 7) / (RRF_K + 1)
+        order = sorted(fused.values(), key=lambda e: (-e["score"], e["sc"].chunk.id))
+        chosen = _diversify(order, k, self.per_article_cap)
+        return [_passage(e) for e in chosen]
+
+    def _bm25_search(self, question: str, n: int, after: int | None, before: int | None,
+                     sources: Sequence[str], live) -> list[StoredChunk]:
+        index = self._bm25_index()
+        if index is None:
+            return []
+        retriever, tokenize, docs = index
+        tokens = tokenize(question)
+        if not tokens:
+            return []
+        scores = retriever.get_scores(tokens)
+        if not np.any(scores > 0):
+            return []
+        top = np.argsort(-scores, kind="stable")
+        out: list[StoredChunk] = []
+        for i in top:
+            if scores[i] <= 0 or len(out) >= n:
+                break
+            sc = docs[int(i)]
+            ts = sc.meta.get("published_ts")
+            if (after is not None and (ts is None or ts < after)) or (before is not None and (ts is None or ts > before)):
+                continue
+            if sources and sc.meta.get("source") not in sources:
+                continue
+            if live(sc):
+                out.append(sc)
+        return out
+
+    def _bm25_index(self):
+        with self._lock:
+            if self._bm25 is not None and self._bm25_stamp == self._stamp():
+                return self._bm25
+            import bm25s
+            import Stemmer
+
+            stemmer = Stemmer.Stemmer("english")
+            docs = self.store.all_chunks()
+            if not docs:
+                return None
+            corpus = [f"{d.meta.get('title', '')}\n{d.chunk.section}\n{d.chunk.text}" for d in docs]
+            corpus_tokens = bm25s.tokenize(corpus, stopwords="en", stemmer=stemmer, show_progress=False)
+            retriever = bm25s.BM25()
+            retriever.index(corpus_tokens, show_progress=False)
+            vocab = corpus_tokens.vocab
+
+            def tokenize(q: str) -> list[str]:
+                toks = bm25s.tokenize([q], stopwords="en", stemmer=stemmer, show_progress=False, return_ids=False)[0]
+                return [t for t in toks if t in vocab]
+
+            self._bm25 = (retriever, tokenize, docs)
+            self._bm25_stamp = self._stamp()
+            return self._bm25
+
+    def _stamp(self) -> tuple[int, int, int]:
+        # Cheap change detection: counts catch other processes' writes, the generation our own.
+        return self.store.count(), self.store.articles_col.count(), self._generation
+
+
+def _diversify(order: list[dict[str, Any]], k: int, cap: int) -> list[dict[str, Any]]:
+    """Keep at most `cap` chunks per article until k are chosen; fill up from the rest if short."""
+    chosen: list[dict[str, Any]] = []
+    per: dict[str, int] = {}
+    spill: list[dict[str, Any]] = []
+    for e in order:
+        aid = e["sc"].chunk.article_id
+        if cap and per.get(aid, 0) >= cap:
+            spill.append(e)
+            continue
+        per[aid] = per.get(aid, 0) + 1
+        chosen.append(e)
+        if len(chosen) == k:
+            return chosen
+    return chosen + spill[: k - len(chosen)]
+
+
+def _passage(e: dict[str, Any]) -> Passage:
+    sc: StoredChunk = e["sc"]
+    m = sc.meta
+    return Passage(article_id=sc.chunk.article_id, chunk_id=sc.chunk.id, title=m.get("title", ""),
+                   source=m.get("source", ""), published_at=from_epoch(m.get("published_ts")),
+                   section=sc.chunk.section, text=sc.chunk.text, start=sc.chunk.start, end=sc.chunk.end,
+                   score=round(float(e["score"]), 6), url=m.get("url", ""),
+                   dense_rank=e.get("dense"), bm25_rank=e.get("bm25"))

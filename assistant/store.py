@@ -1,0 +1,279 @@
+"""Chroma storage for chunks and articles. The only importer of chromadb.
+
+Two collections: `<name>_chunks` (embedded chunks, typed metadata) and `<name>_articles` (one
+record per article holding its full body). Writing an article is ordered so that a crash at any
+point leaves a store that `cleanup()` repairs: chunks first, then the article record (the commit
+mark), then removal of the article's older chunks. Readers only see chunks whose article record
+carries the same content hash.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Iterable, Sequence
+from urllib.parse import urlparse
+
+import numpy as np
+
+from .dates import from_epoch, to_epoch
+from .embed import Embedder
+from .errors import StoreError
+from .types import Article, Chunk
+
+_BATCH = 256
+
+
+def _chroma():
+    import chromadb  # heavy: imported on first use so `briefing --help` stays fast
+
+    return chromadb
+
+
+def _chroma_ef(embedder: Embedder):
+    """Wrap our embedder in Chroma's EmbeddingFunction interface (so Chroma can embed queries too)."""
+    from chromadb.api.types import EmbeddingFunction
+
+    class BriefingEmbeddingFunction(EmbeddingFunction):
+        def __init__(self, inner: Embedder) -> None:
+            self.inner = inner
+
+        def __call__(self, input):  # noqa: A002 - Chroma's parameter name
+            return [row for row in self.inner.embed(list(input))]
+
+        @staticmethod
+        def name() -> str:
+            return "briefing-assistant"
+
+        def get_config(self) -> dict[str, Any]:
+            return {"model": self.inner.name, "dim": self.inner.dim}
+
+        @staticmethod
+        def build_from_config(config: dict[str, Any]) -> "BriefingEmbeddingFunction":
+            from .embed import make_embedder
+
+            return BriefingEmbeddingFunction(make_embedder("minilm"))
+
+        def default_space(self) -> str:
+            return "cosine"
+
+    return BriefingEmbeddingFunction(embedder)
+
+
+@dataclass(frozen=True)
+class StoredChunk:
+    """A chunk as read back from Chroma with its metadata."""
+
+    chunk: Chunk
+    meta: dict[str, Any]
+    distance: float = 0.0
+
+
+class Store:
+    """Articles and chunks in Chroma, with crash-safe writes and typed filters."""
+
+    def __init__(self, client: Any, name: str, embedder: Embedder) -> None:
+        self.client = client
+        self.embedder = embedder
+        self._lock = threading.RLock()
+        try:
+            self.chunks = client.get_or_create_collection(
+                f"{name}_chunks", embedding_function=_chroma_ef(embedder),
+                configuration={"hnsw": {"space": "cosine"}},
+                metadata={"embedder": embedder.name, "dim": embedder.dim},
+            )
+            self.articles_col = client.get_or_create_collection(
+                f"{name}_articles", embedding_function=None, configuration={"hnsw": {"space": "l2"}},
+            )
+        except Exception as exc:  # chromadb raises many types; all mean the same to a user
+            raise StoreError(f"cannot open the Chroma collections: {exc}") from exc
+        stored = (self.chunks.metadata or {}).get("embedder")
+        if stored and stored != embedder.name:
+            raise StoreError(f"this library was embedded with {stored}, not {embedder.name}",
+                             hint="use the same BRIEFING_EMBEDDER or a new BRIEFING_DATA_DIR")
+
+    @classmethod
+    def open(cls, data_dir: Path, chroma_url: str | None, name: str, embedder: Embedder) -> "Store":
+        """An embedded PersistentClient under data_dir, or an HttpClient when chroma_url is set."""
+        chromadb = _chroma()
+        from chromadb.config import Settings as ChromaSettings
+
+        chroma_settings = ChromaSettings(anonymized_telemetry=False, allow_reset=False)
+        try:
+            if chroma_url:
+                u = urlparse(chroma_url if "://" in chroma_url else f"http://{chroma_url}")
+                client = chromadb.HttpClient(host=u.hostname or "127.0.0.1", port=u.port or (443 if u.scheme == "https" else 8000),
+                                             ssl=u.scheme == "https", settings=chroma_settings)
+                client.heartbeat()
+            else:
+                path = Path(data_dir).expanduser() / "chroma"
+                path.mkdir(parents=True, exist_ok=True)
+                client = chromadb.PersistentClient(path=str(path), settings=chroma_settings)
+        except StoreError:
+            raise
+        except Exception as exc:
+            where = chroma_url or str(data_dir)
+            raise StoreError(f"cannot open the Chroma store at {where}: {exc}") from exc
+        return cls(client, name, embedder)
+
+    # --- articles -------------------------------------------------------------------------
+
+    def article_records(self) -> dict[str, dict[str, Any]]:
+        """Metadata of every committed article, by id (no bodies)."""
+        out: dict[str, dict[str, Any]] = {}
+        for ids, metas, _ in self._paged(self.articles_col, include=["metadatas"]):
+            out.update(zip(ids, metas))
+        return out
+
+    def articles(self) -> list[Article]:
+        """Every committed article, without bodies, newest first then by title."""
+        items = [self._article(i, m, "") for i, m in self.article_records().items()]
+        return sorted(items, key=lambda a: (-(to_epoch(a.published_at) or 0), a.title.lower(), a.id))
+
+    def article(self, article_id: str) -> Article | None:
+        """One article with its full body, or None."""
+        got = self._call(self.articles_col.get, ids=[article_id], include=["metadatas", "documents"])
+        if not got["ids"]:
+            return None
+        return self._article(got["ids"][0], got["metadatas"][0], got["documents"][0])
+
+    def bodies(self, article_ids: Iterable[str]) -> dict[str, str]:
+        """Full bodies of the given articles."""
+        ids = sorted(set(article_ids))
+        if not ids:
+            return {}
+        got = self._call(self.articles_col.get, ids=ids, include=["documents"])
+        return dict(zip(got["ids"], got["documents"]))
+
+    def ids_from_origin(self, origin: str) -> list[str]:
+        """Articles that were read from the same file/line/URL before."""
+        got = self._call(self.articles_col.get, where={"origin": origin}, include=[])
+        return list(got["ids"])
+
+    @staticmethod
+    def _article(article_id: str, m: dict[str, Any], body: str) -> Article:
+        return Article(id=article_id, title=m.get("title", ""), body=body, source=m.get("source", ""),
+                       url=m.get("url", ""), published_at=from_epoch(m.get("published_ts")),
+                       origin=m.get("origin", ""), content_hash=m.get("content_hash", ""),
+                       chunk_count=int(m.get("chunk_count", 0)))
+
+    # --- writes ---------------------------------------------------------------------------
+
+    def write_article(self, article: Article, chunks: Sequence[Chunk], embeddings: np.ndarray) -> None:
+        """Store an article and its chunks; replaces any earlier version of the same article id."""
+        with self._lock:
+            base = _meta(article)
+            for i in range(0, len(chunks), _BATCH):
+                part = chunks[i:i + _BATCH]
+                self._call(
+                    self.chunks.upsert, ids=[c.id for c in part],
+                    embeddings=[embeddings[i + j] for j in range(len(part))],
+                    documents=[c.text for c in part],
+                    metadatas=[{**base, "article_id": article.id, "start": c.start, "end": c.end,
+                                "section": c.section, "index": c.index} for c in part],
+                )
+            record = {**base, "origin": article.origin, "chunk_count": len(chunks), "ingested_ts": int(time.time())}
+            self._call(self.articles_col.upsert, ids=[article.id], embeddings=[[1.0]],
+                       documents=[article.body], metadatas=[record])
+            self._call(self.chunks.delete, where={"$and": [{"article_id": article.id},
+                                                           {"content_hash": {"$ne": article.content_hash}}]})
+
+    def delete_article(self, article_id: str) -> bool:
+        """Remove an article and its chunks. Returns False when there was no such article."""
+        with self._lock:
+            existed = bool(self._call(self.articles_col.get, ids=[article_id], include=[])["ids"])
+            self._call(self.articles_col.delete, ids=[article_id])
+            self._call(self.chunks.delete, where={"article_id": article_id})
+            return existed
+
+    def cleanup(self) -> int:
+        """Delete chunks left by an interrupted write (no matching committed article). Returns count."""
+        with self._lock:
+            committed = {i: m.get("content_hash") for i, m in self.article_records().items()}
+            orphans = [cid for cid, m in self._chunk_metas() if committed.get(m.get("article_id")) != m.get("content_hash")]
+            for i in range(0, len(orphans), _BATCH):
+                self._call(self.chunks.delete, ids=orphans[i:i + _BATCH])
+            return len(orphans)
+
+    # --- reads for retrieval --------------------------------------------------------------
+
+    def dense(self, embedding: np.ndarray, n: int, where: dict[str, Any] | None) -> list[StoredChunk]:
+        """Nearest chunks by cosine distance, restricted by a Chroma `where` filter."""
+        total = self.count()
+        if total == 0:
+            return []
+        got = self._call(self.chunks.query, query_embeddings=[embedding.tolist()], n_results=min(n, total),
+                         where=where or None, include=["metadatas", "documents", "distances"])
+        return [StoredChunk(_chunk(cid, doc, meta), meta, dist)
+                for cid, doc, meta, dist in zip(got["ids"][0], got["documents"][0], got["metadatas"][0], got["distances"][0])]
+
+    def all_chunks(self) -> list[StoredChunk]:
+        """Every stored chunk with its text and metadata (for the BM25 index)."""
+        out: list[StoredChunk] = []
+        for ids, metas, docs in self._paged(self.chunks, include=["metadatas", "documents"]):
+            out.extend(StoredChunk(_chunk(i, d, m), m) for i, d, m in zip(ids, docs, metas))
+        return out
+
+    def count(self) -> int:
+        """Number of stored chunks."""
+        return int(self._call(self.chunks.count))
+
+    def stamp(self) -> tuple[int, int]:
+        """Changes whenever articles are written or deleted: (chunk count, hash of article versions)."""
+        records = self.article_records()
+        return self.count(), hash(frozenset((i, m.get("content_hash")) for i, m in records.items()))
+
+    def _chunk_metas(self) -> list[tuple[str, dict[str, Any]]]:
+        out: list[tuple[str, dict[str, Any]]] = []
+        for ids, metas, _ in self._paged(self.chunks, include=["metadatas"]):
+            out.extend(zip(ids, metas))
+        return out
+
+    def _paged(self, col: Any, include: list[str]):
+        offset = 0
+        while True:
+            got = self._call(col.get, include=include, limit=5000, offset=offset)
+            if not got["ids"]:
+                return
+            yield got["ids"], got.get("metadatas") or [{}] * len(got["ids"]), got.get("documents") or [""] * len(got["ids"])
+            offset += len(got["ids"])
+
+    @staticmethod
+    def _call(fn: Any, **kwargs: Any) -> Any:
+        try:
+            return fn(**kwargs)
+        except Exception as exc:
+            raise StoreError(f"Chroma {getattr(fn, '__name__', 'call')} failed: {exc}") from exc
+
+
+def _meta(article: Article) -> dict[str, Any]:
+    meta: dict[str, Any] = {"content_hash": article.content_hash, "title": article.title,
+                            "source": article.source, "url": article.url}
+    ts = to_epoch(article.published_at)
+    if ts is not None:
+        meta["published_ts"] = ts  # int: Chroma range filters ($gte/$lte) need numbers
+    return meta
+
+
+def _chunk(cid: str, doc: str, m: dict[str, Any]) -> Chunk:
+    return Chunk(id=cid, article_id=m.get("article_id", ""), text=doc or "", start=int(m.get("start", 0)),
+                 end=int(m.get("end", 0)), section=m.get("section", ""), index=int(m.get("index", 0)))
+
+
+def where_filter(published_after: int | None = None, published_before: int | None = None,
+                 sources: Sequence[str] | None = None, article_ids: Sequence[str] | None = None) -> dict[str, Any] | None:
+    """A Chroma `where` clause from typed filters (dates as epoch seconds)."""
+    clauses: list[dict[str, Any]] = []
+    if published_after is not None:
+        clauses.append({"published_ts": {"$gte": int(published_after)}})
+    if published_before is not None:
+        clauses.append({"published_ts": {"$lte": int(published_before)}})
+    if sources:
+        clauses.append({"source": {"$in": list(sources)}})
+    if article_ids:
+        clauses.append({"article_id": {"$in": list(article_ids)}})
+    if not clauses:
+        return None
+    return clauses[0] if len(clauses) == 1 else {"$and": clauses}

@@ -1,0 +1,232 @@
+"""Plain values passed between the parts of the assistant (frozen dataclasses)."""
+
+from __future__ import annotations
+
+import dataclasses
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+# The one refusal sentence. The answer prompt tells the model to reply with exactly this when the
+# evidence does not answer the question; the code and the tests compare against it.
+REFUSAL = "The briefings don't say."
+
+
+@dataclass(frozen=True)
+class Article:
+    """One ingested article: the body is kept whole so any cited span can be shown and checked."""
+
+    id: str
+    title: str
+    body: str
+    source: str = ""
+    url: str = ""
+    published_at: datetime | None = None
+    origin: str = ""  # where it came from: a resolved file path (plus #line for JSONL) or a URL
+    content_hash: str = ""
+    chunk_count: int = 0
+    # (start, end, level) of headings found while reading; level 1 = section, 2 = sub-headline.
+    headings: tuple[tuple[int, int, int], ...] = field(default=(), repr=False, compare=False)
+
+
+@dataclass(frozen=True)
+class Chunk:
+    """A piece of an article body as stored: `text == article.body[start:end]`."""
+
+    id: str
+    article_id: str
+    text: str
+    start: int
+    end: int
+    section: str = ""
+    index: int = 0
+
+
+@dataclass(frozen=True)
+class Passage:
+    """A chunk retrieved for a question, with its article's metadata and a fused score."""
+
+    article_id: str
+    chunk_id: str
+    title: str
+    source: str
+    published_at: datetime | None
+    section: str
+    text: str
+    start: int
+    end: int
+    score: float
+    url: str = ""
+    dense_rank: int | None = None
+    bm25_rank: int | None = None
+
+
+@dataclass(frozen=True)
+class EvidenceSentence:
+    """One sentence of a passage shown to the model under a numbered key."""
+
+    key: int
+    article_id: str
+    chunk_id: str
+    text: str
+    start: int  # offsets into the article body
+    end: int
+    score: float
+    title: str = ""
+    section: str = ""
+    published_at: datetime | None = None
+
+
+@dataclass(frozen=True)
+class Citation:
+    """Links one answer sentence to the exact span of an article that supports it."""
+
+    key: int
+    article_id: str
+    chunk_id: str
+    quote: str
+    start: int
+    end: int
+    support: float
+    sentence_index: int = 0
+    repaired: bool = False  # attached or replaced by post-processing, not by the model
+
+
+@dataclass(frozen=True)
+class AnswerSentence:
+    """A sentence of the model's answer, with the keys it ended up citing and its support."""
+
+    text: str
+    keys: tuple[int, ...]
+    support: float
+    kept: bool
+    note: str = ""  # why a key was repaired or the sentence dropped
+
+
+@dataclass(frozen=True)
+class Answer:
+    """A cited answer, or the refusal (answerable=False) when the briefings do not say."""
+
+    question: str
+    text: str
+    answerable: bool
+    citations: list[Citation]
+    passages: list[Passage]
+    model: str = ""
+    usage: dict[str, int] = field(default_factory=dict)
+    latency_s: float = 0.0
+    settings_hash: str = ""
+    standalone_question: str = ""
+    evidence: list[EvidenceSentence] = field(default_factory=list)
+    sentences: list[AnswerSentence] = field(default_factory=list)
+    raw_text: str = ""
+    timings: dict[str, float] = field(default_factory=dict)
+    as_of: str = ""
+
+    def to_dict(self) -> dict[str, Any]:
+        """A JSON-ready dict (dates as ISO strings)."""
+        return to_jsonable(self)
+
+    def sources(self) -> list[Passage]:
+        """The passages cited at least once, in key order of first citation."""
+        by_chunk = {p.chunk_id: p for p in self.passages}
+        seen: list[Passage] = []
+        for c in self.citations:
+            p = by_chunk.get(c.chunk_id)
+            if p is not None and p not in seen:
+                seen.append(p)
+        return seen
+
+    def __str__(self) -> str:
+        if not self.citations:
+            return self.text
+        lines = [self.text, "", "Sources:"]
+        titles = {p.chunk_id: p for p in self.passages}
+        seen: set[int] = set()
+        for c in sorted(self.citations, key=lambda c: c.key):
+            if c.key in seen:
+                continue
+            seen.add(c.key)
+            p = titles.get(c.chunk_id)
+            meta = ""
+            if p is not None:
+                date = p.published_at.date().isoformat() if p.published_at else "undated"
+                meta = f"{p.title} ({p.source or 'unknown source'}, {date})"
+                if p.section:
+                    meta += f", {p.section}"
+            lines.append(f"[{c.key}] {meta}: \u201c{c.quote}\u201d")
+        return "\n".join(lines)
+
+
+@dataclass(frozen=True)
+class IngestFailure:
+    """What could not be ingested, and why."""
+
+    where: str  # a path, path:line or URL
+    reason: str
+
+
+@dataclass(frozen=True)
+class IngestReport:
+    """What one ingest run did. Article ids in each list."""
+
+    added: list[str] = field(default_factory=list)
+    unchanged: list[str] = field(default_factory=list)
+    updated: list[str] = field(default_factory=list)
+    failed: list[IngestFailure] = field(default_factory=list)
+    chunks_written: int = 0
+    seconds: float = 0.0
+
+    @property
+    def ok(self) -> bool:
+        """True when nothing failed."""
+        return not self.failed
+
+    def to_dict(self) -> dict[str, Any]:
+        """A JSON-ready dict."""
+        return to_jsonable(self)
+
+    def __str__(self) -> str:
+        head = (
+            f"added {len(self.added)}, unchanged {len(self.unchanged)}, "
+            f"updated {len(self.updated)}, failed {len(self.failed)} "
+            f"({self.chunks_written} chunks written in {self.seconds:.1f}s)"
+        )
+        return "\n".join([head] + [f"  failed: {f.where}: {f.reason}" for f in self.failed])
+
+
+# Events of Assistant.ask_stream, in the order they arrive.
+@dataclass(frozen=True)
+class EvidenceEvent:
+    """The retrieved evidence, sent before the model starts."""
+
+    passages: list[Passage]
+    evidence: list[EvidenceSentence]
+    standalone_question: str = ""
+
+
+@dataclass(frozen=True)
+class TextDelta:
+    """A piece of the model's raw answer text as it streams."""
+
+    text: str
+
+
+@dataclass(frozen=True)
+class AnswerEvent:
+    """The final, validated answer."""
+
+    answer: Answer
+
+
+def to_jsonable(value: Any) -> Any:
+    """Turn dataclasses, datetimes and containers into plain JSON values."""
+    if dataclasses.is_dataclass(value) and not isinstance(value, type):
+        return {f.name: to_jsonable(getattr(value, f.name)) for f in dataclasses.fields(value)}
+    if isinstance(value, datetime):
+        return value.isoformat()
+    if isinstance(value, dict):
+        return {str(k): to_jsonable(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [to_jsonable(v) for v in value]
+    return value

@@ -1,0 +1,51 @@
+"""Shared fixtures: settings in a temp data dir, an assistant on a real embedded Chroma with a fake embedder."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import pytest
+
+from assistant.assistant import Assistant
+from assistant.config import Settings
+from assistant.store import Store
+
+from .fakes import FakeEmbedder, ScriptedChat
+
+ROOT = Path(__file__).resolve().parents[1]
+SEED = ROOT / "examples" / "briefings" / "russia-envoy-washington.txt"
+ARTIFACTS = ROOT / "test-artifacts"
+
+
+@pytest.fixture(autouse=True)
+def _clean_env(monkeypatch):
+    # Tests must not pick up a developer's keys or endpoints.
+    for var in ("OPENAI_API_KEY", "OPENAI_BASE_URL"):
+        monkeypatch.delenv(var, raising=False)
+    monkeypatch.chdir(ROOT)
+
+
+@pytest.fixture
+def settings(tmp_path) -> Settings:
+    return Settings(data_dir=tmp_path / "data")
+
+
+@pytest.fixture
+def chat() -> ScriptedChat:
+    return ScriptedChat()
+
+
+@pytest.fixture
+def fake_assistant(settings, chat) -> Assistant:
+    embedder = FakeEmbedder()
+    store = Store.open(settings.data_dir, None, settings.collection, embedder)
+    return Assistant(settings, store, embedder, llm=chat)
+
+
+@pytest.fixture
+def seed_dir(tmp_path) -> Path:
+    d = tmp_path / "briefings"
+    d.mkdir()
+    shutil.copy(SEED, d / SEED.name)
+    return d
