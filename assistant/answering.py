@@ -63,15 +63,22 @@ def answer_stream(a: "Assistant", question: str, history: Sequence[Any] | None, 
         return
     messages = load_prompt("answer").render(evidence=format_evidence(evidence), question=standalone, refusal=REFUSAL)
     t2 = time.perf_counter()
-    raw, model = "", getattr(a.llm, "name", "")
+    raw, model, deltas = "", getattr(a.llm, "name", ""), 0
     for piece in a.llm.stream(messages, max_tokens=a.settings.llm.max_tokens):
         if isinstance(piece, Completion):
             raw, model = piece.text, piece.model or model
+            if not piece.usage:
+                # Some servers (llama-cpp-python) send no usage when streaming: count instead, and say so.
+                count = getattr(a.embedder, "count_tokens", lambda t: len(t) // 4)
+                piece = Completion(piece.text, piece.model, {
+                    "prompt_tokens": sum(count(m["content"]) for m in messages), "completion_tokens": deltas,
+                    "estimated": 1})
             _add_usage(usage, piece.usage)
             break
         if "first_token_s" not in timings:
             timings["first_token_s"] = round(time.perf_counter() - t0, 3)
         raw += piece
+        deltas += 1
         yield TextDelta(piece)
     timings["generate_s"] = round(time.perf_counter() - t2, 3)
     yield AnswerEvent(finish(raw, model))

@@ -45,6 +45,9 @@ class LocalModelSettings(BaseModel):
     n_threads: int = Field(default_factory=lambda: max(1, os.cpu_count() or 1))
     startup_timeout_s: float = 180.0
     keep_warm: bool = False  # leave the server running between CLI calls and reuse it
+    # llama.cpp prompt cache: follow-ups on the same evidence start in ~1 s instead of ~30 s.
+    # Real memory is far above this figure (cached logits are not counted); 0 turns it off.
+    prompt_cache_mb: int = 48
 
 
 class UISettings(BaseModel):

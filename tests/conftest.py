@@ -49,3 +49,31 @@ def seed_dir(tmp_path) -> Path:
     d.mkdir()
     shutil.copy(SEED, d / SEED.name)
     return d
+
+
+@pytest.fixture(scope="session")
+def real_llm():
+    """The real bundled model behind llama.cpp's OpenAI-compatible server, shared by the session.
+
+    The GGUF is assembled once under .data/test-llm (kept between runs of the same checkout).
+    """
+    from assistant.llm import chat_model_from_settings
+
+    s = Settings(data_dir=ROOT / ".data" / "test-llm")
+    model, closer = chat_model_from_settings(s)
+    try:
+        yield model
+    finally:
+        if closer is not None:
+            closer()
+
+
+@pytest.fixture
+def real_assistant(tmp_path, real_llm):
+    """An Assistant with every real part: packaged embedder, embedded Chroma, local model."""
+    from assistant.embed import MiniLMEmbedder
+
+    s = Settings(data_dir=tmp_path / "data")
+    embedder = MiniLMEmbedder()
+    store = Store.open(s.data_dir, None, s.collection, embedder)
+    return Assistant(s, store, embedder, llm=real_llm)

