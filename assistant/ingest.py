@@ -166,7 +166,7 @@ def _from_text(text: str, markdown: bool) -> tuple[str, dict, list[Heading]]:
             continue
         md = _MD_HEADING.match(stripped) if markdown else None
         if md:
-            lead = len(line) - len(line.lstrip()) + len(md.group(1)) + 1
+            lead = len(line) - len(line.lstrip()) + md.start(2)  # "#   Title": any run of spaces
             headings.append((start + lead, start + lead + len(md.group(2)), min(len(md.group(1)), 2)))
             continue
         nxt = next((ln.strip() for ln in lines[i + 1:] if ln.strip()), "")
@@ -211,6 +211,8 @@ def _from_html(html: str) -> tuple[str, dict, list[Heading]]:
             meta.setdefault("source", tag["content"])
     for tag in soup(_DROP_TAGS):
         tag.decompose()
+    for br in soup.find_all("br"):
+        br.replace_with(" ")
     root = soup.find("article") or soup.find("main") or soup.body or soup
     parts: list[str] = []
     headings: list[Heading] = []
@@ -219,7 +221,8 @@ def _from_html(html: str) -> tuple[str, dict, list[Heading]]:
     for block in blocks:
         if block.find(_BLOCK_TAGS):  # an outer block whose inner blocks are visited on their own
             continue
-        text = " ".join(block.get_text(" ", strip=True).split())
+        # No separator between inline tags: "<b>Washington</b>." must read "Washington.", not "Washington ."
+        text = " ".join(block.get_text().split())
         if not text:
             continue
         if block.name and block.name[0] == "h" and block.name[1:].isdigit():
@@ -319,13 +322,16 @@ def chunk_article(article: Article, size: int, overlap: int) -> list[Chunk]:
     spans: list[tuple[int, int, str]] = []
     cursor, top, sub = 0, "", ""
     for start, end, level in headings:
-        if start > cursor:
-            spans.append((cursor, start, _label(top, sub)))
+        # Cut at the heading's whole line, so markers such as "## " or a closing " ##" stay out of chunks.
+        line_start = body.rfind("\n", 0, start) + 1
+        if line_start > cursor:
+            spans.append((cursor, line_start, _label(top, sub)))
         if level == 1:
             top, sub = body[start:end], ""
         else:
             sub = body[start:end]
-        cursor = end
+        line_end = body.find("\n", end)
+        cursor = len(body) if line_end < 0 else line_end
     spans.append((cursor, len(body), _label(top, sub)))
     chunks: list[Chunk] = []
     for a, b, section in spans:
@@ -333,8 +339,14 @@ def chunk_article(article: Article, size: int, overlap: int) -> list[Chunk]:
         if not part.strip():
             continue
         for doc in splitter.create_documents([part]):
-            text = doc.page_content
-            s = a + int(doc.metadata.get("start_index", -1))
+            # The splitter returns a split longer than chunk_size (one long sentence) unstripped,
+            # with its separator whitespace attached: trim it here and shift the offset to match.
+            raw = doc.page_content
+            text = raw.strip()
+            if not text:
+                continue
+            found_at = int(doc.metadata.get("start_index", -1))
+            s = a + found_at + (len(raw) - len(raw.lstrip())) if found_at >= 0 else -1
             if s < a or body[s:s + len(text)] != text:
                 found = body.find(text, a, b)
                 if found < 0:  # cannot happen with verbatim splits; refuse to store a wrong offset

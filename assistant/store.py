@@ -9,6 +9,7 @@ carries the same content hash.
 
 from __future__ import annotations
 
+import functools
 import threading
 import time
 from dataclasses import dataclass
@@ -37,8 +38,15 @@ def _chroma_ef(embedder: Embedder):
     from chromadb.api.types import EmbeddingFunction
 
     class BriefingEmbeddingFunction(EmbeddingFunction):
-        def __init__(self, inner: Embedder) -> None:
-            self.inner = inner
+        def __init__(self, inner: Embedder | None, config: dict[str, Any] | None = None) -> None:
+            self._inner = inner
+            self._config = dict(config) if config is not None else {"model": inner.name, "dim": inner.dim}
+
+        @property
+        def inner(self) -> Embedder:
+            if self._inner is None:
+                self._inner = _shared_minilm()
+            return self._inner
 
         def __call__(self, input):  # noqa: A002 - Chroma's parameter name
             return [row for row in self.inner.embed(list(input))]
@@ -48,18 +56,26 @@ def _chroma_ef(embedder: Embedder):
             return "briefing-assistant"
 
         def get_config(self) -> dict[str, Any]:
-            return {"model": self.inner.name, "dim": self.inner.dim}
+            return dict(self._config)
 
         @staticmethod
         def build_from_config(config: dict[str, Any]) -> "BriefingEmbeddingFunction":
-            from .embed import make_embedder
-
-            return BriefingEmbeddingFunction(make_embedder("minilm"))
+            # Chroma rebuilds the function from the stored config each time it reads a collection's
+            # schema, which it does on every upsert. Our reads and writes always pass vectors, so the
+            # model is only loaded if something really asks Chroma to embed text (~0.3 s per load).
+            return BriefingEmbeddingFunction(None, config)
 
         def default_space(self) -> str:
             return "cosine"
 
     return BriefingEmbeddingFunction(embedder)
+
+
+@functools.lru_cache(maxsize=1)
+def _shared_minilm() -> Embedder:
+    from .embed import make_embedder
+
+    return make_embedder("minilm")
 
 
 @dataclass(frozen=True)
