@@ -1,0 +1,386 @@
+"""The chat page: streamed, cited answers beside a sources panel; a Library tab; the `ask` API.
+
+The only module that imports gradio. The event handlers are plain methods of `Handlers`, so tests
+drive them without a browser; `build_app` wires them to components; `launch` builds the Assistant
+from settings and serves the page. All HTML comes from render.py, which escapes every input.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import re
+import shutil
+import threading
+import unicodedata
+from pathlib import Path
+from typing import Any, Iterator, Sequence
+
+import gradio as gr
+
+from .assistant import Assistant
+from .config import Settings
+from .errors import AssistantError
+from .ingest import SUFFIXES
+from .render import (
+    CSS, answer_html, describe_model, draft_html, empty_sources_html, error_html, evidence_html, fmt_date, header_html,
+    library_html, notice_html, question_html, reading_message, report_html, settings_html, sources_html,
+    status_html,
+)
+from .types import AnswerEvent, EvidenceEvent, TextDelta
+
+log = logging.getLogger(__name__)
+
+EXAMPLES = ("Is Russia stalling?", "What might Trump do to pressure Russia?", "How close are Russia and China?")
+UPLOAD_TYPES = "txt, md, html, json or jsonl"
+# One turn of the conversation as kept in the page's state: the question, the HTML shown for the
+# reply, and the reply's plain text (None while streaming or after an error: not sent as history).
+Turn = dict[str, Any]
+Outputs = tuple[list[dict[str, str]], list[Turn], str]
+
+
+class Handlers:
+    """Everything the page does, over one Assistant. Methods return plain values (and gr.update)."""
+
+    def __init__(self, assistant: Assistant) -> None:
+        self.assistant = assistant
+
+    # --- chat ----------------------------------------------------------------------------------
+
+    def respond(self, question: str, turns: list[Turn] | None, k: float | None = None, since: str = "",
+                until: str = "") -> Iterator[Outputs]:
+        """Stream one answer: a status line, the evidence (in the sources panel), the draft, then the
+        checked answer with its highlighted sources. Yields (chat messages, turns, sources panel)."""
+        turns = [dict(t) for t in turns or []]
+        question = (question or "").strip()
+        if not question:
+            yield messages(turns), turns, gr.skip()
+            return
+        history = history_of(turns)
+        turn: Turn = {"question": question, "html": status_html("Searching the briefings\u2026"), "text": None}
+        panel = empty_sources_html()
+
+        def snapshot() -> Outputs:
+            done = turns + [dict(turn)]
+            return messages(done), done, panel
+
+        yield snapshot()
+        try:
+            status, raw = "", ""
+            events = self.assistant.ask_stream(question, history=history or None, k=int(k) if k else None,
+                                               **date_filters(since, until))
+            for event in events:
+                if isinstance(event, EvidenceEvent):
+                    status = reading_message(event)
+                    turn["html"], panel = status_html(status), evidence_html(event)
+                elif isinstance(event, TextDelta):
+                    raw += event.text
+                    turn["html"] = draft_html(f"{status} Writing; each claim is checked against its source.", raw)
+                elif isinstance(event, AnswerEvent):
+                    answer = event.answer
+                    turn["html"], turn["text"] = answer_html(answer), answer.text
+                    panel = sources_html(answer, self.bodies(p.article_id for p in answer.sources()))
+                yield snapshot()
+        except AssistantError as exc:
+            gr.Warning(exc.one_line())
+            turn["html"] = error_html(exc.one_line())
+            yield snapshot()
+        except Exception as exc:  # the page must keep serving; the traceback goes to the server log
+            log.exception("answering %r failed", question)
+            turn["html"] = error_html(f"Something went wrong ({type(exc).__name__}); "
+                                      "the details are in the server log.")
+            yield snapshot()
+
+    def bodies(self, article_ids: Any) -> dict[str, str]:
+        """Full article bodies by id, for highlighting cited spans (missing articles are left out)."""
+        out: dict[str, str] = {}
+        for aid in article_ids:
+            if aid not in out and (article := self.assistant.article(aid)) is not None:
+                out[aid] = article.body
+        return out
+
+    def api_ask(self, question: str, history: str = "", k: int = 0, since: str = "", until: str = "") -> dict:
+        """Answer a question from the briefings. `history`: optional JSON list of {"role", "content"}
+        turns; `k`: passages to read (0 = default); `since`/`until`: YYYY-MM-DD. Returns the Answer as
+        JSON: text, answerable, citations (key, quote, start, end, support), passages, model, timings."""
+        if not (question or "").strip():
+            raise gr.Error("question is empty")
+        try:
+            turns = parse_history(history)
+            answer = self.assistant.ask(question, history=turns or None, k=int(k) or None, **date_filters(since, until))
+        except AssistantError as exc:
+            raise gr.Error(exc.one_line()) from exc
+        return answer.to_dict()
+
+    @staticmethod
+    def take(question: str) -> tuple[str, str]:
+        """Move the typed question out of the box (cleared at once) into the pending state."""
+        return "", (question or "").strip()
+
+    @staticmethod
+    def take_example(evt: gr.SelectData) -> tuple[str, str]:
+        """An example question clicked on the empty chat."""
+        value = evt.value if isinstance(evt.value, dict) else {"text": str(evt.value)}
+        return "", str(value.get("text", "")).strip()
+
+    @staticmethod
+    def reset() -> Outputs:
+        """A new conversation: no messages, no history, an empty sources panel."""
+        return [], [], empty_sources_html()
+
+    # --- library -------------------------------------------------------------------------------
+
+    def library(self) -> tuple[str, Any]:
+        """The article table and the delete picker's choices."""
+        arts = self.assistant.articles()
+        choices = [(f"{a.title} \u00b7 {fmt_date(a.published_at)} \u00b7 {a.id}", a.id) for a in arts]
+        return library_html(arts), gr.update(choices=choices, value=None)
+
+    def upload(self, files: Sequence[Any] | None) -> tuple[str, str, Any]:
+        """Check type and size, copy accepted files under <data_dir>/uploads with safe names, ingest them.
+        Returns (report, library table, picker update)."""
+        ui = self.assistant.settings.ui
+        dest = Path(self.assistant.settings.data_dir) / "uploads"
+        accepted: list[Path] = []
+        rejected: list[str] = []
+        for item in files or []:
+            src = Path(item if isinstance(item, (str, Path)) else getattr(item, "name", str(item)))
+            problem = check_upload(src, ui.max_upload_mb)
+            if problem:
+                rejected.append(f"{src.name}: {problem}")
+                continue
+            target = unique_target(dest, safe_name(src.name), accepted)
+            try:
+                dest.mkdir(parents=True, exist_ok=True)
+                shutil.copyfile(src, target)
+            except OSError as exc:
+                rejected.append(f"{src.name}: could not be saved under {dest} ({exc.strerror or exc})")
+                continue
+            accepted.append(target)
+        for message in rejected:
+            gr.Warning(message)
+        if not accepted and not rejected:
+            return (notice_html("Choose one or more files to upload first.", ok=False), *self.library())
+        try:
+            report = self.assistant.ingest(accepted) if accepted else None
+        except AssistantError as exc:
+            gr.Warning(exc.one_line())
+            return (notice_html(f"Could not add the files: {exc.one_line()}", ok=False), *self.library())
+        if report is not None and report.failed:
+            gr.Warning(f"{len(report.failed)} file(s) could not be read; see the report.")
+        titles = {a.id: a.title for a in self.assistant.articles()}
+        return (report_html(report, rejected, titles), *self.library())
+
+    def delete(self, article_id: str | None) -> tuple[str, str, Any]:
+        """Remove one article. Returns (notice, library table, picker update)."""
+        if not article_id:
+            return (notice_html("Choose an article to delete.", ok=False), *self.library())
+        article = self.assistant.article(article_id)
+        try:
+            removed = self.assistant.delete(article_id)
+        except AssistantError as exc:
+            gr.Warning(exc.one_line())
+            return (notice_html(exc.one_line(), ok=False), *self.library())
+        if not removed:
+            return (notice_html("That article is no longer in the library.", ok=False), *self.library())
+        title = article.title if article else article_id
+        return (notice_html(f"Deleted \u201c{title}\u201d."), *self.library())
+
+
+# --- helpers (plain Python) ------------------------------------------------------------------------
+
+def messages(turns: Sequence[Turn]) -> list[dict[str, str]]:
+    """Chatbot messages ({"role", "content"}) for the turns; content is escaped HTML from render.py."""
+    out: list[dict[str, str]] = []
+    for t in turns:
+        out.append({"role": "user", "content": question_html(t["question"])})
+        out.append({"role": "assistant", "content": t["html"]})
+    return out
+
+
+def history_of(turns: Sequence[Turn]) -> list[dict[str, str]]:
+    """The conversation so far as ask_stream history: plain question and answer text, errors left out."""
+    out: list[dict[str, str]] = []
+    for t in turns:
+        if t.get("text") is None:
+            continue
+        out.append({"role": "user", "content": t["question"]})
+        out.append({"role": "assistant", "content": t["text"]})
+    return out
+
+
+def parse_history(raw: str | list | None) -> list[dict[str, str]]:
+    """History for the API: a JSON list of {"role": "user"|"assistant", "content": str}."""
+    if raw in (None, "", "[]"):
+        return []
+    try:
+        items = json.loads(raw) if isinstance(raw, str) else raw
+    except json.JSONDecodeError as exc:
+        raise gr.Error(f"history is not valid JSON ({exc.msg})") from exc
+    if not isinstance(items, list) or not all(
+            isinstance(i, dict) and i.get("role") in ("user", "assistant") and isinstance(i.get("content"), str)
+            for i in items):
+        raise gr.Error('history must be a JSON list of {"role": "user"|"assistant", "content": "..."}')
+    return [{"role": i["role"], "content": i["content"]} for i in items]
+
+
+def date_filters(since: str | None, until: str | None) -> dict[str, str]:
+    """The date range as ask filters (empty boxes mean no limit)."""
+    return {key: value.strip() for key, value in (("since", since), ("until", until)) if value and value.strip()}
+
+
+def check_upload(path: Path, max_mb: float) -> str:
+    """Why an uploaded file is refused ("" when it is fine): wrong type, empty or over the size limit."""
+    suffix = path.suffix.lower()
+    if suffix not in SUFFIXES:
+        kind = f"{suffix} files are" if suffix else "files without an extension are"
+        return f"{kind} not supported; upload {UPLOAD_TYPES}"
+    try:
+        size = path.stat().st_size
+    except OSError:
+        return "the upload did not arrive; try again"
+    if size == 0:
+        return "the file is empty"
+    if size > max_mb * 1e6:
+        shown = f"{size / 1e6:.1f} MB" if size >= 1e5 else f"{size / 1e3:.1f} kB"
+        return f"{shown} is over the {max_mb:g} MB upload limit (BRIEFING_UI__MAX_UPLOAD_MB)"
+    return ""
+
+
+def safe_name(name: str) -> str:
+    """A file name safe to write: ASCII letters, digits, dot, dash and underscore; no folders, no
+    leading dot; the (lowercased) extension kept, and a date like 2025-04-02 in it survives."""
+    base = re.split(r"[\\/]", name)[-1]
+    stem, dot, suffix = base.rpartition(".")
+    if not dot:
+        stem, suffix = base, ""
+    stem = unicodedata.normalize("NFKD", stem).encode("ascii", "ignore").decode()
+    stem = re.sub(r"[^A-Za-z0-9_-]+", "-", stem).strip("-_")[:80] or "upload"
+    suffix = re.sub(r"[^a-z0-9]", "", suffix.lower())[:10]
+    return f"{stem}.{suffix}" if suffix else stem
+
+
+def unique_target(folder: Path, name: str, taken: Sequence[Path]) -> Path:
+    """folder/name, or folder/name-2... when another file of this upload already took that name.
+    (A later upload with the same name replaces the earlier file, so ingest reports it as updated.)"""
+    target, n = folder / name, 2
+    stem, dot, suffix = name.rpartition(".")
+    while target in taken:
+        target = folder / (f"{stem}-{n}.{suffix}" if dot else f"{name}-{n}")
+        n += 1
+    return target
+
+
+# --- the page ----------------------------------------------------------------------------------------
+
+def build_app(assistant: Assistant) -> gr.Blocks:
+    """The chat page over `assistant`: Ask (chat + sources + settings) and Library tabs, plus the
+    public API endpoint `/ask`. Every other event is private to the page."""
+    h = Handlers(assistant)
+    s = assistant.settings
+    private: dict[str, Any] = {"api_visibility": "private"}
+    heavy: dict[str, Any] = {"concurrency_id": "heavy", "concurrency_limit": 1}  # 2 cores: one model job at a time
+    with gr.Blocks(title="Briefing Assistant", analytics_enabled=False) as app:
+        turns = gr.State([])
+        pending = gr.State("")
+        gr.HTML(header_html(describe_model(s)), padding=False)
+        with gr.Tabs():
+            with gr.Tab("Ask", id="ask"):
+                with gr.Row(equal_height=False):
+                    with gr.Column(scale=6, min_width=360):
+                        chat = gr.Chatbot(
+                            value=[], show_label=False, height=500, elem_id="ba-chat", render_markdown=False,
+                            sanitize_html=True, allow_tags=False, latex_delimiters=[], feedback_options=None,
+                            buttons=["copy"], layout="bubble", examples=[{"text": q} for q in EXAMPLES],
+                            placeholder="<strong>Ask about your briefings.</strong><br>Answers are short; every claim "
+                                        "links to the sentence that supports it.")
+                        with gr.Row(equal_height=True):
+                            box = gr.Textbox(placeholder="Ask a question, or a follow-up\u2026", show_label=False,
+                                             scale=8, lines=1, max_lines=4, autofocus=True, elem_id="ba-question")
+                            send = gr.Button("Ask", variant="primary", scale=1, min_width=80, elem_id="ba-ask")
+                        with gr.Accordion("Settings", open=True, elem_id="ba-settings"):
+                            gr.HTML(settings_html(s))
+                            with gr.Row():
+                                k = gr.Slider(1, 20, value=s.answer_k, step=1, label="Passages to read (k)", scale=2)
+                                since = gr.Textbox(label="Published since", placeholder="YYYY-MM-DD", scale=1,
+                                                   elem_id="ba-since")
+                                until = gr.Textbox(label="Published until", placeholder="YYYY-MM-DD", scale=1,
+                                                   elem_id="ba-until")
+                        with gr.Row():
+                            new = gr.Button("New conversation", size="sm", variant="secondary", scale=0,
+                                            elem_id="ba-new")
+                    with gr.Column(scale=5, min_width=320):
+                        sources = gr.HTML(empty_sources_html(), elem_id="ba-sources-panel")
+            with gr.Tab("Library", id="library") as library_tab:
+                with gr.Row(equal_height=False):
+                    with gr.Column(scale=3):
+                        limit = f"up to {s.ui.max_upload_mb:g} MB each"
+                        files = gr.File(label=f"Upload briefings ({UPLOAD_TYPES}, {limit})",
+                                        file_count="multiple", file_types=sorted(SUFFIXES), type="filepath",
+                                        height=150, elem_id="ba-files")
+                        add = gr.Button("Add to library", variant="primary", elem_id="ba-add")
+                    with gr.Column(scale=2):
+                        report = gr.HTML(elem_id="ba-report")
+                listing = gr.HTML(elem_id="ba-library")
+                with gr.Row(equal_height=False, elem_id="ba-delete-row"):
+                    pick = gr.Dropdown(label="Delete an article", choices=[], scale=5, elem_id="ba-pick")
+                    remove = gr.Button("Delete", variant="stop", scale=1, min_width=110, elem_id="ba-delete")
+
+        gr.api(h.api_ask, api_name="ask", **heavy)  # first, so no private event can claim the name
+        answer = {"fn": h.respond, "inputs": [pending, turns, k, since, until], "outputs": [chat, turns, sources],
+                  "show_progress": "hidden", **private, **heavy}
+        gr.on([box.submit, send.click], h.take, [box], [box, pending], queue=False, **private).then(**answer)
+        chat.example_select(h.take_example, None, [box, pending], queue=False, **private).then(**answer)
+        new.click(h.reset, None, [chat, turns, sources], queue=False, **private)
+        chat.clear(h.reset, None, [chat, turns, sources], queue=False, **private)
+        add.click(h.upload, [files], [report, listing, pick], **private, **heavy).then(
+            lambda: None, None, [files], queue=False, **private)
+        remove.click(h.delete, [pick], [report, listing, pick], **private)
+        library_tab.select(h.library, None, [listing, pick], **private)
+        app.load(h.library, None, [listing, pick], **private)
+    return app
+
+
+def launch_options(settings: Settings, host: str | None = None, port: int | None = None,
+                   share: bool | None = None) -> dict[str, Any]:
+    """Keyword arguments for Blocks.launch: address, share (only when asked), auth, upload limit, look."""
+    ui = settings.ui
+    auth = None
+    if ui.auth is not None:
+        user, _, password = ui.auth.get_secret_value().partition(":")
+        auth = (user, password)
+    return {
+        "server_name": host or ui.host, "server_port": port or ui.port, "share": bool(share or ui.share),
+        "auth": auth, "max_file_size": int(ui.max_upload_mb * 1e6), "footer_links": ["api"],
+        "theme": _theme(), "css": CSS,
+    }
+
+
+def _theme() -> gr.themes.Base:
+    # Gradio's bundled semibold face holds only a few glyphs; regular and bold are complete.
+    font = [gr.themes.LocalFont("Source Sans Pro", weights=(400, 700)), "ui-sans-serif", "system-ui", "sans-serif"]
+    return gr.themes.Default(primary_hue="blue", neutral_hue="slate", font=font)
+
+
+def _warm_up(assistant: Assistant) -> None:
+    # Start the model (the bundled server takes a while) while the page loads; a failure here is
+    # shown again, as an error line, on the first question.
+    try:
+        assistant.llm  # noqa: B018 - the property starts the model
+    except AssistantError as exc:
+        log.warning("the model did not start: %s", exc.one_line())
+
+
+def launch(data_dir: str | Path | None = None, chroma_url: str | None = None, host: str | None = None,
+           port: int | None = None, share: bool | None = None, ingest: Sequence[str | Path] | None = None) -> None:
+    """Build the Assistant from settings, optionally ingest paths, and serve the page until stopped."""
+    assistant = Assistant.from_settings(data_dir=data_dir, chroma_url=chroma_url)
+    try:
+        if ingest:
+            print(assistant.ingest(list(ingest)))
+        app = build_app(assistant)
+        app.queue(default_concurrency_limit=1)
+        threading.Thread(target=_warm_up, args=(assistant,), daemon=True).start()
+        app.launch(**launch_options(assistant.settings, host, port, share))
+    finally:
+        assistant.close()
