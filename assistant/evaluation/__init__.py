@@ -1,0 +1,28 @@
+"""The eval harness: datasets, metrics, support judges, the runner and its reports.
+
+    from assistant.evaluation import run_eval
+    result = run_eval("evals/datasets/seed_briefing.jsonl", ["examples/briefings"], out="evals/reports/seed")
+
+Modules: dataset (eval file format), metrics (pure functions), judge (support judges), runner,
+gates (thresholds), report (JSON / Markdown / HTML), command (`briefing eval`).
+Formulas and the dataset format: docs/evals.md.
+"""
+
+from __future__ import annotations
+
+from importlib import import_module
+
+_EXPORTS = {
+    "DatasetError": "dataset", "EvalItem": "dataset", "load_dataset": "dataset", "resolve_gold": "dataset",
+    "select": "dataset", "LexicalJudge": "judge", "LLMJudge": "judge", "SupportJudge": "judge",
+    "CaseResult": "runner", "EvalResult": "runner", "aggregate": "runner", "evaluate": "runner",
+    "run_eval": "runner", "score_case": "runner",
+}
+__all__ = sorted(_EXPORTS)
+
+
+def __getattr__(name: str):
+    # Loaded on first use so `briefing --help` does not pay for pydantic and numpy.
+    if name in _EXPORTS:
+        return getattr(import_module(f".{_EXPORTS[name]}", __name__), name)
+    raise AttributeError(name)
