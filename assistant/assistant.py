@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import threading
 import time
 from pathlib import Path
@@ -16,6 +17,7 @@ from .store import Store
 from .types import Answer, Article, IngestFailure, IngestReport, Passage
 
 Progress = Callable[[int, str], None]
+_RECORD_ORIGIN = re.compile(r"[:#]\d+$")
 
 
 class Assistant:
@@ -81,7 +83,11 @@ class Assistant:
                     except IngestError as exc:
                         failed.append(IngestFailure(item.origin, str(exc)))
                         continue
-                    replaced = [i for i in self.store.ids_from_origin(item.origin) if i != item.id] if item.origin else []
+                    # Only a whole file stands for one article; records of a JSON/JSONL file are matched
+                    # by id, since inserting a line shifts every later line's origin.
+                    whole_file = item.origin and not _RECORD_ORIGIN.search(item.origin)
+                    replaced = [i for i in self.store.ids_from_origin(item.origin)
+                                if i != item.id and i not in seen_ids] if whole_file else []
                     for old_id in replaced:  # the same file/line now holds different text: drop the old version
                         self.store.delete_article(old_id)
                     records[item.id] = {"content_hash": item.content_hash}

@@ -9,6 +9,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import signal
 import sys
 from typing import Any, Sequence
 
@@ -48,6 +49,10 @@ def _parser() -> argparse.ArgumentParser:
     s.add_argument("--port", type=int)
     s.add_argument("--share", action="store_true", help="public Gradio link (off unless asked)")
     s.add_argument("--ingest", nargs="*", default=[], help="files/folders to ingest before opening")
+    s = sub.add_parser("eval", help="score the assistant on a questions dataset (fresh temporary store)")
+    from .evaluation.command import add_arguments as _eval_arguments
+
+    _eval_arguments(s)
     return p
 
 
@@ -75,6 +80,10 @@ def _print_json(value: Any) -> None:
 
 
 def _run(args: argparse.Namespace) -> int:
+    if args.command == "eval":
+        from .evaluation.command import run as _eval
+
+        return _eval(args)
     if args.command == "chat":
         from .ui import launch
 
@@ -141,6 +150,8 @@ def _ask(a: Any, args: argparse.Namespace) -> int:
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of the `briefing` console script."""
     args = _parser().parse_args(argv)
+    # SIGTERM runs the same exit path as Ctrl-C, so atexit stops a local model server we started.
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
     try:
         return _run(args)
     except AssistantError as exc:
