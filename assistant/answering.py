@@ -106,7 +106,7 @@ def select_evidence(a: "Assistant", question: str, qvec: np.ndarray, passages: S
     """The sentences of the passages that best match the question, within a token budget.
 
     Scored by cosine to the question plus lexical overlap plus a small prior for the passage's
-    rank; presented in article order so the model reads them as connected text.
+    rank; presented best first.
     """
     cands: list[tuple[Passage, int, int, str, int]] = []
     for rank, p in enumerate(passages):
@@ -131,8 +131,8 @@ def select_evidence(a: "Assistant", question: str, qvec: np.ndarray, passages: S
             continue
         chosen.append((score, p, s, e, text))
         used += cost
-    order = {p.article_id: i for i, p in enumerate(passages)}
-    chosen.sort(key=lambda c: (order[c[1].article_id], c[2]))
+    # Best first: small models cite [1] far more often than they should, so [1] had better be
+    # the strongest sentence; the section headers still say where each sentence comes from.
     return [EvidenceSentence(key=i, article_id=p.article_id, chunk_id=p.chunk_id, text=text, start=s, end=e,
                              score=round(score, 4), title=p.title, section=p.section, published_at=p.published_at)
             for i, (score, p, s, e, text) in enumerate(chosen, 1)]
