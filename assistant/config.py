@@ -58,6 +58,10 @@ class UISettings(BaseModel):
     share: bool = False
     auth: SecretStr | None = None  # "user:password"
     max_upload_mb: float = 20.0
+    # Answers worked on at once (the API and the chat share one queue). None: 1 with the bundled model,
+    # which has a single llama.cpp slot on a small machine, and 4 with an endpoint of your own, which
+    # batches requests itself; raise it for a vLLM server or a hosted API with many users.
+    concurrency: int | None = Field(default=None, ge=1)
 
     @field_validator("auth")
     @classmethod

@@ -279,7 +279,7 @@ def build_app(assistant: Assistant) -> gr.Blocks:
     h = Handlers(assistant)
     s = assistant.settings
     private: dict[str, Any] = {"api_visibility": "private"}
-    heavy: dict[str, Any] = {"concurrency_id": "heavy", "concurrency_limit": 1}  # 2 cores: one model job at a time
+    heavy: dict[str, Any] = {"concurrency_id": "heavy", "concurrency_limit": answer_concurrency(s)}
     with gr.Blocks(title="Briefing Assistant", analytics_enabled=False) as app:
         turns = gr.State([])
         pending = gr.State("")
@@ -339,6 +339,15 @@ def build_app(assistant: Assistant) -> gr.Blocks:
         library_tab.select(h.library, None, [listing, pick], **private)
         app.load(h.library, None, [listing, pick], **private)
     return app
+
+
+def answer_concurrency(settings: Settings) -> int:
+    """How many answers (and uploads) run at once: BRIEFING_UI__CONCURRENCY, else 1 for the bundled
+    model (one slot on a small machine: a second job would only slow both) and 4 for an endpoint of
+    your own, so one user's slow or failing request never holds up everyone else."""
+    if settings.ui.concurrency is not None:
+        return settings.ui.concurrency
+    return 1 if settings.llm.uses_local else 4
 
 
 def launch_options(settings: Settings, host: str | None = None, port: int | None = None,

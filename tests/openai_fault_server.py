@@ -13,13 +13,21 @@ Each POST to /v1/chat/completions or /v1/embeddings takes the next step from the
     CODE[:SECS[:MESSAGE]]  an HTTP error with that status (429, 500, 401 ...) and an OpenAI-style
                    error body carrying MESSAGE; SECS, if not empty, is sent as Retry-After
     delay:SECS[:TEXT]  sleep SECS before replying normally (to trip a client timeout)
-    malformed      200 with Content-Type application/json and a body that is not JSON
+    malformed      200 with a body that does not parse: not-JSON for a plain request, an SSE
+                   event whose data is not JSON for a stream
     badshape       200 with valid JSON that is not a chat completion
     cut:TEXT       stream part of TEXT, then drop the connection mid-body (no [DONE])
     nofinish:TEXT  stream TEXT and end the body cleanly, but with no finish_reason and no [DONE]
+    drop           close the connection without sending any response (a crashed or restarting server)
+    echo           a deterministic reply computed from the request (see `echo_reply`): the answer
+                   prompt gets evidence line [1] plus the session tokens (SESS-...) of its question,
+                   cited [1]; the follow-up rewrite prompt gets the question plus the tokens of its
+                   conversation. Lets many concurrent sessions run fast and prove they never mix.
 
 When the queue is empty the server replies `default` (a step string) if one was given, else
 500 with `x-should-retry: false`, so a test that under-scripts fails fast instead of retrying.
+`route(marker, steps)` gives requests whose body contains `marker` their own queue, so one
+session can hit a fault while every other session is served normally.
 GET /v1/models always answers. Every request is recorded in `requests`.
 """
 
@@ -27,6 +35,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import re
 import socket
 import threading
 import time
@@ -35,7 +44,9 @@ from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any, Iterable
 
-__all__ = ["FaultServer", "RecordedRequest"]
+__all__ = ["FaultServer", "RecordedRequest", "echo_reply", "SESSION_TOKEN"]
+
+SESSION_TOKEN = re.compile(r"\bSESS-[A-Za-z0-9]+\b")
 
 
 @dataclass(frozen=True)
@@ -58,6 +69,7 @@ class RecordedRequest:
 @dataclass
 class _State:
     steps: deque[str] = field(default_factory=deque)
+    routes: dict[str, deque[str]] = field(default_factory=dict)  # body marker -> its own queue
     requests: list[RecordedRequest] = field(default_factory=list)
     lock: threading.Lock = field(default_factory=threading.Lock)
     stopping: threading.Event = field(default_factory=threading.Event)
@@ -74,6 +86,27 @@ def _words(text: str) -> list[str]:
     if cur:
         pieces.append(cur)
     return pieces or [""]
+
+
+def echo_reply(body: dict[str, Any]) -> str:
+    """The `echo` step's text: computed only from this request, so a reply can carry nothing from
+    another session. Answer prompts (with <evidence>) get evidence line [1] and the question's
+    session tokens, cited [1]; anything else (the follow-up rewrite) gets the question back with
+    the conversation's tokens appended, which is how a follow-up inherits its own session's context."""
+    msgs = body.get("messages") or []
+    user = str(msgs[-1].get("content", "")) if msgs else ""
+    if "<evidence>" in user:
+        question = user.rpartition("Question:")[2]
+        first = re.search(r"^\[1\] (.+)$", user, re.M)
+        if not first:
+            return "The briefings don't say."
+        tokens = " ".join(dict.fromkeys(SESSION_TOKEN.findall(question)))
+        claim = first.group(1).rstrip(" .!?\u201d\"")
+        return f"{claim}, for {tokens} [1]." if tokens else f"{claim} [1]."
+    conversation, _, follow = user.partition("Follow-up:")
+    question = follow.partition("\n")[0].strip() or user.strip().splitlines()[-1]
+    tokens = [t for t in dict.fromkeys(SESSION_TOKEN.findall(conversation)) if t not in question]
+    return " ".join([question, *tokens]).strip()
 
 
 def _vector(text: str, dim: int) -> list[float]:
@@ -119,9 +152,13 @@ class _Handler(BaseHTTPRequestHandler):
             st.requests.append(RecordedRequest(self.command, self.path, headers,
                                                body, time.monotonic(), step))
 
-    def _next_step(self) -> str:
+    def _next_step(self, raw: bytes) -> str:
         st = self.server.state
+        text = raw.decode("utf-8", "replace")
         with st.lock:
+            for marker, queue in st.routes.items():
+                if marker in text and queue:
+                    return queue.popleft()
             if st.steps:
                 return st.steps.popleft()
         return self.server.default or "__exhausted__"
@@ -142,7 +179,7 @@ class _Handler(BaseHTTPRequestHandler):
             body: Any = json.loads(raw or b"null")
         except ValueError:
             body = raw.decode("utf-8", "replace")
-        step = self._next_step()
+        step = self._next_step(raw)
         self._record(body, step)
         try:
             self._play(step, body if isinstance(body, dict) else {})
@@ -163,8 +200,16 @@ class _Handler(BaseHTTPRequestHandler):
             secs, _, text = arg.partition(":")
             self.server.state.stopping.wait(float(secs))
             self._reply(text or "late reply", body)
+        elif kind == "malformed" and body.get("stream"):
+            # What a broken proxy sends: a well-formed SSE frame around data that is not JSON.
+            self._send_raw(200, b'data: {"id": "x", "choices": [ {not json\n\n', "text/event-stream")
         elif kind == "malformed":
             self._send_raw(200, b'{"id": "x", "choices": [ {not json', "application/json")
+        elif kind == "drop":
+            self.close_connection = True
+            self.connection.shutdown(socket.SHUT_RDWR)
+        elif kind == "echo":
+            self._reply(echo_reply(body), body)
         elif kind == "badshape":
             self._send_json(200, {"unexpected": True})
         elif kind in ("ok", "cut", "nofinish"):
@@ -233,6 +278,13 @@ class _Server(ThreadingHTTPServer):
     daemon_threads = True
     allow_reuse_address = True
 
+    def handle_error(self, request: Any, client_address: Any) -> None:
+        # A client closing its keep-alive connection (or giving up on a timeout) is normal here.
+        import sys
+
+        if not isinstance(sys.exc_info()[1], (ConnectionError, TimeoutError)):
+            super().handle_error(request, client_address)
+
     def __init__(self, state: _State, model: str, default: str | None, embed_dim: int) -> None:
         super().__init__(("127.0.0.1", 0), _Handler)
         self.state, self.model, self.default, self.embed_dim = state, model, default, embed_dim
@@ -272,6 +324,13 @@ class FaultServer:
         """Append behaviours to the queue; each POST consumes one."""
         with self._state.lock:
             self._state.steps.extend(steps)
+        return self
+
+    def route(self, marker: str, steps: Iterable[str]) -> "FaultServer":
+        """Requests whose body contains `marker` take their steps from this queue first (then the
+        shared queue, then the default), so faults can target one session."""
+        with self._state.lock:
+            self._state.routes.setdefault(marker, deque()).extend(steps)
         return self
 
     def pending(self) -> list[str]:
