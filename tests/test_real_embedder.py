@@ -61,3 +61,10 @@ def test_end_to_end_seed_briefing_with_the_real_model(tmp_path, seed_dir, monkey
         # The same library reopened: nothing is re-embedded.
         with Assistant.from_settings(data_dir=tmp_path / "data") as again:
             assert again.ingest(seed_dir).unchanged == report.added
+
+
+def test_token_count_is_not_capped_by_the_embedding_truncation(minilm):
+    # Prompt budgets and estimated usage rely on this count; the embedder truncates at 256.
+    one = minilm.count_tokens("Russia is stalling for time.")
+    assert 0 < one < 20
+    assert minilm.count_tokens("Russia is stalling for time. " * 100) >= 90 * one
