@@ -92,6 +92,8 @@ class Assistant:
                         self.store.delete_article(old_id)
                     records[item.id] = {"content_hash": item.content_hash}
                     (updated if (old is not None or replaced) else added).append(item.id)
+                if added or updated:
+                    self.store.regroup(added + updated)  # near-duplicate groups (dedup.py)
             finally:
                 bar.close()
                 self.retriever.invalidate()
@@ -160,6 +162,18 @@ class Assistant:
         from .answering import answer_stream
 
         yield from answer_stream(self, question, history=history, k=k, filters=Filters.from_kwargs(**filters))
+
+    def timeline(self, question: str, k: int | None = None, max_dates: int | None = None, **filters: Any) -> list[Answer]:
+        """The question answered for each briefing date with evidence, oldest first (kind="date"), then
+        what changed between them (kind="changes"); every statement cited. See timeline.py."""
+        return [x for x in self.timeline_stream(question, k=k, max_dates=max_dates, **filters) if isinstance(x, Answer)]
+
+    def timeline_stream(self, question: str, k: int | None = None, max_dates: int | None = None,
+                        **filters: Any) -> Iterator[Any]:
+        """Yield a TimelinePlan (the dates), then each dated Answer as it is ready, then the changes Answer."""
+        from .timeline import MAX_DATES, timeline_stream
+
+        yield from timeline_stream(self, question, Filters.from_kwargs(**filters), k=k, max_dates=max_dates or MAX_DATES)
 
     def close(self) -> None:
         """Stop anything this assistant started (the local model server)."""

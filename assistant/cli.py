@@ -1,4 +1,4 @@
-"""The `briefing` command: ingest | search | articles | delete | ask | chat.
+"""The `briefing` command: ingest | search | articles | delete | ask | timeline | chat.
 
 Expected failures (AssistantError) become one line on stderr naming the fix, exit code 1;
 a traceback only with BRIEFING_DEBUG=1.
@@ -44,6 +44,11 @@ def _parser() -> argparse.ArgumentParser:
     s.add_argument("question")
     s.add_argument("--k", type=int, default=None, help="passages to read (default BRIEFING_ANSWER_K)")
     s.add_argument("--json", action="store_true", help="print the Answer as JSON and nothing else")
+    s = sub.add_parser("timeline", parents=[common, filters], help="answer for each briefing date, then what changed")
+    s.add_argument("question")
+    s.add_argument("--k", type=int, default=None, help="passages to read per date (default BRIEFING_ANSWER_K)")
+    s.add_argument("--max-dates", type=int, default=None, help="answer at most this many dates (default 6)")
+    s.add_argument("--json", action="store_true", help="print the list of Answers as JSON and nothing else")
     s = sub.add_parser("chat", parents=[common], help="open the chat page in the browser")
     s.add_argument("--host")
     s.add_argument("--port", type=int)
@@ -124,6 +129,8 @@ def _run(args: argparse.Namespace) -> int:
             return 0
         if args.command == "ask":
             return _ask(a, args)
+        if args.command == "timeline":
+            return _timeline(a, args)
     return 2
 
 
@@ -144,6 +151,23 @@ def _ask(a: Any, args: argparse.Namespace) -> int:
         _print_json(answer)
     else:
         print(answer)
+    return 0
+
+
+def _timeline(a: Any, args: argparse.Namespace) -> int:
+    from .timeline import TimelinePlan, format_timeline
+    from .types import Answer
+
+    entries = []
+    for item in a.timeline_stream(args.question, k=args.k, max_dates=args.max_dates, **_filters(args)):
+        if isinstance(item, TimelinePlan) and not args.json:
+            print(f"Dates with evidence: {', '.join(item.dates) or 'none'}", file=sys.stderr, flush=True)
+        elif isinstance(item, Answer):
+            entries.append(item)
+    if args.json:
+        _print_json(entries)
+    else:
+        print(format_timeline(entries))
     return 0
 
 

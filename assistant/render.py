@@ -205,10 +205,21 @@ def _card(p: Passage, cites: Sequence[Citation], body: str | None) -> str:
     if p.url.startswith(("http://", "https://")):
         link = f' <a class="ba-link" href="{esc(p.url)}" target="_blank" rel="noopener noreferrer">open \u2197</a>'
     head = (f'<div class="ba-card-head">{keys}<div><div class="ba-title">{esc(p.title)}{link}</div>'
-            f'<div class="ba-byline">{esc(_byline(p))}</div></div></div>')
+            f'<div class="ba-byline">{esc(_byline(p))}</div>{also_html(p)}</div></div>')
     return (f'<section class="ba-card" id="ba-src-{by_key[0].key}">{head}'
             f'<blockquote class="ba-passage">{highlight(p, cites, body)}</blockquote>'
             f'<ul class="ba-supports">{support}</ul></section>')
+
+
+def also_html(p: Passage) -> str:
+    """"Also reported by …": the other outlets that carried the same wire story (dedup.py)."""
+    names = []
+    for source, title, url in p.also_reported_by:
+        name = esc(source or title or "another outlet")
+        if url.startswith(("http://", "https://")):
+            name = f'<a href="{esc(url)}" title="{esc(title)}" target="_blank" rel="noopener noreferrer">{name}</a>'
+        names.append(name)
+    return f'<div class="ba-also">Also reported by {", ".join(names)}</div>' if names else ""
 
 
 def _support_row(c: Citation) -> str:
@@ -371,6 +382,7 @@ CSS = """
 .ba-title { font-weight:700; line-height:1.3; }
 .ba-byline { font-size:0.8rem; margin-top:2px; }
 .ba-link { font-size:0.78rem; font-weight:400; margin-left:6px; }
+.ba-also { font-size:0.78rem; color:var(--body-text-color-subdued); margin-top:2px; }
 .ba-key { display:inline-flex; justify-content:center; align-items:center; min-width:1.45em; height:1.45em;
   padding:0 4px; border-radius:6px; background:#1d4ed8; color:#fff; font-size:0.75rem; font-weight:700;
   margin-right:3px; }

@@ -13,6 +13,7 @@ from typing import Any, Literal, Sequence
 import numpy as np
 
 from .dates import from_epoch, parse_date, to_epoch
+from .dedup import collapse as collapse_duplicates
 from .embed import Embedder
 from .errors import ConfigError
 from .store import Store, StoredChunk, where_filter
@@ -85,22 +86,23 @@ class Retriever:
             return []
         after = to_epoch(f.published_after)
         before = to_epoch(f.published_before)
+        cutoff = None  # as_of hides later briefings but keeps undated ones
         if f.as_of is not None:
             cutoff = to_epoch(f.as_of.replace(hour=23, minute=59, second=59) if f.as_of.hour == 0 else f.as_of)
-            before = cutoff if before is None else min(before, cutoff)
         pool = max(50, 5 * k)
         ranked: dict[str, list[tuple[int, StoredChunk]]] = {}
-        committed = {i: m.get("content_hash") for i, m in self.store.article_records().items()}
+        records = self.store.article_records()
+        committed = {i: m.get("content_hash") for i, m in records.items()}
 
         def live(sc: StoredChunk) -> bool:
             return committed.get(sc.chunk.article_id) == sc.meta.get("content_hash")
 
         if mode in ("hybrid", "dense"):
             vec = query_vector if query_vector is not None else self.embedder.embed([question])[0]
-            hits = [h for h in self.store.dense(vec, pool, where_filter(after, before, f.sources)) if live(h)]
+            hits = [h for h in self.store.dense(vec, pool, where_filter(after, before, f.sources, as_of=cutoff)) if live(h)]
             ranked["dense"] = list(enumerate(hits, 1))
         if mode in ("hybrid", "bm25"):
-            ranked["bm25"] = list(enumerate(self._bm25_search(question, pool, after, before, f.sources, live), 1))
+            ranked["bm25"] = list(enumerate(self._bm25_search(question, pool, after, before, f.sources, live, cutoff), 1))
         fused: dict[str, dict[str, Any]] = {}
         for name, hits in ranked.items():
             for rank, sc in hits:
@@ -117,11 +119,12 @@ class Retriever:
                     # At most the weight of one first-place rank: recency breaks ties, never buries relevance.
                     entry["score"] += math.exp(-age_days / 7) / (RRF_K + 1)
         order = sorted(fused.values(), key=lambda e: (-e["score"], e["sc"].chunk.id))
+        order = collapse_duplicates(order, records)  # one article per wire story (dedup.py)
         chosen = _diversify(order, k, self.per_article_cap)
         return [_passage(e) for e in chosen]
 
     def _bm25_search(self, question: str, n: int, after: int | None, before: int | None,
-                     sources: Sequence[str], live) -> list[StoredChunk]:
+                     sources: Sequence[str], live, as_of: int | None = None) -> list[StoredChunk]:
         index = self._bm25_index()
         if index is None:
             return []
@@ -140,6 +143,8 @@ class Retriever:
             sc = docs[int(i)]
             ts = sc.meta.get("published_ts")
             if (after is not None and (ts is None or ts < after)) or (before is not None and (ts is None or ts > before)):
+                continue
+            if as_of is not None and ts is not None and ts > as_of:
                 continue
             if sources and sc.meta.get("source") not in sources:
                 continue
@@ -201,4 +206,4 @@ def _passage(e: dict[str, Any]) -> Passage:
                    source=m.get("source", ""), published_at=from_epoch(m.get("published_ts")),
                    section=sc.chunk.section, text=sc.chunk.text, start=sc.chunk.start, end=sc.chunk.end,
                    score=round(float(e["score"]), 6), url=m.get("url", ""),
-                   dense_rank=e.get("dense"), bm25_rank=e.get("bm25"))
+                   dense_rank=e.get("dense"), bm25_rank=e.get("bm25"), also_reported_by=e.get("also", ()))

@@ -19,6 +19,7 @@ from urllib.parse import urlparse
 
 import numpy as np
 
+from . import dedup
 from .dates import from_epoch, to_epoch
 from .embed import Embedder
 from .errors import StoreError
@@ -197,12 +198,57 @@ class Store:
                                                            {"content_hash": {"$ne": article.content_hash}}]})
 
     def delete_article(self, article_id: str) -> bool:
-        """Remove an article and its chunks. Returns False when there was no such article."""
+        """Remove an article and its chunks. Returns False when there was no such article.
+
+        When the article was in a duplicate group, the group is recomputed (a new canonical member).
+        """
         with self._lock:
-            existed = bool(self._call(self.articles_col.get, ids=[article_id], include=[])["ids"])
+            got = self._call(self.articles_col.get, ids=[article_id], include=["metadatas"])
+            existed = bool(got["ids"])
             self._call(self.articles_col.delete, ids=[article_id])
             self._call(self.chunks.delete, where={"article_id": article_id})
+            group = (got["metadatas"][0] or {}).get("dup_group") if existed else None
+            if group:
+                self.regroup([article_id, group])
             return existed
+
+    # --- near-duplicate groups (see dedup.py) -------------------------------------------------
+
+    def regroup(self, article_ids: Iterable[str]) -> int:
+        """Recompute the duplicate groups that hold, or held, these articles; returns records changed.
+
+        Signatures are computed for any article whose stored one is missing or from an older version
+        of its body; each group's `dup_group` is its canonical member's id (its own for a singleton).
+        """
+        with self._lock:
+            records = self.article_records()
+            self._fill_signatures(records)
+            seeds = set(article_ids)
+            old = {str(records[i].get("dup_group")) for i in seeds if i in records and records[i].get("dup_group")}
+            seeds |= {i for i, m in records.items() if m.get("dup_group") in seeds | old}
+            updates: dict[str, str] = {}
+            for group in dedup.components(records, sorted(seeds)):
+                for member in group:
+                    if records[member].get("dup_group") != group[0]:
+                        updates[member] = group[0]
+            ids = sorted(updates)
+            for i in range(0, len(ids), _BATCH):
+                part = ids[i:i + _BATCH]
+                self._call(self.articles_col.update, ids=part, metadatas=[{"dup_group": updates[x]} for x in part])
+            return len(ids)
+
+    def _fill_signatures(self, records: dict[str, dict[str, Any]]) -> None:
+        stale = [i for i, m in records.items() if m.get("dup_hash") != m.get("content_hash")]
+        for i in range(0, len(stale), _BATCH):
+            part = stale[i:i + _BATCH]
+            metas = []
+            for aid, body in self.bodies(part).items():
+                sig, n = dedup.signature(body)
+                meta = {"dup_sig": sig, "dup_n": n, "dup_hash": records[aid].get("content_hash", "")}
+                records[aid].update(meta)
+                metas.append((aid, meta))
+            if metas:
+                self._call(self.articles_col.update, ids=[a for a, _ in metas], metadatas=[m for _, m in metas])
 
     def cleanup(self) -> int:
         """Delete chunks left by an interrupted write (no matching committed article). Returns count."""
@@ -270,6 +316,8 @@ def _meta(article: Article) -> dict[str, Any]:
     ts = to_epoch(article.published_at)
     if ts is not None:
         meta["published_ts"] = ts  # int: Chroma range filters ($gte/$lte) need numbers
+    # Chroma range filters skip records without the key; `dated` lets an as_of filter keep undated ones.
+    meta["dated"] = ts is not None
     return meta
 
 
@@ -279,13 +327,20 @@ def _chunk(cid: str, doc: str, m: dict[str, Any]) -> Chunk:
 
 
 def where_filter(published_after: int | None = None, published_before: int | None = None,
-                 sources: Sequence[str] | None = None, article_ids: Sequence[str] | None = None) -> dict[str, Any] | None:
-    """A Chroma `where` clause from typed filters (dates as epoch seconds)."""
+                 sources: Sequence[str] | None = None, article_ids: Sequence[str] | None = None,
+                 as_of: int | None = None) -> dict[str, Any] | None:
+    """A Chroma `where` clause from typed filters (dates as epoch seconds).
+
+    `published_before`/`after` keep dated chunks only; `as_of` hides chunks dated after it but keeps
+    undated ones (marked `dated: False` at ingest).
+    """
     clauses: list[dict[str, Any]] = []
     if published_after is not None:
         clauses.append({"published_ts": {"$gte": int(published_after)}})
     if published_before is not None:
         clauses.append({"published_ts": {"$lte": int(published_before)}})
+    if as_of is not None:
+        clauses.append({"$or": [{"published_ts": {"$lte": int(as_of)}}, {"dated": False}]})
     if sources:
         clauses.append({"source": {"$in": list(sources)}})
     if article_ids:

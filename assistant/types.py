@@ -59,6 +59,8 @@ class Passage:
     url: str = ""
     dense_rank: int | None = None
     bm25_rank: int | None = None
+    # Other outlets that carried the same wire story (source, title, url); see dedup.py.
+    also_reported_by: tuple[tuple[str, str, str], ...] = ()
 
 
 @dataclass(frozen=True)
@@ -121,7 +123,9 @@ class Answer:
     sentences: list[AnswerSentence] = field(default_factory=list)
     raw_text: str = ""
     timings: dict[str, float] = field(default_factory=dict)
-    as_of: str = ""
+    as_of: str = ""  # ISO date of the newest cited briefing
+    # "answer"; in a timeline (timeline.py): "date" for one briefing date, "changes" for what changed.
+    kind: str = "answer"
 
     def to_dict(self) -> dict[str, Any]:
         """A JSON-ready dict (dates as ISO strings)."""
@@ -140,7 +144,8 @@ class Answer:
     def __str__(self) -> str:
         if not self.citations:
             return self.text
-        lines = [self.text, "", "Sources:"]
+        lines = [self.text] + ([f"(as of {self.as_of}, the newest cited briefing)"] if self.as_of else [])
+        lines += ["", "Sources:"]
         titles = {p.chunk_id: p for p in self.passages}
         seen: set[int] = set()
         for c in sorted(self.citations, key=lambda c: c.key):
@@ -154,6 +159,8 @@ class Answer:
                 meta = f"{p.title} ({p.source or 'unknown source'}, {date})"
                 if p.section:
                     meta += f", {p.section}"
+                if p.also_reported_by:
+                    meta += f"; also reported by {', '.join(s or t for s, t, _ in p.also_reported_by)}"
             lines.append(f"[{c.key}] {meta}: \u201c{c.quote}\u201d")
         return "\n".join(lines)
 

@@ -27,6 +27,7 @@ from .render import (
     library_html, notice_html, question_html, reading_message, report_html, settings_html, sources_html,
     status_html,
 )
+from .render_timeline import CSS as TIMELINE_CSS, timeline_views
 from .types import AnswerEvent, EvidenceEvent, TextDelta
 
 log = logging.getLogger(__name__)
@@ -48,9 +49,10 @@ class Handlers:
     # --- chat ----------------------------------------------------------------------------------
 
     def respond(self, question: str, turns: list[Turn] | None, k: float | None = None, since: str = "",
-                until: str = "") -> Iterator[Outputs]:
+                until: str = "", timeline: bool = False) -> Iterator[Outputs]:
         """Stream one answer: a status line, the evidence (in the sources panel), the draft, then the
-        checked answer with its highlighted sources. Yields (chat messages, turns, sources panel)."""
+        checked answer with its highlighted sources. Yields (chat messages, turns, sources panel).
+        With `timeline`, the answer per briefing date then what changed (render_timeline.py)."""
         turns = [dict(t) for t in turns or []]
         question = (question or "").strip()
         if not question:
@@ -66,6 +68,11 @@ class Handlers:
 
         yield snapshot()
         try:
+            if timeline:  # answered per date from the briefings alone; the conversation is not used
+                items = self.assistant.timeline_stream(question, k=int(k) if k else None, **date_filters(since, until))
+                for turn["html"], panel, turn["text"] in timeline_views(items, self.bodies):
+                    yield snapshot()
+                return
             status, raw = "", ""
             events = self.assistant.ask_stream(question, history=history or None, k=int(k) if k else None,
                                                **date_filters(since, until))
@@ -309,6 +316,8 @@ def build_app(assistant: Assistant) -> gr.Blocks:
                         with gr.Row():
                             new = gr.Button("New conversation", size="sm", variant="secondary", scale=0,
                                             elem_id="ba-new")
+                            timeline = gr.Checkbox(label="Timeline: answer per briefing date, then what changed",
+                                                   value=False, scale=0, elem_id="ba-timeline")
                     with gr.Column(scale=5, min_width=320):
                         sources = gr.HTML(empty_sources_html(), elem_id="ba-sources-panel")
             with gr.Tab("Library", id="library") as library_tab:
@@ -327,7 +336,7 @@ def build_app(assistant: Assistant) -> gr.Blocks:
                     remove = gr.Button("Delete", variant="stop", scale=1, min_width=110, elem_id="ba-delete")
 
         gr.api(h.api_ask, api_name="ask", **heavy)  # first, so no private event can claim the name
-        answer = {"fn": h.respond, "inputs": [pending, turns, k, since, until], "outputs": [chat, turns, sources],
+        answer = {"fn": h.respond, "inputs": [pending, turns, k, since, until, timeline], "outputs": [chat, turns, sources],
                   "show_progress": "hidden", **private, **heavy}
         gr.on([box.submit, send.click], h.take, [box], [box, pending], queue=False, **private).then(**answer)
         chat.example_select(h.take_example, None, [box, pending], queue=False, **private).then(**answer)
@@ -361,7 +370,7 @@ def launch_options(settings: Settings, host: str | None = None, port: int | None
     return {
         "server_name": host or ui.host, "server_port": port or ui.port, "share": bool(share or ui.share),
         "auth": auth, "max_file_size": int(ui.max_upload_mb * 1e6), "footer_links": ["api"],
-        "theme": _theme(), "css": CSS,
+        "theme": _theme(), "css": CSS + TIMELINE_CSS,
     }
 
 
