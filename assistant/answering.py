@@ -10,6 +10,7 @@ import numpy as np
 
 from .citations import content_stems, is_refusal, validate
 from .errors import LLMError
+from .injection import clean_answer, defang, drop_echoes, looks_like_instruction, orders_in
 from .llm import Completion
 from .prompting import load_prompt
 from .retrieve import Filters
@@ -47,7 +48,13 @@ def answer_stream(a: "Assistant", question: str, history: Sequence[Any] | None, 
     def finish(raw: str, model: str) -> Answer:
         t3 = time.perf_counter()
         bodies = a.store.bodies(e.article_id for e in evidence)
-        checked = validate(raw, evidence, bodies, a.embedder, a.settings.min_support, a.settings.repair_support)
+        # Markup the model was never asked for, and sentences carrying out an order hidden in a passage,
+        # go before checking (injection.py); raw_text keeps everything the model said.
+        # (rendered without the refusal sentence, which an answer may rightly repeat)
+        system = load_prompt("answer").render(evidence="", question="", refusal="")[0]["content"]
+        text, _ = drop_echoes(clean_answer(raw), orders_in(p.text for p in passages), [e.text for e in evidence],
+                              standalone, system)
+        checked = validate(text, evidence, bodies, a.embedder, a.settings.min_support, a.settings.repair_support)
         timings["postprocess_s"] = round(time.perf_counter() - t3, 3)
         cited = {c.article_id for c in checked.citations}
         dates = [p.published_at for p in passages if p.article_id in cited and p.published_at]
@@ -112,6 +119,8 @@ def select_evidence(a: "Assistant", question: str, qvec: np.ndarray, passages: S
     for rank, p in enumerate(passages):
         for s, e in sentence_spans(p.text, offset=p.start):
             text = p.text[s - p.start:e - p.start]
+            if looks_like_instruction(text):  # orders to the model hidden in an article are not evidence
+                continue
             if len(text) >= 25 or text.endswith((".", "!", "?", "\u201d", '"')):  # skip bare headlines
                 cands.append((p, s, e, text, rank))
     if not cands:
@@ -154,8 +163,9 @@ def format_evidence(evidence: Sequence[EvidenceSentence]) -> str:
 
 
 def _defang(text: str) -> str:
-    # Article text must not close the evidence block or pose as a chat role marker.
-    return text.replace("</evidence>", "</ evidence>").replace("<evidence>", "< evidence>").replace("\n", " ")
+    # Article text must not close the evidence block, pose as a chat role marker or carry citation-like
+    # markers ([99], [S7]) the model could copy: see injection.defang.
+    return defang(text)
 
 
 def _irrelevant(question: str, evidence: Sequence[EvidenceSentence]) -> bool:

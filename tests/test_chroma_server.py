@@ -110,3 +110,44 @@ def test_server_client_is_http_and_data_lives_on_the_server(env, chroma_server):
     name = f"{env.assistant.settings.collection}_chunks"
     assert direct.get_collection(name).count() == env.assistant.store.count() == 6
     assert (chroma_server["path"] / "chroma.sqlite3").is_file()
+
+
+def test_cli_ingest_search_and_ask_over_the_server_path(chroma_server, tmp_path):
+    """The scale-out setup end to end, as README describes it: `briefing` with BRIEFING_CHROMA_URL
+    for the library and OPENAI_BASE_URL for the model (here the fault server answering normally)."""
+    import json
+    import os
+
+    from .conftest import SEED
+    from .openai_fault_server import FaultServer
+
+    collection = f"cli{uuid.uuid4().hex[:10]}"
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("OPENAI_", "BRIEFING_"))}
+    env |= {"BRIEFING_CHROMA_URL": chroma_server["url"], "BRIEFING_COLLECTION": collection,
+            "BRIEFING_DATA_DIR": str(tmp_path / "data")}
+
+    def cli(*args: str, **extra: str) -> subprocess.CompletedProcess[str]:
+        out = subprocess.run([sys.executable, "-m", "assistant.cli", *args], cwd=tmp_path, env=env | extra,
+                             capture_output=True, text=True, timeout=180)
+        assert out.returncode == 0, out.stderr
+        return out
+
+    added = json.loads(cli("ingest", str(SEED), "--json").stdout)
+    assert len(added["added"]) == 1
+    hits = json.loads(cli("search", "Is Russia stalling for time?", "--json").stdout)
+    assert any("stalling for time" in h["text"] for h in hits)
+    with FaultServer(model="hosted-model", default="echo") as llm:
+        answer = json.loads(cli("ask", "Is Russia stalling for time?", "--json", OPENAI_BASE_URL=llm.base_url,
+                                OPENAI_API_KEY="sk-test-server-path", BRIEFING_LLM__MODEL="hosted-model").stdout)
+        assert [r.body["model"] for r in llm.posts] == ["hosted-model"]
+    assert answer["answerable"] and answer["citations"]
+    cite = answer["citations"][0]
+    direct = Store.open(tmp_path / "unused", chroma_server["url"], collection, _minilm())
+    assert direct.article(cite["article_id"]).body[cite["start"]:cite["end"]] == cite["quote"]
+    assert not (tmp_path / "data" / "chroma").exists(), "the library lives on the server only"
+
+
+def _minilm():
+    from assistant.embed import MiniLMEmbedder
+
+    return MiniLMEmbedder()
