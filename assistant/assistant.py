@@ -63,6 +63,13 @@ class Assistant:
             self.store.cleanup()
             try:
                 records = self.store.article_records()
+                # A run killed after writing articles but before grouping them leaves records without
+                # a group, and one killed between writing a file's new article and dropping its old
+                # one leaves both: this run finishes that work (see tests/test_kill_ingest.py).
+                ungrouped = [i for i, m in records.items() if not m.get("dup_group")]
+                by_origin: dict[str, list[str]] = {}
+                for i, m in records.items():
+                    by_origin.setdefault(str(m.get("origin", "")), []).append(i)
                 for n, item in enumerate(iter_articles(list(paths), int(self.settings.max_file_mb * 1e6)), 1):
                     if isinstance(item, IngestFailure):
                         failed.append(item)
@@ -76,6 +83,10 @@ class Assistant:
                     seen_ids[item.id] = item.content_hash
                     old = records.get(item.id)
                     if old is not None and old.get("content_hash") == item.content_hash:
+                        if not _RECORD_ORIGIN.search(item.origin):
+                            for old_id in by_origin.get(item.origin, []):
+                                if old_id != item.id and old_id not in seen_ids and records.pop(old_id, None):
+                                    self.store.delete_article(old_id)
                         unchanged.append(item.id)
                         continue
                     try:
@@ -92,8 +103,8 @@ class Assistant:
                         self.store.delete_article(old_id)
                     records[item.id] = {"content_hash": item.content_hash}
                     (updated if (old is not None or replaced) else added).append(item.id)
-                if added or updated:
-                    self.store.regroup(added + updated)  # near-duplicate groups (dedup.py)
+                if added or updated or ungrouped:
+                    self.store.regroup(added + updated + ungrouped)  # near-duplicate groups (dedup.py)
             finally:
                 bar.close()
                 self.retriever.invalidate()

@@ -171,6 +171,27 @@ def _timeline(a: Any, args: argparse.Namespace) -> int:
     return 0
 
 
+def _print_traceback_without_secrets() -> None:
+    """The debug traceback with API keys and the login password masked: the chained exceptions of an
+    HTTP client quote whatever the server sent back, and a server may echo the key it was given."""
+    import traceback
+
+    secrets = [os.environ.get(v, "") for v in ("OPENAI_API_KEY", "BRIEFING_LLM__API_KEY")]
+    secrets += [os.environ.get(v, "").partition(":")[2] for v in ("BRIEFING_AUTH", "BRIEFING_UI__AUTH")]
+    try:
+        from .config import load_settings
+
+        s = load_settings()
+        secrets += [s.llm.api_key.get_secret_value() if s.llm.api_key else "",
+                    s.ui.auth.get_secret_value().partition(":")[2] if s.ui.auth else ""]
+    except AssistantError:
+        pass
+    text = traceback.format_exc()
+    for secret in sorted({x for x in secrets if len(x) >= 4}, key=len, reverse=True):
+        text = text.replace(secret, "***")
+    print(text, file=sys.stderr, end="")
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of the `briefing` console script."""
     args = _parser().parse_args(argv)
@@ -180,7 +201,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         return _run(args)
     except AssistantError as exc:
         if os.environ.get("BRIEFING_DEBUG") == "1":
-            raise
+            _print_traceback_without_secrets()
+            return 1
         print(f"briefing: {exc.one_line()}", file=sys.stderr)
         return 1
     except KeyboardInterrupt:

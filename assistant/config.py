@@ -56,8 +56,9 @@ class UISettings(BaseModel):
     host: str = "127.0.0.1"
     port: int = 7860
     share: bool = False
-    auth: SecretStr | None = None  # "user:password"
-    max_upload_mb: float = 20.0
+    auth: SecretStr | None = None  # "user:password"; BRIEFING_AUTH works too
+    # None: the ingest limit (BRIEFING_MAX_FILE_MB). A file the page accepts must not fail ingest for its size.
+    max_upload_mb: float | None = None
     # Answers worked on at once (the API and the chat share one queue). None: 1 with the bundled model,
     # which has a single llama.cpp slot on a small machine, and 4 with an endpoint of your own, which
     # batches requests itself; raise it for a vLLM server or a hosted API with many users.
@@ -67,7 +68,7 @@ class UISettings(BaseModel):
     @classmethod
     def _auth_shape(cls, v: SecretStr | None) -> SecretStr | None:
         if v is not None and ":" not in v.get_secret_value():
-            raise ValueError("BRIEFING_UI__AUTH must look like user:password")
+            raise ValueError("BRIEFING_AUTH (or BRIEFING_UI__AUTH) must look like user:password")
         return v
 
 
@@ -97,6 +98,7 @@ class Settings(BaseSettings):
     llm: LLMSettings = Field(default_factory=LLMSettings)
     local: LocalModelSettings = Field(default_factory=LocalModelSettings)
     ui: UISettings = Field(default_factory=UISettings)
+    auth: SecretStr | None = Field(default=None, repr=False)  # BRIEFING_AUTH=user:password, the short name of ui.auth
     debug: bool = False
 
     @model_validator(mode="after")
@@ -110,7 +112,21 @@ class Settings(BaseSettings):
             self.llm.model = "gpt-4o-mini"
         if self.chunk_overlap >= self.chunk_size:
             raise ValueError("chunk_overlap must be smaller than chunk_size")
+        if self.ui.auth is None and self.auth is not None:
+            self.ui.auth = UISettings._auth_shape(self.auth)
         return self
+
+    @property
+    def upload_limit_mb(self) -> float:
+        """Largest file the chat page accepts: BRIEFING_UI__MAX_UPLOAD_MB, never above BRIEFING_MAX_FILE_MB."""
+        ui = self.ui.max_upload_mb
+        return self.max_file_mb if ui is None else min(ui, self.max_file_mb)
+
+    @property
+    def upload_limit_setting(self) -> str:
+        """The environment variable that sets `upload_limit_mb`, for messages that say how to raise it."""
+        ui = self.ui.max_upload_mb
+        return "BRIEFING_MAX_FILE_MB" if ui is None or ui >= self.max_file_mb else "BRIEFING_UI__MAX_UPLOAD_MB"
 
     def settings_hash(self) -> str:
         """A short hash of the settings that change answers (never includes secrets)."""
@@ -127,7 +143,14 @@ class Settings(BaseSettings):
 def load_settings(**overrides: object) -> Settings:
     """Build Settings from overrides + environment, raising ConfigError with the field at fault."""
     nested = {k: v for k, v in overrides.items() if v is not None}
+    from pydantic import ValidationError
+
     try:
         return Settings(**nested)
-    except ValueError as exc:  # pydantic.ValidationError is a ValueError
-        raise ConfigError(f"invalid settings: {exc}".replace("\n", " ")) from exc
+    except ValidationError as exc:
+        # Never echo the input: pydantic's own message quotes every value, API keys and passwords too.
+        problems = "; ".join(f"{'.'.join(str(x) for x in e['loc']) or 'settings'}: {e['msg']}"
+                             for e in exc.errors(include_url=False, include_input=False, include_context=False))
+        raise ConfigError(f"invalid settings: {problems}") from None
+    except ValueError as exc:
+        raise ConfigError(f"invalid settings: {type(exc).__name__}") from None

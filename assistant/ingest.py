@@ -6,6 +6,7 @@ The only importer of langchain-text-splitters. Every chunk satisfies
 
 from __future__ import annotations
 
+import errno
 import hashlib
 import json
 import os
@@ -36,7 +37,7 @@ def iter_articles(paths: list[str | Path], max_bytes: int) -> Iterator[Article |
     seen: set[str] = set()
     for raw in paths:
         path = Path(raw).expanduser()
-        if not path.exists():
+        if not path.exists() and not path.is_symlink():  # a looping or dangling link gets its own reason
             yield IngestFailure(str(raw), "no such file or folder")
             continue
         if path.is_dir():
@@ -47,8 +48,10 @@ def iter_articles(paths: list[str | Path], max_bytes: int) -> Iterator[Article |
 
 def _walk(root: Path, max_bytes: int, seen: set[str]) -> Iterator[Article | IngestFailure]:
     visited_dirs: set[str] = set()
+    unlistable: list[OSError] = []  # os.walk skips a folder it cannot list; the user must hear of it
     # followlinks=True with a visited set: linked folders are read once, symlink loops end.
-    for dirpath, dirnames, filenames in os.walk(root, followlinks=True, onerror=None):
+    for dirpath, dirnames, filenames in os.walk(root, followlinks=True, onerror=unlistable.append):
+        yield from _unlistable(unlistable)
         real = os.path.realpath(dirpath)
         if real in visited_dirs:
             dirnames[:] = []
@@ -61,13 +64,24 @@ def _walk(root: Path, max_bytes: int, seen: set[str]) -> Iterator[Article | Inge
             p = Path(dirpath) / name
             if p.suffix.lower() in SUFFIXES:
                 yield from _read_once(p, max_bytes, seen, explicit=False)
+    yield from _unlistable(unlistable)
+
+
+def _unlistable(errors: list[OSError]) -> Iterator[IngestFailure]:
+    while errors:
+        exc = errors.pop(0)
+        why = "permission denied" if isinstance(exc, PermissionError) else (exc.strerror or str(exc))
+        yield IngestFailure(str(exc.filename), f"cannot open folder: {why}")
 
 
 def _read_once(path: Path, max_bytes: int, seen: set[str], explicit: bool) -> Iterator[Article | IngestFailure]:
     try:
         real = str(path.resolve(strict=True))
-    except (OSError, RuntimeError) as exc:  # RuntimeError: symlink loop on older Pythons
-        yield IngestFailure(str(path), f"cannot resolve path ({exc.__class__.__name__})")
+    except (OSError, RuntimeError) as exc:  # RuntimeError: symlink loop on Python < 3.13
+        key = "unresolvable:" + os.path.abspath(path)  # a link named twice (folder + explicit) is one failure
+        if key not in seen:
+            seen.add(key)
+            yield IngestFailure(str(path), _unresolvable(path, exc))
         return
     if real in seen:
         return
@@ -82,13 +96,31 @@ def _read_once(path: Path, max_bytes: int, seen: set[str], explicit: bool) -> It
         yield IngestFailure(str(path), str(exc))
 
 
+def _unresolvable(path: Path, exc: BaseException) -> str:
+    if isinstance(exc, RuntimeError) or getattr(exc, "errno", None) == errno.ELOOP:
+        return "symlink loop: the link points back at itself"
+    if isinstance(exc, FileNotFoundError) and path.is_symlink():
+        return "broken symlink: its target does not exist"
+    if isinstance(exc, PermissionError):
+        return "permission denied; make the file and its folders readable"
+    return f"cannot resolve path: {getattr(exc, 'strerror', None) or exc}"
+
+
+def too_big(size: int, max_bytes: int) -> str:
+    """The message for a file over BRIEFING_MAX_FILE_MB, naming the setting that raises the limit."""
+    return f"file is {size / 1e6:.1f} MB, over the {max_bytes / 1e6:g} MB limit (BRIEFING_MAX_FILE_MB)"
+
+
 def read_file(path: Path, max_bytes: int) -> Iterator[Article | IngestFailure]:
     """Articles of one file. Raises IngestError when the whole file is unusable."""
     try:
         size = path.stat().st_size
         if size > max_bytes:
-            raise IngestError(f"file is {size / 1e6:.1f} MB, over the {max_bytes / 1e6:.0f} MB limit (BRIEFING_MAX_FILE_MB)")
-        data = path.read_bytes()
+            raise IngestError(too_big(size, max_bytes))
+        with path.open("rb") as f:  # bounded read: a file that grows after stat() cannot blow memory
+            data = f.read(max_bytes + 1)
+        if len(data) > max_bytes:
+            raise IngestError(too_big(len(data), max_bytes))
     except PermissionError as exc:
         raise IngestError("permission denied; make the file readable") from exc
     except IsADirectoryError as exc:

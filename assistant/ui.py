@@ -20,8 +20,8 @@ import gradio as gr
 
 from .assistant import Assistant
 from .config import Settings
-from .errors import AssistantError
-from .ingest import SUFFIXES
+from .errors import AssistantError, IngestError
+from .ingest import SUFFIXES, decode
 from .render import (
     CSS, answer_html, describe_model, draft_html, empty_sources_html, error_html, evidence_html, fmt_date, header_html,
     library_html, notice_html, question_html, reading_message, report_html, settings_html, sources_html,
@@ -146,13 +146,13 @@ class Handlers:
     def upload(self, files: Sequence[Any] | None) -> tuple[str, str, Any]:
         """Check type and size, copy accepted files under <data_dir>/uploads with safe names, ingest them.
         Returns (report, library table, picker update)."""
-        ui = self.assistant.settings.ui
-        dest = Path(self.assistant.settings.data_dir) / "uploads"
+        settings = self.assistant.settings
+        dest = Path(settings.data_dir) / "uploads"
         accepted: list[Path] = []
         rejected: list[str] = []
         for item in files or []:
             src = Path(item if isinstance(item, (str, Path)) else getattr(item, "name", str(item)))
-            problem = check_upload(src, ui.max_upload_mb)
+            problem = check_upload(src, settings.upload_limit_mb, settings.upload_limit_setting)
             if problem:
                 rejected.append(f"{src.name}: {problem}")
                 continue
@@ -236,8 +236,9 @@ def date_filters(since: str | None, until: str | None) -> dict[str, str]:
     return {key: value.strip() for key, value in (("since", since), ("until", until)) if value and value.strip()}
 
 
-def check_upload(path: Path, max_mb: float) -> str:
-    """Why an uploaded file is refused ("" when it is fine): wrong type, empty or over the size limit."""
+def check_upload(path: Path, max_mb: float, setting: str = "BRIEFING_UI__MAX_UPLOAD_MB") -> str:
+    """Why an uploaded file is refused ("" when it is fine): wrong extension, empty, over the size limit
+    (`setting` names the variable that raises it), or binary content whatever its name says."""
     suffix = path.suffix.lower()
     if suffix not in SUFFIXES:
         kind = f"{suffix} files are" if suffix else "files without an extension are"
@@ -250,7 +251,19 @@ def check_upload(path: Path, max_mb: float) -> str:
         return "the file is empty"
     if size > max_mb * 1e6:
         shown = f"{size / 1e6:.1f} MB" if size >= 1e5 else f"{size / 1e3:.1f} kB"
-        return f"{shown} is over the {max_mb:g} MB upload limit (BRIEFING_UI__MAX_UPLOAD_MB)"
+        return f"{shown} is over the {max_mb:g} MB upload limit ({setting})"
+    # Sniff the content too: a PNG renamed .txt must not even reach the upload folder.
+    try:
+        with path.open("rb") as f:
+            head = f.read(8192)
+    except OSError:
+        return "the upload could not be read; try again"
+    if head.startswith((b"\xff\xfe", b"\xfe\xff", b"\x00\x00\xfe\xff")):
+        return ""  # UTF-16/32 text: decoding 8 kB of it could split a character; ingest checks it whole
+    try:
+        decode(head)
+    except IngestError as exc:
+        return f"{exc}; upload {UPLOAD_TYPES} text"
     return ""
 
 
@@ -323,7 +336,7 @@ def build_app(assistant: Assistant) -> gr.Blocks:
             with gr.Tab("Library", id="library") as library_tab:
                 with gr.Row(equal_height=False):
                     with gr.Column(scale=3):
-                        limit = f"up to {s.ui.max_upload_mb:g} MB each"
+                        limit = f"up to {s.upload_limit_mb:g} MB each"
                         files = gr.File(label=f"Upload briefings ({UPLOAD_TYPES}, {limit})",
                                         file_count="multiple", file_types=sorted(SUFFIXES), type="filepath",
                                         height=150, elem_id="ba-files")
@@ -369,7 +382,7 @@ def launch_options(settings: Settings, host: str | None = None, port: int | None
         auth = (user, password)
     return {
         "server_name": host or ui.host, "server_port": port or ui.port, "share": bool(share or ui.share),
-        "auth": auth, "max_file_size": int(ui.max_upload_mb * 1e6), "footer_links": ["api"],
+        "auth": auth, "max_file_size": int(settings.upload_limit_mb * 1e6), "footer_links": ["api"],
         "theme": _theme(), "css": CSS + TIMELINE_CSS,
     }
 
