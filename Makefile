@@ -8,7 +8,7 @@ STAMP := $(VENV)/.installed-$(shell cat pyproject.toml | sha256sum | cut -c1-12)
 DATA ?= $(CURDIR)/.data
 export PIP_DISABLE_PIP_VERSION_CHECK := 1
 
-.PHONY: install run test test-fast browser eval bench clean
+.PHONY: install run test test-fast browser eval bench eval-retrieval clean
 
 install: $(STAMP)
 
@@ -37,8 +37,13 @@ test-fast: install
 eval: install
 	$(BIN)/briefing eval evals/datasets/seed_briefing.jsonl --corpus examples/briefings --out evals/reports/seed
 
+# Speed and memory (bench/results.md); BENCH_ARGS=--quick for a short run. Big stores are cached in bench/tmp/.
 bench: install
-	$(BIN)/python -m evals.bench
+	$(BIN)/python -m evals.bench $(BENCH_ARGS)
+
+# Retrieval quality on CLAPnq dev (evals/results/retrieval_clapnq.md), with the fusion/diversity measurements.
+eval-retrieval: install
+	$(BIN)/python evals/retrieval_clapnq.py --tune
 
 clean:
 	rm -rf $(VENV) .data test-artifacts .pytest_cache

@@ -11,13 +11,13 @@ from typing import Any, Callable, Iterable, Iterator
 from .config import Settings, load_settings
 from .embed import Embedder, make_embedder
 from .errors import IngestError
-from .ingest import chunk_article, iter_articles
 from .retrieve import Filters, Mode, Retriever
 from .store import Store
-from .types import Answer, Article, IngestFailure, IngestReport, Passage
+from .types import Answer, Article, Chunk, IngestFailure, IngestReport, Passage
 
 Progress = Callable[[int, str], None]
 _RECORD_ORIGIN = re.compile(r"[:#]\d+$")
+_FLUSH_CHUNKS = 256  # chunks embedded and stored together during ingest
 
 
 class Assistant:
@@ -31,7 +31,8 @@ class Assistant:
         self.settings = settings
         self.store = store
         self.embedder = embedder
-        self.retriever = Retriever(store, embedder, per_article_cap=settings.per_article_cap)
+        self.retriever = Retriever(store, embedder, per_article_cap=settings.per_article_cap, rrf_k=settings.rrf_k,
+                                   bm25_weight=settings.bm25_weight, mmr_lambda=settings.mmr_lambda)
         self._llm = llm
         self._llm_lock = threading.Lock()
         self._write_lock = threading.Lock()
@@ -49,6 +50,8 @@ class Assistant:
 
     def ingest(self, paths: Iterable[str | Path] | str | Path, progress: Progress | None = None) -> IngestReport:
         """Read, chunk, embed and store articles from files/folders. Idempotent by content hash."""
+        from .ingest import iter_articles  # imports the text splitters (~0.35 s): only when ingesting
+
         if isinstance(paths, (str, Path)):
             paths = [paths]
         started = time.perf_counter()
@@ -58,6 +61,7 @@ class Assistant:
         failed: list[IngestFailure] = []
         written = 0
         seen_ids: dict[str, str] = {}
+        pending: list[tuple[Article, list[Chunk], dict[str, Any] | None]] = []
         bar = _bar()
         with self._write_lock:
             self.store.cleanup()
@@ -80,29 +84,25 @@ class Assistant:
                     if item.id in seen_ids and seen_ids[item.id] != item.content_hash:
                         failed.append(IngestFailure(item.origin, f"duplicate id {item.id!r} in this run; kept the first"))
                         continue
-                    seen_ids[item.id] = item.content_hash
                     old = records.get(item.id)
-                    if old is not None and old.get("content_hash") == item.content_hash:
-                        if not _RECORD_ORIGIN.search(item.origin):
+                    if item.id in seen_ids or (old is not None and old.get("content_hash") == item.content_hash):
+                        if item.id not in seen_ids and not _RECORD_ORIGIN.search(item.origin):
                             for old_id in by_origin.get(item.origin, []):
                                 if old_id != item.id and old_id not in seen_ids and records.pop(old_id, None):
                                     self.store.delete_article(old_id)
-                        unchanged.append(item.id)
+                        seen_ids[item.id] = item.content_hash
+                        unchanged.append(item.id)  # stored already, or queued earlier in this run
                         continue
+                    seen_ids[item.id] = item.content_hash
                     try:
-                        written += self._write(item)
+                        chunks = self._chunks(item)
                     except IngestError as exc:
                         failed.append(IngestFailure(item.origin, str(exc)))
                         continue
-                    # Only a whole file stands for one article; records of a JSON/JSONL file are matched
-                    # by id, since inserting a line shifts every later line's origin.
-                    whole_file = item.origin and not _RECORD_ORIGIN.search(item.origin)
-                    replaced = [i for i in self.store.ids_from_origin(item.origin)
-                                if i != item.id and i not in seen_ids] if whole_file else []
-                    for old_id in replaced:  # the same file/line now holds different text: drop the old version
-                        self.store.delete_article(old_id)
-                    records[item.id] = {"content_hash": item.content_hash}
-                    (updated if (old is not None or replaced) else added).append(item.id)
+                    pending.append((item, chunks, old))
+                    if sum(len(c) for _, c, _ in pending) >= _FLUSH_CHUNKS:
+                        written += self._flush(pending, records, seen_ids, added, updated)
+                written += self._flush(pending, records, seen_ids, added, updated)
                 if added or updated or ungrouped:
                     self.store.regroup(added + updated + ungrouped)  # near-duplicate groups (dedup.py)
             finally:
@@ -111,15 +111,42 @@ class Assistant:
         return IngestReport(added=added, unchanged=unchanged, updated=updated, failed=failed,
                             chunks_written=written, seconds=round(time.perf_counter() - started, 3))
 
-    def _write(self, article: Article) -> int:
+    def _chunks(self, article: Article) -> list[Chunk]:
+        from .ingest import chunk_article
+
         chunks = chunk_article(article, self.settings.chunk_size, self.settings.chunk_overlap)
         if not chunks:
             raise IngestError("no text to index")
+        return chunks
+
+    def _flush(self, pending: list[tuple[Article, list[Chunk], dict[str, Any] | None]],
+               records: dict[str, dict[str, Any]], seen_ids: dict[str, str], added: list[str], updated: list[str]) -> int:
+        """Embed and store the queued articles together (one embed call, a few Chroma calls); returns chunks written.
+
+        Batching across articles keeps the model's batches full (most articles have 1-3 chunks) and
+        the store's crash-safe order holds for the whole batch (chunks, then article records)."""
+        if not pending:
+            return 0
         # Embedding the title and section with the text lets a chunk match questions about its headline.
-        texts = [f"{article.title}\n{c.section}\n{c.text}" for c in chunks]
+        texts = [f"{art.title}\n{c.section}\n{c.text}" for art, chunks, _ in pending for c in chunks]
         vectors = self.embedder.embed(texts)
-        self.store.write_article(article, chunks, vectors)
-        return len(chunks)
+        items, at = [], 0
+        for art, chunks, _ in pending:
+            items.append((art, chunks, vectors[at:at + len(chunks)]))
+            at += len(chunks)
+        self.store.write_articles(items)
+        for art, _, old in pending:
+            # Only a whole file stands for one article; records of a JSON/JSONL file are matched
+            # by id, since inserting a line shifts every later line's origin.
+            whole_file = art.origin and not _RECORD_ORIGIN.search(art.origin)
+            replaced = [i for i in self.store.ids_from_origin(art.origin)
+                        if i != art.id and i not in seen_ids] if whole_file else []
+            for old_id in replaced:  # the same file/line now holds different text: drop the old version
+                self.store.delete_article(old_id)
+            records[art.id] = {"content_hash": art.content_hash}
+            (updated if (old is not None or replaced) else added).append(art.id)
+        pending.clear()
+        return at
 
     def articles(self) -> list[Article]:
         """Every article in the library (bodies not loaded), newest first."""

@@ -72,6 +72,16 @@ class UISettings(BaseModel):
         return v
 
 
+class FetchSettings(BaseModel):
+    """Fetching web pages and RSS/Atom feeds for ingest (fetch.py)."""
+
+    timeout_s: float = 15.0  # per page: connect, each read, and the whole download
+    max_redirects: int = 5
+    max_mb: float | None = None  # None: BRIEFING_MAX_FILE_MB, the same limit as files
+    max_feed_items: int = 100  # newest first; older items are left for a later run
+    user_agent: str = "briefing-assistant/0.1 (news briefing reader)"
+
+
 class Settings(BaseSettings):
     """Every setting of the assistant. Environment: BRIEFING_<NAME>, nested with __."""
 
@@ -92,12 +102,20 @@ class Settings(BaseSettings):
     search_k: int = 10
     answer_k: int = 6
     per_article_cap: int = 3
+    # Hybrid fusion: score = 1/(rrf_k + dense rank) + bm25_weight/(rrf_k + BM25 rank). Measured on CLAPnq
+    # with a held-out half (evals/results/retrieval_clapnq.md): k=10, weight 0.5 beat k=60, weight 1 on both halves.
+    rrf_k: int = 10
+    bm25_weight: float = 0.5
+    # MMR over the fused pool (0..1, 1 = relevance only; None = per-article cap only). 0.7 kept single-question
+    # MRR and covered both parts of more two-part questions (evals/results/retrieval_clapnq.md).
+    mmr_lambda: float | None = 0.7
     context_tokens: int = 360
     min_support: float = 0.42
     repair_support: float = 0.55
     llm: LLMSettings = Field(default_factory=LLMSettings)
     local: LocalModelSettings = Field(default_factory=LocalModelSettings)
     ui: UISettings = Field(default_factory=UISettings)
+    fetch: FetchSettings = Field(default_factory=FetchSettings)
     auth: SecretStr | None = Field(default=None, repr=False)  # BRIEFING_AUTH=user:password, the short name of ui.auth
     debug: bool = False
 
@@ -133,7 +151,7 @@ class Settings(BaseSettings):
         keep = self.model_dump(
             mode="json",
             include={"embedder", "chunk_size", "chunk_overlap", "search_k", "answer_k",
-                     "per_article_cap", "context_tokens", "min_support", "repair_support"},
+                     "per_article_cap", "rrf_k", "bm25_weight", "mmr_lambda", "context_tokens", "min_support", "repair_support"},
         )
         keep["llm"] = {k: v for k, v in self.llm.model_dump(mode="json").items() if k != "api_key"}
         blob = json.dumps(keep, sort_keys=True).encode()

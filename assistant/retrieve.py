@@ -20,7 +20,8 @@ from .store import Store, StoredChunk, where_filter
 from .types import Passage
 
 Mode = Literal["hybrid", "dense", "bm25"]
-RRF_K = 60
+RRF_K = 10  # fusion defaults; Settings.rrf_k / bm25_weight carry the ones in use
+BM25_WEIGHT = 0.5
 _RECENCY_WORDS = re.compile(r"\b(latest|newest|most recent|recent(ly)?|now|today|yesterday|this (week|month)|currently|current)\b", re.I)
 
 
@@ -64,18 +65,26 @@ class Filters:
 class Retriever:
     """Finds passages for a question over a Store."""
 
-    def __init__(self, store: Store, embedder: Embedder, per_article_cap: int = 3) -> None:
+    def __init__(self, store: Store, embedder: Embedder, per_article_cap: int = 3, rrf_k: int = RRF_K,
+                 bm25_weight: float = BM25_WEIGHT, mmr_lambda: float | None = None) -> None:
         self.store = store
         self.embedder = embedder
         self.per_article_cap = per_article_cap
+        self.rrf_k = rrf_k
+        self.weights = {"dense": 1.0, "bm25": bm25_weight}
+        self.mmr_lambda = mmr_lambda  # None: no MMR, only the per-article cap
         self._lock = threading.Lock()
         self._bm25: tuple[Any, Any, list[StoredChunk]] | None = None
+        self._bm25_stamp: tuple[int, int, int] | None = None
+        self._records: dict[str, dict[str, Any]] | None = None
+        self._records_stamp: tuple[int, int, int] | None = None
         self._generation = 0
 
     def invalidate(self) -> None:
         """Forget cached indexes after a write."""
         with self._lock:
             self._bm25 = None
+            self._records = None
             self._generation += 1
 
     def search(self, question: str, k: int = 10, filters: Filters | None = None, mode: Mode = "hybrid",
@@ -91,11 +100,16 @@ class Retriever:
             cutoff = to_epoch(f.as_of.replace(hour=23, minute=59, second=59) if f.as_of.hour == 0 else f.as_of)
         pool = max(50, 5 * k)
         ranked: dict[str, list[tuple[int, StoredChunk]]] = {}
-        records = self.store.article_records()
-        committed = {i: m.get("content_hash") for i, m in records.items()}
+        records = self._article_records()
 
         def live(sc: StoredChunk) -> bool:
-            return committed.get(sc.chunk.article_id) == sc.meta.get("content_hash")
+            aid, h = sc.chunk.article_id, sc.meta.get("content_hash")
+            rec = records.get(aid)
+            if rec is not None and rec.get("content_hash") == h:
+                return True
+            # The cached records may be behind another process's write: ask the store before hiding a chunk.
+            art = self.store.article(aid)
+            return art is not None and art.content_hash == h
 
         if mode in ("hybrid", "dense"):
             vec = query_vector if query_vector is not None else self.embedder.embed([question])[0]
@@ -107,7 +121,7 @@ class Retriever:
         for name, hits in ranked.items():
             for rank, sc in hits:
                 entry = fused.setdefault(sc.chunk.id, {"sc": sc, "score": 0.0})
-                entry["score"] += 1.0 / (RRF_K + rank)
+                entry["score"] += self.weights[name] / (self.rrf_k + rank)
                 entry[name] = rank
         wants_recent = f.recency if f.recency is not None else bool(_RECENCY_WORDS.search(question))
         if wants_recent:
@@ -117,9 +131,13 @@ class Retriever:
                 if ts is not None:
                     age_days = max(0.0, (now.timestamp() - ts) / 86400)
                     # At most the weight of one first-place rank: recency breaks ties, never buries relevance.
-                    entry["score"] += math.exp(-age_days / 7) / (RRF_K + 1)
+                    entry["score"] += math.exp(-age_days / 7) / (self.rrf_k + 1)
         order = sorted(fused.values(), key=lambda e: (-e["score"], e["sc"].chunk.id))
         order = collapse_duplicates(order, records)  # one article per wire story (dedup.py)
+        if self.mmr_lambda is not None and len(order) > k:
+            pool_entries = order[:max(3 * k, 30)]
+            vectors = self.store.vectors([e["sc"].chunk.id for e in pool_entries])
+            order = _mmr(pool_entries, vectors, self.mmr_lambda) + order[len(pool_entries):]
         chosen = _diversify(order, k, self.per_article_cap)
         return [_passage(e) for e in chosen]
 
@@ -135,7 +153,14 @@ class Retriever:
         scores = retriever.get_scores(tokens)
         if not np.any(scores > 0):
             return []
-        top = np.argsort(-scores, kind="stable")
+        positive = int(np.count_nonzero(scores > 0))
+        # Most queries fill n from the first few hundred: sort those only, the rest if filters need more.
+        head = min(positive, max(4 * n, 200))
+        top = np.argpartition(-scores, head - 1)[:head] if head < len(scores) else np.arange(len(scores))
+        top = top[np.lexsort((top, -scores[top]))]
+        if head < positive:
+            rest = np.setdiff1d(np.nonzero(scores > 0)[0], top, assume_unique=True)
+            top = np.concatenate([top, rest[np.lexsort((rest, -scores[rest]))]])
         out: list[StoredChunk] = []
         for i in top:
             if scores[i] <= 0 or len(out) >= n:
@@ -177,9 +202,38 @@ class Retriever:
             self._bm25_stamp = self._stamp()
             return self._bm25
 
+    def _article_records(self) -> dict[str, dict[str, Any]]:
+        """Article records (commit marks, duplicate groups), re-read only when the library changed."""
+        with self._lock:
+            stamp = self._stamp()
+            if self._records is None or self._records_stamp != stamp:
+                self._records, self._records_stamp = self.store.article_records(), stamp
+            return self._records
+
     def _stamp(self) -> tuple[int, int, int]:
         # Cheap change detection: counts catch other processes' writes, the generation our own.
         return self.store.count(), self.store.articles_col.count(), self._generation
+
+
+def _mmr(entries: list[dict[str, Any]], vectors: dict[str, np.ndarray], lam: float) -> list[dict[str, Any]]:
+    """Maximal marginal relevance: reorder so each next passage is relevant (its fused score, scaled
+    to [0, 1]) and unlike those already chosen (cosine of chunk vectors): lam*rel - (1-lam)*max_sim."""
+    if not entries:
+        return []
+    top = max(e["score"] for e in entries) or 1.0
+    rel = [e["score"] / top for e in entries]
+    dim = next((len(v) for v in vectors.values()), 0)
+    vecs = np.stack([vectors.get(e["sc"].chunk.id, np.zeros(dim, np.float32)) for e in entries]) if dim else None
+    left = list(range(len(entries)))
+    max_sim = np.zeros(len(entries), dtype=np.float64)
+    out: list[dict[str, Any]] = []
+    while left:
+        best = max(left, key=lambda i: (lam * rel[i] - (1 - lam) * max_sim[i], -i))
+        left.remove(best)
+        out.append(entries[best])
+        if vecs is not None:
+            max_sim = np.maximum(max_sim, vecs @ vecs[best])
+    return out
 
 
 def _diversify(order: list[dict[str, Any]], k: int, cap: int) -> list[dict[str, Any]]:

@@ -26,6 +26,7 @@ from .errors import StoreError
 from .types import Article, Chunk
 
 _BATCH = 256
+_BULK = 2000  # rows per Chroma call in bulk writes (Chroma's limit is ~5,000)
 
 
 def _chroma():
@@ -180,22 +181,33 @@ class Store:
 
     def write_article(self, article: Article, chunks: Sequence[Chunk], embeddings: np.ndarray) -> None:
         """Store an article and its chunks; replaces any earlier version of the same article id."""
+        self.write_articles([(article, chunks, embeddings)])
+
+    def write_articles(self, items: Sequence[tuple[Article, Sequence[Chunk], np.ndarray]]) -> None:
+        """`write_article` for many articles with few Chroma calls, in the same crash-safe order: every
+        chunk first, then the article records (each one commits its article), then the stale chunks."""
+        if not items:
+            return
         with self._lock:
-            base = _meta(article)
-            for i in range(0, len(chunks), _BATCH):
-                part = chunks[i:i + _BATCH]
-                self._call(
-                    self.chunks.upsert, ids=[c.id for c in part],
-                    embeddings=[embeddings[i + j] for j in range(len(part))],
-                    documents=[c.text for c in part],
-                    metadatas=[{**base, "article_id": article.id, "start": c.start, "end": c.end,
-                                "section": c.section, "index": c.index} for c in part],
-                )
-            record = {**base, "origin": article.origin, "chunk_count": len(chunks), "ingested_ts": int(time.time())}
-            self._call(self.articles_col.upsert, ids=[article.id], embeddings=[[1.0]],
-                       documents=[article.body], metadatas=[record])
-            self._call(self.chunks.delete, where={"$and": [{"article_id": article.id},
-                                                           {"content_hash": {"$ne": article.content_hash}}]})
+            rows = [(c, {**_meta(art), "article_id": art.id, "start": c.start, "end": c.end,
+                         "section": c.section, "index": c.index}, vecs[j])
+                    for art, chunks, vecs in items for j, c in enumerate(chunks)]
+            for i in range(0, len(rows), _BULK):
+                part = rows[i:i + _BULK]
+                self._call(self.chunks.upsert, ids=[c.id for c, _, _ in part], embeddings=[v for _, _, v in part],
+                           documents=[c.text for c, _, _ in part], metadatas=[m for _, m, _ in part])
+            now = int(time.time())
+            for i in range(0, len(items), _BULK):
+                part = items[i:i + _BULK]
+                self._call(self.articles_col.upsert, ids=[art.id for art, _, _ in part],
+                           embeddings=[[1.0]] * len(part), documents=[art.body for art, _, _ in part],
+                           metadatas=[{**_meta(art), "origin": art.origin, "chunk_count": len(chunks),
+                                       "ingested_ts": now} for art, chunks, _ in part])
+            stale = [{"$and": [{"article_id": art.id}, {"content_hash": {"$ne": art.content_hash}}]}
+                     for art, _, _ in items]
+            for i in range(0, len(stale), 100):
+                part = stale[i:i + 100]
+                self._call(self.chunks.delete, where=part[0] if len(part) == 1 else {"$or": part})
 
     def delete_article(self, article_id: str) -> bool:
         """Remove an article and its chunks. Returns False when there was no such article.
@@ -270,6 +282,13 @@ class Store:
                          where=where or None, include=["metadatas", "documents", "distances"])
         return [StoredChunk(_chunk(cid, doc, meta), meta, dist)
                 for cid, doc, meta, dist in zip(got["ids"][0], got["documents"][0], got["metadatas"][0], got["distances"][0])]
+
+    def vectors(self, chunk_ids: Sequence[str]) -> dict[str, np.ndarray]:
+        """Stored embeddings of the given chunks, by id (missing ids are left out)."""
+        if not chunk_ids:
+            return {}
+        got = self._call(self.chunks.get, ids=list(chunk_ids), include=["embeddings"])
+        return {i: np.asarray(v, dtype=np.float32) for i, v in zip(got["ids"], got["embeddings"])}
 
     def all_chunks(self) -> list[StoredChunk]:
         """Every stored chunk with its text and metadata (for the BM25 index)."""

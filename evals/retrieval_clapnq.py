@@ -131,12 +131,18 @@ def write_markdown(result: dict, path: Path) -> None:
         f"| ingest (read, chunk, embed, store) | {ing['chunks']} | {ing['seconds']} | {ing['chunks_per_s']} |",
         f"| embedding model alone, one call (batch {raw['all_at_once']['batch_size']}) | {raw['all_at_once']['chunks']} "
         f"| {raw['all_at_once']['seconds']} | {raw['all_at_once']['chunks_per_s']} |",
-        f"| embedding model alone, one call per article as ingest does ({raw['per_article']['calls']} calls) "
+        f"| embedding model alone, one call per article, as ingest did before batching ({raw['per_article']['calls']} calls) "
         f"| {raw['per_article']['chunks']} | {raw['per_article']['seconds']} | {raw['per_article']['chunks_per_s']} |",
         "",
         f"Ingest runs at {result['ingest_vs_model']:.2f}x the model-only rate (one call), "
         f"{result['ingest_vs_model_per_article']:.2f}x the rate of the same per-article calls.",
         "",
+    ]
+    if result.get("tuning"):
+        from evals.retrieval_tuning import markdown
+
+        lines += markdown(result["tuning"])
+    lines += [
         "Data: CLAPnq (Rosenthal et al., TACL 2025, arXiv:2404.02103), Apache-2.0; passages from "
         "Wikipedia via Natural Questions (CC BY-SA).",
         "",
@@ -151,6 +157,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--data-dir", type=Path, default=None,
                         help="library folder (default: a fresh temporary folder, removed afterwards)")
     parser.add_argument("--out", type=Path, default=ROOT / "evals" / "results")
+    parser.add_argument("--tune", action="store_true",
+                        help="also measure fusion settings (held-out split) and MMR diversity (two-part questions)")
     args = parser.parse_args(argv)
 
     dataset = args.dataset.resolve()
@@ -174,6 +182,12 @@ def main(argv: list[str] | None = None) -> int:
             modes = evaluate(assistant, questions)
             print("timing the embedding model alone on the same chunk texts ...", flush=True)
             raw = raw_embedding_rate(assistant)
+            tuning = None
+            if args.tune:
+                from evals.retrieval_tuning import tune
+
+                print("measuring fusion and diversity settings ...", flush=True)
+                tuning = tune(assistant, questions)
             result = {
                 "dataset": str(dataset), "questions": len(questions), "k": K,
                 "date": datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M UTC"),
@@ -183,7 +197,10 @@ def main(argv: list[str] | None = None) -> int:
                 "ingest_vs_model": round(ingest["chunks_per_s"] / raw["all_at_once"]["chunks_per_s"], 3) if chunks else None,
                 "ingest_vs_model_per_article": (round(ingest["chunks_per_s"] / raw["per_article"]["chunks_per_s"], 3)
                                                 if chunks else None),
-                "modes": modes,
+                "modes": modes, "settings": {"rrf_k": assistant.settings.rrf_k, "bm25_weight": assistant.settings.bm25_weight,
+                                             "mmr_lambda": assistant.settings.mmr_lambda,
+                                             "per_article_cap": assistant.settings.per_article_cap},
+                "tuning": tuning,
             }
     args.out.mkdir(parents=True, exist_ok=True)
     (args.out / "retrieval_clapnq.json").write_text(json.dumps(result, indent=2) + "\n", encoding="utf-8")

@@ -316,7 +316,8 @@ def search_modes_rank_and_fuse(env: StoreEnv) -> None:
     assert len(bm25) == 1, "BM25 returns only chunks sharing a query term"
     assert len(dense) == a.store.count(), "dense ranks every chunk"
     top = hybrid[0]
-    assert (top.dense_rank, top.bm25_rank, top.score) == (1, 1, round(2 / 61, 6))
+    k, w = a.settings.rrf_k, a.settings.bm25_weight  # weighted reciprocal-rank fusion
+    assert (top.dense_rank, top.bm25_rank, top.score) == (1, 1, round(1 / (k + 1) + w / (k + 1), 6))
     assert [p.score for p in hybrid] == sorted((p.score for p in hybrid), reverse=True)
     assert {p.chunk_id for p in hybrid} == {p.chunk_id for p in dense} | {p.chunk_id for p in bm25}
     assert (top.title, top.text, top.start) == ("Cocoa", "Cocoa prices in Ghana hit a record as the harvest shrank.", 0)
