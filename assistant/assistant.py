@@ -48,9 +48,11 @@ class Assistant:
 
     # --- library --------------------------------------------------------------------------
 
-    def ingest(self, paths: Iterable[str | Path] | str | Path, progress: Progress | None = None) -> IngestReport:
-        """Read, chunk, embed and store articles from files/folders. Idempotent by content hash."""
-        from .ingest import iter_articles  # imports the text splitters (~0.35 s): only when ingesting
+    def ingest(self, paths: Iterable[str | Path] | str | Path, progress: Progress | None = None,
+               feed: str | None = None) -> IngestReport:
+        """Read, chunk, embed and store articles from files/folders and http(s) URLs, then the new items
+        of an RSS/Atom `feed`. Idempotent by content hash; a page keeps one id per URL (fetch.py)."""
+        from .fetch import iter_sources  # imports the text splitters (~0.35 s) and httpx: only when ingesting
 
         if isinstance(paths, (str, Path)):
             paths = [paths]
@@ -74,7 +76,9 @@ class Assistant:
                 by_origin: dict[str, list[str]] = {}
                 for i, m in records.items():
                     by_origin.setdefault(str(m.get("origin", "")), []).append(i)
-                for n, item in enumerate(iter_articles(list(paths), int(self.settings.max_file_mb * 1e6)), 1):
+                # A feed item already stored (by article id, URL or origin) is not fetched again.
+                known = set(records) | {str(m.get(k)) for m in records.values() for k in ("url", "origin") if m.get(k)}
+                for n, item in enumerate(iter_sources(list(paths), self.settings, known, feed), 1):
                     if isinstance(item, IngestFailure):
                         failed.append(item)
                         continue
@@ -110,6 +114,10 @@ class Assistant:
                 self.retriever.invalidate()
         return IngestReport(added=added, unchanged=unchanged, updated=updated, failed=failed,
                             chunks_written=written, seconds=round(time.perf_counter() - started, 3))
+
+    def ingest_feed(self, url: str, progress: Progress | None = None) -> IngestReport:
+        """Ingest the items of an RSS/Atom feed that are not in the library yet (see fetch.read_feed)."""
+        return self.ingest([], progress, feed=url)
 
     def _chunks(self, article: Article) -> list[Chunk]:
         from .ingest import chunk_article

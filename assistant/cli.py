@@ -28,8 +28,9 @@ def _parser() -> argparse.ArgumentParser:
 
     p = argparse.ArgumentParser(prog="briefing", description="Cited answers over news briefings.")
     sub = p.add_subparsers(dest="command", required=True)
-    s = sub.add_parser("ingest", parents=[common], help="add files or folders to the library")
-    s.add_argument("paths", nargs="+")
+    s = sub.add_parser("ingest", parents=[common], help="add files, folders or web pages (http/https URLs) to the library")
+    s.add_argument("paths", nargs="*", help="files, folders or http(s) URLs of articles")
+    s.add_argument("--feed", help="also read this RSS/Atom feed and add the items not in the library yet")
     s.add_argument("--json", action="store_true", help="print the ingest report as JSON")
     s = sub.add_parser("search", parents=[common, filters], help="show the passages that match a question")
     s.add_argument("question")
@@ -95,9 +96,12 @@ def _run(args: argparse.Namespace) -> int:
         launch(data_dir=args.data_dir, chroma_url=args.chroma_url, host=args.host, port=args.port,
                share=args.share, ingest=args.ingest)
         return 0
+    if args.command == "ingest" and not args.paths and not args.feed:
+        print("briefing: give files, folders or URLs to ingest, or --feed URL", file=sys.stderr)
+        return 2
     with _assistant(args) as a:
         if args.command == "ingest":
-            report = a.ingest(args.paths)
+            report = a.ingest(args.paths, feed=args.feed)
             if args.json:
                 _print_json(report)
             else:

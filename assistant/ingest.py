@@ -330,6 +330,15 @@ def _finish(body: str, meta: dict, headings: list[Heading], origin: str, fallbac
     return article
 
 
+def article_from_page(content: str, meta: dict, origin: str, html: bool) -> Article:
+    """An Article from page text or HTML fetched elsewhere (fetch.py), read like a file of that kind:
+    same normalising, heading detection and hashing. `meta` (title, date, source, url) wins over
+    what the page itself says. Raises IngestError when no text is left."""
+    body, found, headings = _from_html(content) if html else _from_text(content.replace("\r\n", "\n"), markdown=False)
+    merged = {**found, **{k: v for k, v in meta.items() if v}}
+    return _finish(body, merged, headings, origin=origin, fallback_title="", name="")
+
+
 def content_hash(body: str) -> str:
     """sha256 of the body with Unicode and whitespace normalised: the idempotency key."""
     norm = " ".join(unicodedata.normalize("NFC", body).split())

@@ -6,7 +6,7 @@ from __future__ import annotations
 import math
 import re
 import threading
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime, timezone
 from typing import Any, Literal, Sequence
 
@@ -34,32 +34,49 @@ class Filters:
     sources: tuple[str, ...] = ()
     as_of: datetime | None = None
     recency: bool | None = None  # None: decide from the question's wording
+    time_words: bool = True  # read "this week", "yesterday", "since Monday" in the question (timewords.py)
 
     @classmethod
     def from_kwargs(cls, **kw: Any) -> "Filters":
         """Build from user-facing keyword filters (strings or datetimes); unknown names are an error."""
-        known = {"published_after", "published_before", "source", "sources", "as_of", "recency", "since", "until"}
+        known = {"published_after", "published_before", "source", "sources", "as_of", "recency", "since", "until",
+                 "time_words"}
         unknown = set(kw) - known
         if unknown:
             raise ConfigError(f"unknown search filter(s): {', '.join(sorted(unknown))}",
                               hint=f"use one of {', '.join(sorted(known))}")
 
-        def date(name: str) -> datetime | None:
+        def date(name: str, now: datetime | None = None) -> datetime | None:
             raw = kw.get(name)
             if raw in (None, ""):
                 return None
-            dt = parse_date(raw)
+            dt = parse_date(raw, now=now)  # "3 days ago" / "yesterday" count back from as_of
             if dt is None:
-                raise ConfigError(f"{name}={raw!r} is not a date", hint="use YYYY-MM-DD")
+                raise ConfigError(f"{name}={raw!r} is not a date", hint="use YYYY-MM-DD or e.g. '3 days ago'")
             return dt
 
         src = kw.get("sources") or kw.get("source") or ()
         sources = (src,) if isinstance(src, str) else tuple(src)
-        before = date("published_before") or date("until")
+        as_of = date("as_of")
+        before = date("published_before", as_of) or date("until", as_of)
         if before is not None and before.hour == 0 and before.minute == 0 and before.second == 0:
             before = before.replace(hour=23, minute=59, second=59)  # a bare date includes its whole day
-        return cls(published_after=date("published_after") or date("since"), published_before=before,
-                   sources=sources, as_of=date("as_of"), recency=kw.get("recency"))
+        return cls(published_after=date("published_after", as_of) or date("since", as_of), published_before=before,
+                   sources=sources, as_of=as_of, recency=kw.get("recency"),
+                   time_words=bool(kw.get("time_words", True)))
+
+    def for_question(self, question: str) -> "Filters":
+        """These filters plus the published-date window the question's time words ask for ("this week",
+        "since Monday"), resolved against as_of (default: today). A date bound the caller set wins:
+        then the words change nothing."""
+        if not self.time_words or self.published_after is not None or self.published_before is not None:
+            return self
+        from .timewords import question_window
+
+        window = question_window(question, self.as_of)
+        if window is None:
+            return self
+        return replace(self, published_after=window.after, published_before=window.before)
 
 
 class Retriever:
@@ -90,7 +107,7 @@ class Retriever:
     def search(self, question: str, k: int = 10, filters: Filters | None = None, mode: Mode = "hybrid",
                query_vector: np.ndarray | None = None) -> list[Passage]:
         """The k best passages for the question, fused, diversified and filtered."""
-        f = filters or Filters()
+        f = (filters or Filters()).for_question(question)
         if not question.strip():
             return []
         after = to_epoch(f.published_after)

@@ -25,6 +25,7 @@ class Article:
     origin: str = ""  # where it came from: a resolved file path (plus #line for JSONL) or a URL
     content_hash: str = ""
     chunk_count: int = 0
+    author: str = ""  # from a fetched page's metadata (fetch.py); not kept by the store yet
     # (start, end, level) of headings found while reading; level 1 = section, 2 = sub-headline.
     headings: tuple[tuple[int, int, int], ...] = field(default=(), repr=False, compare=False)
 

@@ -18,6 +18,7 @@ def add_arguments(s: argparse.ArgumentParser) -> None:
                    help="briefing file, folder or articles JSONL to ingest into a fresh store (repeatable)")
     s.add_argument("--out", help="report folder (default: evals/reports/<dataset name>)")
     s.add_argument("--limit", type=int, help="run only this many questions")
+    s.add_argument("--as-of", help="answer questions without their own as_of as of this date (YYYY-MM-DD)")
     s.add_argument("--stratified", action="store_true",
                    help="with --limit: a seeded sample, half answerable and half unanswerable")
     s.add_argument("--judge", choices=["lexical", "llm"], default="lexical",
@@ -31,10 +32,16 @@ def run(args: argparse.Namespace) -> int:
     """Run the eval the arguments describe; 1 when --fail-under and a gate failed."""
     from .runner import run_eval
 
+    if args.as_of:
+        from ..dates import parse_date
+        from ..errors import ConfigError
+
+        if parse_date(args.as_of) is None:  # checked once here, not once per question
+            raise ConfigError(f"--as-of {args.as_of!r} is not a date", hint="use YYYY-MM-DD")
     thresholds = args.thresholds or (str(DEFAULT_THRESHOLDS) if DEFAULT_THRESHOLDS.is_file() else None)
     out = args.out or str(Path("evals") / "reports" / Path(args.dataset).stem)
     result = run_eval(args.dataset, args.corpus, out=out, limit=args.limit, stratified=args.stratified,
-                      judge=args.judge, thresholds=thresholds)
+                      judge=args.judge, thresholds=thresholds, as_of=args.as_of)
     failed = [g for g in result.gates if not g["passed"]]
     if args.json:
         json.dump({"meta": result.meta, "metrics": result.metrics, "gates": result.gates, "reports": result.paths},

@@ -198,8 +198,9 @@ def aggregate(cases: Sequence[CaseResult]) -> dict[str, Any]:
 
 
 def evaluate(assistant: Any, items: Sequence[EvalItem], corpus: Sequence[str | Path], judge: SupportJudge,
-             progress: bool = True) -> tuple[list[CaseResult], dict[str, Any]]:
-    """Ingest the corpus, ask each question, score it. Returns the cases and provenance facts."""
+             progress: bool = True, as_of: str | None = None) -> tuple[list[CaseResult], dict[str, Any]]:
+    """Ingest the corpus, ask each question, score it. Returns the cases and provenance facts.
+    `as_of` answers every question without its own as_of as of that date (time words resolve against it)."""
     t = time.perf_counter()
     report = assistant.ingest(list(corpus))
     ingest_s = time.perf_counter() - t
@@ -215,7 +216,7 @@ def evaluate(assistant: Any, items: Sequence[EvalItem], corpus: Sequence[str | P
     bar = tqdm(items, desc="eval", unit="q", disable=None if progress else True, leave=False)
     for item in bar:
         gold, unresolved = resolve_gold(item.gold_article_ids, articles)
-        filters = {"as_of": item.as_of} if item.as_of else {}
+        filters = {"as_of": item.as_of or as_of} if (item.as_of or as_of) else {}
         try:
             answer = assistant.ask(item.question, history=item.history_turns() or None, **filters)
             ranked = assistant.search(answer.standalone_question or item.question, k=SEARCH_K, **filters)
@@ -243,7 +244,8 @@ def evaluate(assistant: Any, items: Sequence[EvalItem], corpus: Sequence[str | P
 
 def run_eval(dataset: str | Path, corpus: Sequence[str | Path], out: str | Path | None = None,
              limit: int | None = None, stratified: bool = False, judge: str = "lexical", seed: int = 0,
-             thresholds: str | Path | None = None, assistant: Any = None, progress: bool = True) -> EvalResult:
+             thresholds: str | Path | None = None, assistant: Any = None, progress: bool = True,
+             as_of: str | None = None) -> EvalResult:
     """The whole run: load and select questions, evaluate on a fresh store, aggregate, gate, report.
 
     With `assistant=None` an Assistant is built from settings on a temporary data dir (removed
@@ -263,7 +265,7 @@ def run_eval(dataset: str | Path, corpus: Sequence[str | Path], out: str | Path 
             assistant = Assistant.from_settings(data_dir=Path(tmp) / "data", chroma_url="")
         try:
             the_judge = make_judge(judge, assistant)
-            cases, facts = evaluate(assistant, items, corpus, the_judge, progress=progress)
+            cases, facts = evaluate(assistant, items, corpus, the_judge, progress=progress, as_of=as_of)
         finally:
             if own:
                 assistant.close()
