@@ -365,17 +365,17 @@ def other_embedder_is_refused(env: StoreEnv) -> None:
         env.open(embedder=_OtherEmbedder())
 
 
-CASES = [
-    pytest.param(ingest_round_trips_article_and_chunks, id="ingest_round_trips_article_and_chunks"),
-    pytest.param(reingest_unchanged_adds_nothing, id="reingest_unchanged_adds_nothing"),
-    pytest.param(changed_article_replaces_its_chunks, id="changed_article_replaces_its_chunks"),
-    pytest.param(changed_file_replaces_old_version, id="changed_file_replaces_old_version"),
-    pytest.param(jsonl_bad_lines_are_reported_and_the_rest_ingested, id="jsonl_bad_lines_are_reported_and_the_rest_ingested"),
-    pytest.param(jsonl_inserted_line_keeps_the_other_articles, id="jsonl_inserted_line_keeps_the_other_articles"),
-    pytest.param(delete_removes_article_and_chunks, id="delete_removes_article_and_chunks"),
-    pytest.param(cleanup_removes_uncommitted_chunks, id="cleanup_removes_uncommitted_chunks"),
-    pytest.param(filters_by_date_and_source, id="filters_by_date_and_source"),
-    pytest.param(search_modes_rank_and_fuse, id="search_modes_rank_and_fuse"),
-    pytest.param(per_article_cap_keeps_results_diverse, id="per_article_cap_keeps_results_diverse"),
-    pytest.param(other_embedder_is_refused, id="other_embedder_is_refused"),
-]
+CASES = [pytest.param(case, id=case.__name__) for case in (
+    ingest_round_trips_article_and_chunks,
+    reingest_unchanged_adds_nothing,
+    changed_article_replaces_its_chunks,
+    changed_file_replaces_old_version,
+    jsonl_bad_lines_are_reported_and_the_rest_ingested,
+    jsonl_inserted_line_keeps_the_other_articles,
+    delete_removes_article_and_chunks,
+    cleanup_removes_uncommitted_chunks,
+    filters_by_date_and_source,
+    search_modes_rank_and_fuse,
+    per_article_cap_keeps_results_diverse,
+    other_embedder_is_refused,
+)]
