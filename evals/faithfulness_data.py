@@ -10,7 +10,8 @@ cites, labelled `supported` (kind `true`) or `unsupported` (kinds `negated`, `nu
 `--check` fails (exit 1) unless every evidence sentence is verbatim in its source (the seed
 briefing in `examples/briefings/`, or the CLAPnq passage in `articles.jsonl`), labels agree with
 kinds, ids are unique, each base item has one source, one split and at least one true claim,
-and the split is the one `split_for` derives from the base id. It prints counts per kind and split.
+perturbations cite the same sentences as their base's true claim, and the split is the one
+`split_for` derives from the base id. It prints counts per kind and split.
 Without the CLAPnq files the CLAPnq rows' verbatim check is skipped, and the check says so.
 """
 
@@ -145,8 +146,9 @@ def check(path: Path | str | None = None, clapnq_dir: Path | str | None = None) 
         claims = Counter(r.claim for r in rows)
         problems += [f"{base}: claim used twice: {c!r}" for c, k in claims.items() if k > 1]
         for r in rows:
-            if r.kind == "unrelated" and r.evidence in true_evidence:
-                problems.append(f"{r.id}: an unrelated claim must cite other sentences than the base's true claims")
+            # A perturbation is of the base's evidence; only an unrelated claim may cite other sentences.
+            if r.kind != "unrelated" and true_evidence and r.evidence not in true_evidence:
+                problems.append(f"{r.id}: a {r.kind} claim must cite the same sentences as its base's true claim")
 
     seed_text = SEED_SOURCE.read_text(encoding="utf-8")
     bodies = _clapnq_bodies(Path(clapnq_dir) if clapnq_dir is not None else DEFAULT_CLAPNQ)

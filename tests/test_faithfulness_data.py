@@ -59,7 +59,10 @@ def test_an_edited_clapnq_evidence_sentence_fails_the_check(tmp_path):
         pytest.skip("CLAPnq dev files not on this machine")
     rows = _rows()
     i = next(k for k, r in enumerate(rows) if r["source"].startswith("clapnq:"))
-    rows[i]["evidence"][-1] = rows[i]["evidence"][-1].rstrip(" .") + " in 1999 ."
+    original = list(rows[i]["evidence"])
+    for r in rows:  # the whole base edited alike, so only the verbatim check can object
+        if r["base"] == rows[i]["base"] and r["evidence"] == original:
+            r["evidence"] = original[:-1] + [original[-1].rstrip(" .") + " in 1999 ."]
     problems, _ = fd.check(_write(tmp_path, rows))
     assert any(p.startswith(rows[i]["id"] + ": evidence not verbatim") for p in problems)
     # Without the CLAPnq files the check says what it skipped instead of passing silently.
@@ -93,12 +96,13 @@ def test_a_base_split_across_dev_and_test_fails_the_check(tmp_path):
     assert any(p.startswith(rows[0]["base"] + ": split must be") for p in problems)
 
 
-def test_an_unrelated_claim_citing_its_own_base_sentence_fails_the_check(tmp_path):
+def test_a_perturbation_citing_other_sentences_than_its_base_fails_the_check(tmp_path):
     rows = _rows()
-    u = next(r for r in rows if r["kind"] == "unrelated")
-    u["evidence"] = next(r["evidence"] for r in rows if r["base"] == u["base"] and r["kind"] == "true")
+    u = next(r for r in rows if r["kind"] == "unrelated" and r["source"] == "seed")
+    n = next(r for r in rows if r["base"] != u["base"] and r["kind"] == "negated" and r["source"] == "seed")
+    n["evidence"], n["base"], n["id"], n["split"] = u["evidence"], u["base"], u["base"] + "-negated-x", u["split"]
     problems, _ = fd.check(_write(tmp_path, rows))
-    assert any(p.startswith(u["id"] + ": an unrelated claim") for p in problems)
+    assert problems == [f"{n['id']}: a negated claim must cite the same sentences as its base's true claim"]
 
 
 def test_load_rejects_an_unknown_split():
