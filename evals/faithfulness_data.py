@@ -73,8 +73,9 @@ class _Row(BaseModel):
 
     @model_validator(mode="after")
     def _consistent(self) -> _Row:
-        if (self.kind == "true") != (self.label == "supported"):
-            raise ValueError(f"kind {self.kind!r} needs label {'supported' if self.kind == 'true' else 'unsupported'!r}")
+        needed = "supported" if self.kind == "true" else "unsupported"
+        if self.label != needed:
+            raise ValueError(f"kind {self.kind!r} needs label {needed!r}")
         if not self.id.startswith(self.base + "-"):
             raise ValueError(f"id {self.id!r} does not start with its base {self.base!r}")
         if any(not s.strip() for s in self.evidence):

@@ -73,18 +73,19 @@ def test_an_edited_clapnq_evidence_sentence_fails_the_check(tmp_path):
 @pytest.mark.parametrize(
     ("change", "expected"),
     [
-        (lambda rows: rows[1].update(label="supported"), "needs label"),
-        (lambda rows: rows[0].update(label="unsupported"), "needs label"),
-        (lambda rows: rows[1].update(id=rows[0]["id"]), "duplicate id"),
-        (lambda rows: rows[0].update(kind="paraphrase"), "kind"),
-        (lambda rows: rows[0].update(evidence=[]), "evidence"),
-        (lambda rows: rows[0].update(extra="x"), "extra"),
+        (lambda true, wrong: wrong.update(label="supported"), "needs label"),
+        (lambda true, wrong: true.update(label="unsupported"), "needs label"),
+        (lambda true, wrong: wrong.update(id=true["id"]), "duplicate id"),
+        (lambda true, wrong: true.update(kind="paraphrase"), "kind"),
+        (lambda true, wrong: true.update(evidence=[]), "evidence"),
+        (lambda true, wrong: true.update(extra="x"), "extra"),
     ],
 )
 def test_malformed_rows_fail_the_check(tmp_path, change, expected):
     rows = _rows()
-    assert rows[0]["kind"] == "true" and rows[1]["kind"] != "true"
-    change(rows)
+    true = next(r for r in rows if r["kind"] == "true")
+    wrong = next(r for r in rows if r["kind"] != "true")
+    change(true, wrong)
     problems, _ = fd.check(_write(tmp_path, rows))
     assert problems and expected in problems[0]
 
