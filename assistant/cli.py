@@ -79,9 +79,19 @@ def _filters(args: argparse.Namespace) -> dict[str, Any]:
 
 
 def _print_json(value: Any) -> None:
-    from .types import to_jsonable
+    from .types import Answer, to_jsonable
 
-    json.dump(to_jsonable(value), sys.stdout, ensure_ascii=False, indent=2)
+    # The model's raw draft and the sentences the checks dropped are shown only when debugging.
+    debug = os.environ.get("BRIEFING_DEBUG") == "1"
+
+    def plain(v: Any) -> Any:
+        if isinstance(v, Answer):
+            return v.to_dict(debug=debug)
+        if isinstance(v, (list, tuple)):
+            return [plain(x) for x in v]
+        return to_jsonable(v)
+
+    json.dump(plain(value), sys.stdout, ensure_ascii=False, indent=2)
     sys.stdout.write("\n")
 
 
@@ -139,22 +149,40 @@ def _run(args: argparse.Namespace) -> int:
 
 
 def _ask(a: Any, args: argparse.Namespace) -> int:
-    from .types import AnswerEvent, EvidenceEvent
+    from .types import AnswerEvent, EvidenceEvent, StatusEvent, TextDelta
 
     answer = None
+    streamed = ""
     for event in a.ask_stream(args.question, k=args.k, **_filters(args)):
-        if isinstance(event, EvidenceEvent) and not args.json:
+        if args.json:
+            if isinstance(event, AnswerEvent):
+                answer = event.answer
+            continue
+        if isinstance(event, EvidenceEvent):
             # Evidence first, on stderr, so the user reads while the model thinks; stdout stays the answer.
             print("Evidence:", file=sys.stderr)
             for e in event.evidence:
                 print(f"  [{e.key}] {e.text}", file=sys.stderr)
-            print("Thinking...", file=sys.stderr, flush=True)
+        elif isinstance(event, StatusEvent):
+            print(event.text, file=sys.stderr, flush=True)
+        elif isinstance(event, TextDelta):
+            # Each sentence as soon as it has passed the checks; nothing unchecked is printed.
+            streamed += event.text
+            print(event.text, end="", flush=True)
         elif isinstance(event, AnswerEvent):
             answer = event.answer
     if args.json:
         _print_json(answer)
+        return 0
+    if streamed and answer.text == streamed:
+        print()
+        print(answer.sources_text())
     else:
+        if streamed:
+            print()
         print(answer)
+    for note in answer.notes:
+        print(f"Note: {note}", file=sys.stderr)
     return 0
 
 

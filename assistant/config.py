@@ -6,6 +6,7 @@ import hashlib
 import json
 import os
 from pathlib import Path
+from typing import Literal
 
 from pydantic import BaseModel, Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -30,6 +31,9 @@ class LLMSettings(BaseModel):
     timeout_s: float = 120.0
     max_retries: int = 3
     max_tokens: int = 220
+    # How to constrain short structured replies (claim judge, key selection): "grammar" sends a llama.cpp
+    # GBNF grammar; "none" parses free text; "auto" = grammar for the bundled model, none for endpoints.
+    constrain: Literal["auto", "grammar", "none"] = "auto"
 
     @property
     def uses_local(self) -> bool:
@@ -48,6 +52,19 @@ class LocalModelSettings(BaseModel):
     # llama.cpp prompt cache: follow-ups on the same evidence start in ~1 s instead of ~30 s.
     # Real memory is far above this figure (cached logits are not counted); 0 turns it off.
     prompt_cache_mb: int = 48
+
+
+class AnswerSettings(BaseModel):
+    """How answers are written and checked (answering.py, entailment.py)."""
+
+    # "prose": the model writes the answer citing keys; "select": it first picks the keys that answer,
+    # then writes from those; "quote": it picks keys and the answer is their exact sentences (faithful by
+    # construction), with a checked lead sentence when one passes. "auto": quote for the bundled model,
+    # prose for an endpoint of your own (see README: chosen by the faithfulness measurements).
+    style: Literal["auto", "prose", "select", "quote"] = "auto"
+    judge: bool = True  # ask the chat model whether each claim is stated by its evidence (after the guards)
+    lead: bool = True  # in quote style, try a one-sentence lead answer and keep it only if it passes the checks
+    max_quotes: int = Field(default=2, ge=1, le=6)
 
 
 class UISettings(BaseModel):
@@ -113,6 +130,7 @@ class Settings(BaseSettings):
     min_support: float = 0.42
     repair_support: float = 0.55
     llm: LLMSettings = Field(default_factory=LLMSettings)
+    answer: AnswerSettings = Field(default_factory=AnswerSettings)
     local: LocalModelSettings = Field(default_factory=LocalModelSettings)
     ui: UISettings = Field(default_factory=UISettings)
     fetch: FetchSettings = Field(default_factory=FetchSettings)
@@ -135,6 +153,13 @@ class Settings(BaseSettings):
         return self
 
     @property
+    def answer_style(self) -> str:
+        """The answer style in force ("auto" resolved: quote for the bundled model, prose otherwise)."""
+        if self.answer.style != "auto":
+            return self.answer.style
+        return "quote" if self.llm.uses_local else "prose"
+
+    @property
     def upload_limit_mb(self) -> float:
         """Largest file the chat page accepts: BRIEFING_UI__MAX_UPLOAD_MB, never above BRIEFING_MAX_FILE_MB."""
         ui = self.ui.max_upload_mb
@@ -153,6 +178,7 @@ class Settings(BaseSettings):
             include={"embedder", "chunk_size", "chunk_overlap", "search_k", "answer_k",
                      "per_article_cap", "rrf_k", "bm25_weight", "mmr_lambda", "context_tokens", "min_support", "repair_support"},
         )
+        keep["answer"] = self.answer.model_dump(mode="json")
         keep["llm"] = {k: v for k, v in self.llm.model_dump(mode="json").items() if k != "api_key"}
         blob = json.dumps(keep, sort_keys=True).encode()
         return hashlib.sha256(blob).hexdigest()[:12]

@@ -23,12 +23,12 @@ from .config import Settings
 from .errors import AssistantError, IngestError
 from .ingest import SUFFIXES, decode
 from .render import (
-    CSS, answer_html, describe_model, draft_html, empty_sources_html, error_html, evidence_html, fmt_date, header_html,
+    CSS, answer_html, checked_html, describe_model, empty_sources_html, error_html, evidence_html, fmt_date, header_html,
     library_html, notice_html, question_html, reading_message, report_html, settings_html, sources_html,
     status_html,
 )
 from .render_timeline import CSS as TIMELINE_CSS, timeline_views
-from .types import AnswerEvent, EvidenceEvent, TextDelta
+from .types import AnswerEvent, EvidenceEvent, StatusEvent, TextDelta
 
 log = logging.getLogger(__name__)
 
@@ -50,8 +50,8 @@ class Handlers:
 
     def respond(self, question: str, turns: list[Turn] | None, k: float | None = None, since: str = "",
                 until: str = "", timeline: bool = False) -> Iterator[Outputs]:
-        """Stream one answer: a status line, the evidence (in the sources panel), the draft, then the
-        checked answer with its highlighted sources. Yields (chat messages, turns, sources panel).
+        """Stream one answer: a status line, the evidence (in the sources panel), each sentence once it
+        has passed the checks, then the answer with its highlighted sources. Yields (chat messages, turns, sources panel).
         With `timeline`, the answer per briefing date then what changed (render_timeline.py)."""
         turns = [dict(t) for t in turns or []]
         question = (question or "").strip()
@@ -73,20 +73,25 @@ class Handlers:
                 for turn["html"], panel, turn["text"] in timeline_views(items, self.bodies):
                     yield snapshot()
                 return
-            status, raw = "", ""
+            status, shown = "", ""
             events = self.assistant.ask_stream(question, history=history or None, k=int(k) if k else None,
                                                **date_filters(since, until))
             for event in events:
                 if isinstance(event, EvidenceEvent):
                     status = reading_message(event)
                     turn["html"], panel = status_html(status), evidence_html(event)
+                elif isinstance(event, StatusEvent):
+                    turn["html"] = checked_html(f"{status} {event.text}", shown)
                 elif isinstance(event, TextDelta):
-                    raw += event.text
-                    turn["html"] = draft_html(f"{status} Writing; each claim is checked against its source.", raw)
+                    # Only sentences that passed the checks arrive here; the model's draft never does.
+                    shown += event.text
+                    turn["html"] = checked_html(f"{status} Checking the rest\u2026", shown)
                 elif isinstance(event, AnswerEvent):
                     answer = event.answer
                     turn["html"], turn["text"] = answer_html(answer), answer.text
                     panel = sources_html(answer, self.bodies(p.article_id for p in answer.sources()))
+                else:
+                    continue
                 yield snapshot()
         except AssistantError as exc:
             gr.Warning(exc.one_line())
