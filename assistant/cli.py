@@ -54,6 +54,8 @@ def _parser() -> argparse.ArgumentParser:
     s.add_argument("--host")
     s.add_argument("--port", type=int)
     s.add_argument("--share", action="store_true", help="public Gradio link (off unless asked)")
+    s.add_argument("--no-auth", action="store_true",
+                   help="serve a non-loopback host or share link without BRIEFING_AUTH (refused unless given)")
     s.add_argument("--ingest", nargs="*", default=[], help="files/folders to ingest before opening")
     s = sub.add_parser("eval", help="score the assistant on a questions dataset (fresh temporary store)")
     from .evaluation.command import add_arguments as _eval_arguments
@@ -94,7 +96,7 @@ def _run(args: argparse.Namespace) -> int:
         from .ui import launch
 
         launch(data_dir=args.data_dir, chroma_url=args.chroma_url, host=args.host, port=args.port,
-               share=args.share, ingest=args.ingest)
+               share=args.share, ingest=args.ingest, no_auth=args.no_auth)
         return 0
     if args.command == "ingest" and not args.paths and not args.feed:
         print("briefing: give files, folders or URLs to ingest, or --feed URL", file=sys.stderr)

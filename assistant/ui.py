@@ -11,6 +11,7 @@ import json
 import logging
 import re
 import shutil
+import sys
 import threading
 import unicodedata
 from pathlib import Path
@@ -205,15 +206,20 @@ def messages(turns: Sequence[Turn]) -> list[dict[str, str]]:
     return out
 
 
-def history_of(turns: Sequence[Turn]) -> list[dict[str, str]]:
-    """The conversation so far as ask_stream history: plain question and answer text, errors left out."""
+HISTORY_KEEP = 12  # messages sent with a follow-up: the rewrite reads the last few, and a long chat stays under
+# BRIEFING_LIMITS__MAX_HISTORY_MESSAGES instead of failing on its 21st question
+
+
+def history_of(turns: Sequence[Turn], keep: int = HISTORY_KEEP) -> list[dict[str, str]]:
+    """The conversation so far as ask_stream history: plain question and answer text, errors left out;
+    only the last `keep` messages."""
     out: list[dict[str, str]] = []
     for t in turns:
         if t.get("text") is None:
             continue
         out.append({"role": "user", "content": t["question"]})
         out.append({"role": "assistant", "content": t["text"]})
-    return out
+    return out[-keep:] if keep > 0 else []
 
 
 def parse_history(raw: str | list | None) -> list[dict[str, str]]:
@@ -403,8 +409,21 @@ def _warm_up(assistant: Assistant) -> None:
 
 
 def launch(data_dir: str | Path | None = None, chroma_url: str | None = None, host: str | None = None,
-           port: int | None = None, share: bool | None = None, ingest: Sequence[str | Path] | None = None) -> None:
-    """Build the Assistant from settings, optionally ingest paths, and serve the page until stopped."""
+           port: int | None = None, share: bool | None = None, ingest: Sequence[str | Path] | None = None,
+           no_auth: bool = False) -> None:
+    """Build the Assistant from settings, optionally ingest paths, and serve the page until stopped.
+
+    Refuses (ConfigError) a non-loopback host or a share link without BRIEFING_AUTH unless `no_auth`
+    is given, and then warns loudly (access.check_exposure)."""
+    from .access import check_exposure
+    from .config import load_settings
+
+    # Checked before anything is opened or started: a refused launch leaves nothing behind.
+    warning = check_exposure(load_settings(data_dir=data_dir, chroma_url=chroma_url), host, share, no_auth)
+    if warning:
+        log.warning("%s", warning)
+        bar = "!" * min(100, len(warning))
+        print(f"\n{bar}\n{warning}\n{bar}\n", file=sys.stderr, flush=True)
     assistant = Assistant.from_settings(data_dir=data_dir, chroma_url=chroma_url)
     try:
         if ingest:
