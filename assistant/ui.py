@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import logging
+import os
 import re
 import shutil
 import sys
@@ -144,26 +145,31 @@ class Handlers:
         choices = [(f"{a.title} \u00b7 {fmt_date(a.published_at)} \u00b7 {a.id}", a.id) for a in arts]
         return library_html(arts), gr.update(choices=choices, value=None)
 
-    def upload(self, files: Sequence[Any] | None) -> tuple[str, str, Any]:
+    def upload(self, files: Sequence[Any] | None, replace: bool = False) -> tuple[str, str, Any]:
         """Check type and size, copy accepted files under <data_dir>/uploads with safe names, ingest them.
+        A file never overwrites an earlier upload of the same name (another user's, perhaps) unless the
+        content is the same or `replace` is ticked; otherwise it is saved as name-2, name-3...
         Returns (report, library table, picker update)."""
         settings = self.assistant.settings
         dest = Path(settings.data_dir) / "uploads"
         accepted: list[Path] = []
         rejected: list[str] = []
+        renamed: list[str] = []
         for item in files or []:
             src = Path(item if isinstance(item, (str, Path)) else getattr(item, "name", str(item)))
             problem = check_upload(src, settings.upload_limit_mb, settings.upload_limit_setting)
             if problem:
                 rejected.append(f"{src.name}: {problem}")
                 continue
-            target = unique_target(dest, safe_name(src.name), accepted)
+            name = safe_name(src.name)
             try:
-                dest.mkdir(parents=True, exist_ok=True)
-                shutil.copyfile(src, target)
+                target = place_upload(src, dest, name, accepted, replace)
             except OSError as exc:
                 rejected.append(f"{src.name}: could not be saved under {dest} ({exc.strerror or exc})")
                 continue
+            if target.name != name and not any(t.name == name for t in accepted):
+                renamed.append(f"{src.name} was added as {target.name}: an earlier upload named {name} holds other "
+                               "text. Tick \u201cReplace earlier uploads with the same name\u201d to replace it.")
             accepted.append(target)
         for message in rejected:
             gr.Warning(message)
@@ -177,7 +183,8 @@ class Handlers:
         if report is not None and report.failed:
             gr.Warning(f"{len(report.failed)} file(s) could not be read; see the report.")
         titles = {a.id: a.title for a in self.assistant.articles()}
-        return (report_html(report, rejected, titles), *self.library())
+        notes = "".join(notice_html(n, ok=False) for n in renamed)
+        return (report_html(report, rejected, titles) + notes, *self.library())
 
     def delete(self, article_id: str | None) -> tuple[str, str, Any]:
         """Remove one article. Returns (notice, library table, picker update)."""
@@ -287,14 +294,40 @@ def safe_name(name: str) -> str:
 
 
 def unique_target(folder: Path, name: str, taken: Sequence[Path]) -> Path:
-    """folder/name, or folder/name-2... when another file of this upload already took that name.
-    (A later upload with the same name replaces the earlier file, so ingest reports it as updated.)"""
-    target, n = folder / name, 2
+    """folder/name, or folder/name-2... when another file of this upload already took that name."""
+    return next(t for t in _candidates(folder, name) if t not in taken)
+
+
+def place_upload(src: Path, folder: Path, name: str, taken: Sequence[Path], replace: bool = False) -> Path:
+    """Copy an upload into `folder` and return where it went, never clobbering another upload:
+    the first of name, name-2, name-3... that is free (claimed atomically, so two sessions uploading
+    at once cannot both take it) or already holds exactly these bytes (a re-upload: ingest finds it
+    unchanged). With `replace`, folder/name is overwritten: the explicit "replace" of the page."""
+    folder.mkdir(parents=True, exist_ok=True)
+    data = src.read_bytes()  # at most the upload limit (check_upload ran first)
+    for target in _candidates(folder, name):
+        if target in taken:
+            continue  # another file of this same upload
+        if replace and target.name == name:
+            tmp = folder / f".{name}.{os.getpid()}.{threading.get_ident()}.part"
+            tmp.write_bytes(data)
+            os.replace(tmp, target)
+            return target
+        try:
+            with target.open("xb") as f:
+                f.write(data)
+            return target
+        except FileExistsError:
+            if target.read_bytes() == data:
+                return target
+    raise OSError(f"too many uploads named {name}")
+
+
+def _candidates(folder: Path, name: str, limit: int = 1000) -> Iterator[Path]:
     stem, dot, suffix = name.rpartition(".")
-    while target in taken:
-        target = folder / (f"{stem}-{n}.{suffix}" if dot else f"{name}-{n}")
-        n += 1
-    return target
+    yield folder / name
+    for n in range(2, limit):
+        yield folder / (f"{stem}-{n}.{suffix}" if dot else f"{name}-{n}")
 
 
 # --- the page ----------------------------------------------------------------------------------------
@@ -346,6 +379,8 @@ def build_app(assistant: Assistant) -> gr.Blocks:
                         files = gr.File(label=f"Upload briefings ({UPLOAD_TYPES}, {limit})",
                                         file_count="multiple", file_types=sorted(SUFFIXES), type="filepath",
                                         height=150, elem_id="ba-files")
+                        replace = gr.Checkbox(label="Replace earlier uploads with the same name", value=False,
+                                              elem_id="ba-replace")
                         add = gr.Button("Add to library", variant="primary", elem_id="ba-add")
                     with gr.Column(scale=2):
                         report = gr.HTML(elem_id="ba-report")
@@ -361,7 +396,7 @@ def build_app(assistant: Assistant) -> gr.Blocks:
         chat.example_select(h.take_example, None, [box, pending], queue=False, **private).then(**answer)
         new.click(h.reset, None, [chat, turns, sources], queue=False, **private)
         chat.clear(h.reset, None, [chat, turns, sources], queue=False, **private)
-        add.click(h.upload, [files], [report, listing, pick], **private, **heavy).then(
+        add.click(h.upload, [files, replace], [report, listing, pick], **private, **heavy).then(
             lambda: None, None, [files], queue=False, **private)
         remove.click(h.delete, [pick], [report, listing, pick], **private)
         library_tab.select(h.library, None, [listing, pick], **private)
