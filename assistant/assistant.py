@@ -209,6 +209,7 @@ class Assistant:
         Raises RequestError at the call (not on first iteration) when the request is over the limits."""
         from .answering import answer_stream
 
+        k = k or None  # 0 has always meant "the default" here (the API's k=0)
         self.check_request(question, history=history, k=k)
         return answer_stream(self, question, history=history, k=k, filters=Filters.from_kwargs(**filters))
 
@@ -249,6 +250,7 @@ class Assistant:
         """Yield a TimelinePlan (the dates), then each dated Answer as it is ready, then the changes Answer."""
         from .timeline import MAX_DATES, timeline_stream
 
+        k, max_dates = k or None, max_dates or None  # 0 means the default, as before
         self.check_request(question, k=k, max_dates=max_dates)
         return timeline_stream(self, question, Filters.from_kwargs(**filters), k=k, max_dates=max_dates or MAX_DATES)
 
