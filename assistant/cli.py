@@ -1,4 +1,4 @@
-"""The `briefing` command: ingest | search | articles | delete | ask | timeline | chat.
+"""The `briefing` command: ingest | search | articles | delete | ask | timeline | chat | eval | stop-model.
 
 Expected failures (AssistantError) become one line on stderr naming the fix, exit code 1;
 a traceback only with BRIEFING_DEBUG=1.
@@ -54,7 +54,11 @@ def _parser() -> argparse.ArgumentParser:
     s.add_argument("--host")
     s.add_argument("--port", type=int)
     s.add_argument("--share", action="store_true", help="public Gradio link (off unless asked)")
+    s.add_argument("--no-auth", action="store_true",
+                   help="serve a non-loopback host or share link without BRIEFING_AUTH (refused unless given)")
     s.add_argument("--ingest", nargs="*", default=[], help="files/folders to ingest before opening")
+    sub.add_parser("stop-model", parents=[common],
+                   help="stop the local model server kept warm by BRIEFING_LOCAL__KEEP_WARM=true")
     s = sub.add_parser("eval", help="score the assistant on a questions dataset (fresh temporary store)")
     from .evaluation.command import add_arguments as _eval_arguments
 
@@ -104,7 +108,14 @@ def _run(args: argparse.Namespace) -> int:
         from .ui import launch
 
         launch(data_dir=args.data_dir, chroma_url=args.chroma_url, host=args.host, port=args.port,
-               share=args.share, ingest=args.ingest)
+               share=args.share, ingest=args.ingest, no_auth=args.no_auth)
+        return 0
+    if args.command == "stop-model":
+        from .config import load_settings
+        from .local_llm import stop_warm_server
+
+        stopped = stop_warm_server(load_settings(data_dir=args.data_dir).data_dir)
+        print("stopped the warm local model server" if stopped else "no warm local model server was running")
         return 0
     if args.command == "ingest" and not args.paths and not args.feed:
         print("briefing: give files, folders or URLs to ingest, or --feed URL", file=sys.stderr)

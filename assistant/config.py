@@ -13,6 +13,10 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from .errors import ConfigError
 
+# The shortest login password accepted (BRIEFING_AUTH=user:password). Gradio's login has no rate limit,
+# so a short password on a page reachable from the network is guessed quickly.
+MIN_PASSWORD_CHARS = 8
+
 
 def default_data_dir() -> Path:
     """Where the library lives unless BRIEFING_DATA_DIR says otherwise (XDG data home)."""
@@ -84,9 +88,27 @@ class UISettings(BaseModel):
     @field_validator("auth")
     @classmethod
     def _auth_shape(cls, v: SecretStr | None) -> SecretStr | None:
-        if v is not None and ":" not in v.get_secret_value():
+        # Messages never quote the value: it is a password.
+        if v is None:
+            return v
+        user, colon, password = v.get_secret_value().partition(":")
+        if not colon or not user.strip():
             raise ValueError("BRIEFING_AUTH (or BRIEFING_UI__AUTH) must look like user:password")
+        if len(password) < MIN_PASSWORD_CHARS or not password.strip() or password == user:
+            raise ValueError(f"the password in BRIEFING_AUTH (or BRIEFING_UI__AUTH) must have at least "
+                             f"{MIN_PASSWORD_CHARS} characters, not all blank, and differ from the user name")
         return v
+
+
+class LimitSettings(BaseModel):
+    """Bounds on one request, checked the same way for Python, the CLI, the page and the API
+    (Assistant.check_request): a huge k, question or history costs memory and model time for everyone."""
+
+    max_k: int = Field(default=50, ge=1)  # passages per search/answer (retrieval pools 5 k candidates)
+    max_question_chars: int = Field(default=2000, ge=1)
+    max_history_messages: int = Field(default=40, ge=0)  # the rewrite reads only the last few anyway
+    max_history_chars: int = Field(default=40_000, ge=0)  # all history messages together
+    max_timeline_dates: int = Field(default=12, ge=1)  # one model call per date
 
 
 class FetchSettings(BaseModel):
@@ -97,6 +119,9 @@ class FetchSettings(BaseModel):
     max_mb: float | None = None  # None: BRIEFING_MAX_FILE_MB, the same limit as files
     max_feed_items: int = 100  # newest first; older items are left for a later run
     user_agent: str = "briefing-assistant/0.1 (news briefing reader)"
+    # Off by default: a URL (or a redirect, or a name resolving) to loopback, private, link-local or
+    # reserved addresses is refused, so ingest cannot be used to read internal services (fetch.py).
+    allow_private: bool = False
 
 
 class Settings(BaseSettings):
@@ -134,6 +159,7 @@ class Settings(BaseSettings):
     local: LocalModelSettings = Field(default_factory=LocalModelSettings)
     ui: UISettings = Field(default_factory=UISettings)
     fetch: FetchSettings = Field(default_factory=FetchSettings)
+    limits: LimitSettings = Field(default_factory=LimitSettings)
     auth: SecretStr | None = Field(default=None, repr=False)  # BRIEFING_AUTH=user:password, the short name of ui.auth
     debug: bool = False
 
