@@ -46,7 +46,7 @@ def seeded(fake_assistant, seed_dir):
     return fake_assistant
 
 
-def test_ask_streams_status_evidence_draft_then_cited_answer(seeded, chat):
+def test_ask_streams_status_evidence_checked_sentences_then_cited_answer(seeded, chat):
     key = evidence_key(seeded, QUESTION, STALLING)
     chat.enqueue(f"Yes. {STALLING} as Russian troops make progress on the battlefield [{key}].")
     outputs = run(Handlers(seeded).respond(QUESTION, [], 6, "", ""))
@@ -57,12 +57,14 @@ def test_ask_streams_status_evidence_draft_then_cited_answer(seeded, chat):
     assert reading, "the evidence must show before the model's text"
     assert re.search(r"Reading \d+ sentences from 1 briefing", reading[0][0][1]["content"])
     assert STALLING in reading[0][2], "the sources panel lists the evidence being read"
-    drafts = [o for o in outputs if "ba-draft" in o[0][1]["content"]]
-    assert len(drafts) >= 2 and outputs.index(drafts[0]) > outputs.index(reading[0])
+    checked = [o for o in outputs if "ba-checked" in o[0][1]["content"]]
+    assert checked and outputs.index(checked[0]) > outputs.index(reading[0])
+    # The model's bare "Yes." is part of its draft, which is never shown: only checked sentences are.
+    assert not any("Yes" in o[0][1]["content"] for o in outputs)
 
     chat_msgs, turns, panel = outputs[-1]
     final = chat_msgs[-1]["content"]
-    assert "ba-draft" not in final and "ba-status" not in final
+    assert "ba-checked" not in final and "ba-status" not in final
     assert f'<sup class="ba-cite">[{key}]</sup>' in final
     assert turns[-1]["text"].endswith(f"[{key}].") and turns[-1]["question"] == QUESTION
     # The panel highlights exactly the cited span of the article body, numbered like the marker.
@@ -154,7 +156,8 @@ def test_xss_article_and_model_output_are_escaped_everywhere(fake_assistant, tmp
         assert raw not in every
     assert "&lt;img src=x onerror=alert(1)&gt;" in panel and esc(XSS_TITLE) in panel
     assert "&lt;b&gt;Wire&lt;/b&gt;" in panel
-    assert "&lt;script&gt;alert(2)&lt;/script&gt;" in every  # the model's text, shown as text while it streams
+    # The model's markup never reaches the page: its draft is not streamed, and the checked text has none.
+    assert "alert(2)" not in every
     table, _ = Handlers(fake_assistant).library()
     assert "<script" not in table and esc(XSS_TITLE) in table
 
