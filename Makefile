@@ -40,6 +40,7 @@ eval: install
 # Speed and memory (bench/results.md); BENCH_ARGS=--quick for a short run. Big stores are cached in bench/tmp/.
 bench: install
 	$(BIN)/python -m evals.bench $(BENCH_ARGS)
+	$(BIN)/python -m evals.bench_answers
 
 # Retrieval quality on CLAPnq dev (evals/results/retrieval_clapnq.md), with the fusion/diversity measurements.
 eval-retrieval: install

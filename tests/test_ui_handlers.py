@@ -72,7 +72,7 @@ def test_ask_streams_status_evidence_checked_sentences_then_cited_answer(seeded,
     marked = re.search(rf'<mark data-key="{key}"><span class="ba-mark-key">{key}</span>(.*?)</mark>', panel)
     assert marked and STALLING in html.unescape(marked.group(1))
     assert html.unescape(marked.group(1)) in body
-    assert re.search(r"(Strong|Moderate|Weak) support \(0\.\d\d\)", panel)
+    assert re.search(r"Checked|Exact quote", panel) and "support (0." not in panel
     # The passage around the span is shown, not the whole article.
     assert "Kirill Dmitriev was reportedly visiting Washington" not in panel
     assert "SIGNALS" in panel  # the section of the cited passage
@@ -310,5 +310,7 @@ def test_corrected_markers_and_dropped_sentences_are_shown_discreetly(seeded, ch
     assert f"[{right}]" in final and "pony" not in final
     assert "1 unsupported sentence removed" in final and "1 citation corrected by the checker" in final
     assert "Checker: 1 sentence removed" in panel and "1 citation corrected" in panel
-    assert "Putin wants a pony" in panel and "marker corrected by the checker" in panel
+    # What was removed is described, not shown: the page carries checked sentences only.
+    assert "Putin wants a pony" not in panel and "A sentence of the draft was removed" in panel
+    assert "marker corrected by the checker" in panel
     assert f'<mark data-key="{right}">' in panel and f'data-key="{wrong}"' not in panel
