@@ -114,11 +114,14 @@ class Assistant:
                 if on_chunks:
                     on_chunks(0, total)
                 pending: list[tuple[Article, list[Chunk], dict[str, Any] | None]] = []
-                for entry in queued:
+                for i, entry in enumerate(queued, 1):
                     pending.append(entry)
-                    if sum(len(c) for _, c, _ in pending) >= _FLUSH_CHUNKS:
-                        written += self._flush_counted(pending, records, seen_ids, added, updated, bar, on_chunks, total)
-                written += self._flush_counted(pending, records, seen_ids, added, updated, bar, on_chunks, total)
+                    if sum(len(c) for _, c, _ in pending) >= _FLUSH_CHUNKS or i == len(queued):
+                        n = self._flush(pending, records, seen_ids, added, updated)
+                        written += n
+                        bar.update(n)
+                        if on_chunks:
+                            on_chunks(written, total)
                 if added or updated or ungrouped:
                     self.store.regroup(added + updated + ungrouped)  # near-duplicate groups (dedup.py)
             finally:
@@ -127,16 +130,6 @@ class Assistant:
                 self.retriever.invalidate()
         return IngestReport(added=added, unchanged=unchanged, updated=updated, failed=failed,
                             chunks_written=written, seconds=round(time.perf_counter() - started, 3))
-
-    def _flush_counted(self, pending: list[tuple[Article, list[Chunk], dict[str, Any] | None]],
-                       records: dict[str, dict[str, Any]], seen_ids: dict[str, str], added: list[str],
-                       updated: list[str], bar: Any, on_chunks: ChunkProgress | None, total: int) -> int:
-        n = self._flush(pending, records, seen_ids, added, updated)
-        if n:
-            bar.update(n)
-            if on_chunks:
-                on_chunks(int(bar.n), total)
-        return n
 
     def ingest_feed(self, url: str, progress: Progress | None = None) -> IngestReport:
         """Ingest the items of an RSS/Atom feed that are not in the library yet (see fetch.read_feed)."""

@@ -328,6 +328,6 @@ def test_cli_ingest_url_and_feed_json(server, fast, monkeypatch, capsys):
     assert cli.main(["ingest", "--feed", f"{server}/feed.atom", "--json"]) == 0
     out = json.loads(capsys.readouterr().out)
     assert len(out["added"]) == 2 and set(out) >= {"added", "unchanged", "updated", "failed"}
-    assert cli.main(["ingest", f"{server}/error"]) == 1
+    assert cli.main(["ingest", f"{server}/error"]) == cli.EXIT_INPUT_FAILED  # 3: an input failed
     assert "HTTP 500" in capsys.readouterr().out
     assert cli.main(["ingest"]) == 2

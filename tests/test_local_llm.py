@@ -90,6 +90,36 @@ def test_ensure_model_rejects_wrong_size_and_missing_parts(tmp_path):
     assert "make install" in err.value.one_line()
 
 
+def test_two_data_dirs_share_one_model_in_the_cache(tmp_path, monkeypatch):
+    """Issue 15: every data dir assembled its own 1.1 GB copy. Now the file lives in the model cache."""
+    dirs = fake_parts(tmp_path / "site", BLOBS)
+    calls: list[Path] = []
+    real = local_llm.ensure_model
+
+    def fake_ensure(root, **kw):
+        calls.append(Path(root))
+        return real(root, part_dirs=dirs, expected_sha256=SHA, expected_size=None, filename="m.gguf")
+
+    monkeypatch.setattr(local_llm, "ensure_model", fake_ensure)
+    cache = tmp_path / "cache"
+    one = local_llm.model_file(Settings(data_dir=tmp_path / "lib1", model_cache=cache))
+    two = local_llm.model_file(Settings(data_dir=tmp_path / "lib2", model_cache=cache))
+    assert one == two == cache / "models" / "m.gguf" and calls == [cache, cache]
+    assert not (tmp_path / "lib1").exists() and not (tmp_path / "lib2").exists()
+    st = local_llm.model_status(cache, filename="m.gguf", expected_sha256=SHA)
+    assert st["assembled"] and st["verified"] and st["size"] == len(WHOLE)
+    one.write_bytes(b"Y" * len(WHOLE))  # tampered: the marker no longer matches
+    assert local_llm.model_status(cache, filename="m.gguf", expected_sha256=SHA)["verified"] is False
+
+
+def test_model_cache_defaults_to_the_xdg_cache_and_follows_the_setting(tmp_path, monkeypatch):
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "xdg"))
+    monkeypatch.delenv("BRIEFING_MODEL_CACHE", raising=False)
+    assert Settings().model_cache == tmp_path / "xdg" / "briefing-assistant"
+    monkeypatch.setenv("BRIEFING_MODEL_CACHE", str(tmp_path / "elsewhere"))
+    assert Settings().model_cache == tmp_path / "elsewhere"
+
+
 def test_own_model_path_is_used_as_is(tmp_path):
     own = tmp_path / "mine.gguf"
     own.write_bytes(b"GGUF")
@@ -128,14 +158,16 @@ needs_local = pytest.mark.skipif(not _local_extra_installed(), reason="the [loca
 
 @pytest.fixture(scope="session")
 def local_data(tmp_path_factory) -> Path:
+    """A data dir of its own (server record and log); the model comes from the machine's shared cache,
+    so the whole suite assembles it at most once (BRIEFING_MODEL_CACHE)."""
     data = tmp_path_factory.mktemp("local-llm")
-    ensure_model(data)
+    ensure_model(Settings().model_cache)
     return data
 
 
 @pytest.fixture(scope="session")
 def local_server(local_data):
-    with LocalServer(ensure_model(local_data), local_data, n_ctx=2048, n_threads=2,
+    with LocalServer(ensure_model(Settings().model_cache), local_data, n_ctx=2048, n_threads=2,
                      startup_timeout_s=300) as server:
         yield server
 
