@@ -135,7 +135,9 @@ def read_file(path: Path, max_bytes: int) -> Iterator[Article | IngestFailure]:
     elif suffix == ".json":
         yield from _from_json(text, origin)
     elif suffix in (".html", ".htm"):
-        yield _finish(*_from_html(text), origin=origin, fallback_title=_title_from_name(path), name=path.name)
+        from .fetch import read_html  # the same extraction as web pages (trafilatura)
+
+        yield _finish(*read_html(text), origin=origin, fallback_title=_title_from_name(path), name=path.name)
     else:
         yield _finish(*_from_text(text, markdown=suffix in (".md", ".markdown")), origin=origin,
                       fallback_title=_title_from_name(path), name=path.name)
@@ -218,6 +220,12 @@ def _looks_like_heading(line: str, next_line: str) -> bool:
     if line[-1] in ".,;:!?\"”’)…" or line.startswith(("-", "*", "•", ">")):
         return False
     return len(next_line) > len(line)
+
+
+def html_parts(html: str) -> tuple[str, dict, list[Heading]]:
+    """The block-by-block HTML reader (BeautifulSoup): body, page metadata tags, headings. fetch.read_html
+    uses it for the page's metadata, to lay out trafilatura's main text, and for pages too small for it."""
+    return _from_html(html)
 
 
 def _from_html(html: str) -> tuple[str, dict, list[Heading]]:
@@ -334,9 +342,19 @@ def article_from_page(content: str, meta: dict, origin: str, html: bool) -> Arti
     """An Article from page text or HTML fetched elsewhere (fetch.py), read like a file of that kind:
     same normalising, heading detection and hashing. `meta` (title, date, source, url) wins over
     what the page itself says. Raises IngestError when no text is left."""
-    body, found, headings = _from_html(content) if html else _from_text(content.replace("\r\n", "\n"), markdown=False)
+    if html:
+        from .fetch import read_html
+
+        body, found, headings = read_html(content)
+    else:
+        body, found, headings = _from_text(content.replace("\r\n", "\n"), markdown=False)
     merged = {**found, **{k: v for k, v in meta.items() if v}}
     return _finish(body, merged, headings, origin=origin, fallback_title="", name="")
+
+
+def article_from_parts(body: str, meta: dict, headings: list[Heading], origin: str) -> Article:
+    """An Article from an already-read body, metadata and headings (fetch.extract_article)."""
+    return _finish(body, meta, headings, origin=origin, fallback_title="", name="")
 
 
 def content_hash(body: str) -> str:

@@ -220,7 +220,7 @@ def test_redirect_chain_is_followed(server, fast):
 @pytest.mark.parametrize("path, words", [
     ("/nowhere", ["HTTP 404", "check the URL"]),
     ("/error", ["HTTP 500", "server error", "try again later"]),
-    ("/forbidden", ["HTTP 403", "save the page from a browser"]),
+    ("/forbidden", ["HTTP 403", "save it as HTML", "same extraction"]),
     ("/loop/a", ["more than 5 redirects", "redirect loop", "BRIEFING_FETCH__MAX_REDIRECTS"]),
     ("/slow", ["within 0.8 s", "BRIEFING_FETCH__TIMEOUT_S"]),
     ("/drip", ["within 0.8 s"]),
