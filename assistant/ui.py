@@ -143,8 +143,9 @@ class Handlers:
         choices = [(f"{a.title} \u00b7 {fmt_date(a.published_at)} \u00b7 {a.id}", a.id) for a in arts]
         return library_html(arts), gr.update(choices=choices, value=None)
 
-    def upload(self, files: Sequence[Any] | None) -> tuple[str, str, Any]:
-        """Check type and size, copy accepted files under <data_dir>/uploads with safe names, ingest them.
+    def upload(self, files: Sequence[Any] | None, progress: Any = gr.Progress()) -> tuple[str, str, Any]:  # noqa: B008
+        """Check type and size, copy accepted files under <data_dir>/uploads with safe names, ingest them,
+        showing chunks embedded out of the total on the page (gr.Progress; Gradio injects it).
         Returns (report, library table, picker update)."""
         settings = self.assistant.settings
         dest = Path(settings.data_dir) / "uploads"
@@ -169,7 +170,12 @@ class Handlers:
         if not accepted and not rejected:
             return (notice_html("Choose one or more files to upload first.", ok=False), *self.library())
         try:
-            report = self.assistant.ingest(accepted) if accepted else None
+            progress(0, desc="Reading files…")
+
+            def embedded(done: int, total: int) -> None:
+                progress((done, total) if total else 1.0, desc=f"Embedding chunks: {done} of {total}", unit="chunks")
+
+            report = self.assistant.ingest(accepted, on_chunks=embedded) if accepted else None
         except AssistantError as exc:
             gr.Warning(exc.one_line())
             return (notice_html(f"Could not add the files: {exc.one_line()}", ok=False), *self.library())

@@ -150,3 +150,18 @@ def test_chat_help_does_not_promise_a_browser():
     out = subprocess.run([sys.executable, "-m", "assistant.cli", "--help"], capture_output=True, text=True,
                          cwd=ROOT, timeout=60).stdout
     assert "open the chat page in the browser" not in out
+
+
+def test_upload_shows_embedding_progress(fake_assistant, tmp_path):
+    from assistant.ui import Handlers
+
+    seen: list[tuple[object, str]] = []
+
+    def progress(value, desc="", unit=""):
+        seen.append((value, desc))
+
+    f = tmp_path / "envoy.txt"
+    f.write_text(SEED.read_text(encoding="utf-8"), encoding="utf-8")
+    report, _, _ = Handlers(fake_assistant).upload([str(f)], progress=progress)
+    assert "Added 1" in report
+    assert seen[0] == (0, "Reading files…") and seen[-1] == ((6, 6), "Embedding chunks: 6 of 6")
