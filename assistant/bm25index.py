@@ -24,6 +24,7 @@ import os
 import re
 import shutil
 import tempfile
+import time
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Callable, Sequence
@@ -132,14 +133,22 @@ def save(index: Bm25Index, records: dict[str, dict[str, Any]], root: Path, tag: 
         (tmp / "complete").write_text(tag)  # written last: a folder without it is never loaded
         try:
             os.rename(tmp, final)
-        except OSError:  # another process saved the same tag first: theirs is as good as ours
-            shutil.rmtree(tmp, ignore_errors=True)
+        except OSError:
+            if not (final / "complete").is_file():  # not ours to trust (copied in, damaged): replace it
+                shutil.rmtree(final, ignore_errors=True)
+                try:
+                    os.rename(tmp, final)
+                except OSError:
+                    pass
+            # else another process saved the same tag first: theirs is as good as ours
     finally:
         if tmp.exists():
             shutil.rmtree(tmp, ignore_errors=True)
     for old in root.iterdir():
         # Readers of an older folder keep their memory maps: unlinked files live until unmapped.
-        if old != final and old.is_dir() and not old.name.startswith(".building-"):
+        # A build of another process is left alone unless it is an hour old (its builder died).
+        building = old.name.startswith(".building-")
+        if old != final and old.is_dir() and (not building or time.time() - old.stat().st_mtime > 3600):
             shutil.rmtree(old, ignore_errors=True)
     return final
 
