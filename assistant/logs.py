@@ -15,6 +15,19 @@ _HANDLER_NAME = "briefing-assistant"
 _LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
 
 
+class _Stderr(logging.StreamHandler):
+    """Writes to whatever sys.stderr is at the time of each record, not the one at configuration
+    (it may be replaced later: pytest's capture, a daemonised server)."""
+
+    @property  # type: ignore[override]
+    def stream(self):  # noqa: D102
+        return sys.stderr
+
+    @stream.setter
+    def stream(self, _value) -> None:
+        pass
+
+
 def level_from(verbose: int = 0, log_level: str | None = None, setting: str = "WARNING", debug: bool = False) -> str:
     """The level to use: --log-level, else -v (INFO) / -vv (DEBUG), else BRIEFING_DEBUG (DEBUG), else
     BRIEFING_LOG_LEVEL."""
@@ -34,7 +47,7 @@ def configure_logging(level: str = "WARNING") -> logging.Logger:
     logger = logging.getLogger("assistant")
     handler = next((h for h in logger.handlers if h.get_name() == _HANDLER_NAME), None)
     if handler is None:
-        handler = logging.StreamHandler(sys.stderr)
+        handler = _Stderr()
         handler.set_name(_HANDLER_NAME)
         handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s", "%H:%M:%S"))
         logger.addHandler(handler)
