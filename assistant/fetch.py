@@ -1,4 +1,4 @@
-"""Web pages and RSS/Atom feeds as Articles. The only importer of httpx, trafilatura and feedparser.
+"""Web pages and RSS/Atom feeds as Articles. The only importer of httpx and feedparser (HTML is read by htmlread.py).
 
 Every way a download can go wrong (dead host, timeout, redirect loop, 4xx/5xx, not a page, too big,
 no text) becomes one IngestFailure that says what to do; nothing half-read reaches the store,
@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import calendar
 import hashlib
-import html as _html
 import io
 import re
 import time
@@ -131,71 +130,10 @@ def fetch_url(url: str, settings: Settings, client: httpx.Client | None = None) 
     return replace(art, id=article_id_for(url))
 
 
-def read_html(html: str, url: str = "") -> tuple[str, dict[str, Any], list[tuple[int, int, int]]]:
-    """The one HTML reader, for downloaded pages, local .html files and feed summaries alike:
-    (body, metadata, headings). trafilatura finds the main text (dropping menus, footers, related
-    links) and keeps its headings, which become sections; the page's own tags (og:title, <title>,
-    article:published_time, <time datetime>, og:site_name) give the metadata, trafilatura's filling
-    what they miss. Pages too short or odd for trafilatura are read block by block (ingest.html_parts).
-    Offline: trafilatura is handed the HTML, never a URL."""
-    import trafilatura
-    from .ingest import html_parts
-
-    body, meta, headings = html_parts(html)
-    params = {"original_date": True, "extensive_search": True, "outputformat": "%Y-%m-%dT%H:%M:%S%z",
-              "max_date": time.strftime("%Y-%m-%d")}
-    # favor_precision: without it a short page falls back to trafilatura's baseline, one paragraph of
-    # everything (headings, <noscript> text) run together.
-    xml = trafilatura.extract(html, url=url or None, output_format="xml", with_metadata=True,
-                              favor_precision=True, include_formatting=True, include_comments=False, include_tables=True,
-                              include_images=False, include_links=False, date_extraction_params=params)
-    if not xml:
-        return body, meta, headings
-    doc = _doc_attrs(xml)
-    if doc.get("title"):
-        meta["title"] = doc["title"]  # trafilatura trims "| Site name" tails off <title>
-    if not meta.get("date") and doc.get("date"):
-        meta["date"] = doc["date"]  # the page's own tags keep the time of day; trafilatura's the day only
-    site = doc.get("sitename", "")
-    if site and site.lower() not in _hosts(url):  # without a site name trafilatura answers with the host
-        meta["source"] = site
-    if doc.get("author"):
-        meta["author"] = doc["author"]
-    main_body, _, main_headings = html_parts(_xml_to_html(xml))
-    if main_body.strip():
-        return main_body, meta, main_headings
-    return body, meta, headings
-
-
-def _doc_attrs(xml: str) -> dict[str, str]:
-    head = re.match(r"\s*<doc\b([^>]*)>", xml)
-    if not head:
-        return {}
-    return {k: _html.unescape(v).strip() for k, v in re.findall(r'(\w+)="([^"]*)"', head.group(1))}
-
-
-_XML_TO_HTML = [(re.compile(p, re.S), r) for p, r in (
-    (r"<comments\b.*?</comments>|<comments/>", ""),
-    (r'<head rend="(h[1-6])">(.*?)</head>', r"<\1>\2</\1>"),
-    (r"<head\b[^>]*>(.*?)</head>", r"<h2>\1</h2>"),
-    (r"</?hi\b[^>]*>", ""),
-    (r"<lb/>", "<br/>"),
-    (r"<(/?)item\b[^>]*>", r"<\1li>"), (r"<(/?)list\b[^>]*>", r"<\1ul>"),
-    (r"<(/?)quote\b[^>]*>", r"<\1blockquote>"),
-    (r"<(/?)row\b[^>]*>", r"<\1tr>"), (r"<(/?)cell\b[^>]*>", r"<\1td>"),
-)]
-
-
-def _xml_to_html(xml: str) -> str:
-    """trafilatura's XML (<head rend="h2">, <p>, <list><item>, <hi>...) as the HTML the block reader reads."""
-    for pattern, repl in _XML_TO_HTML:
-        xml = pattern.sub(repl, xml)
-    return f"<html><body><article>{xml}</article></body></html>"
-
-
 def extract_article(html: str, url: str, origin: str) -> Article:
     """Article text and metadata from downloaded HTML (`read_html`), with the URL and its host as
     the defaults for `url` and `source`."""
+    from .htmlread import read_html
     from .ingest import article_from_parts
 
     body, meta, headings = read_html(html, url)
@@ -366,12 +304,6 @@ def _too_big(size: int, max_bytes: int, more: bool = False) -> str:
 def _host(url: str) -> str:
     host = urlsplit(url).hostname or ""
     return host[4:] if host.startswith("www.") else host
-
-
-def _hosts(url: str) -> set[str]:
-    parts = urlsplit(url)
-    names = {parts.netloc.lower(), (parts.hostname or "").lower()}
-    return names | {n[4:] for n in names if n.startswith("www.")}
 
 
 def _reason(exc: BaseException) -> str:
