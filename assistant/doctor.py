@@ -80,7 +80,7 @@ def settings_lines(settings: Any) -> list[str]:
 
 def checks(data_dir: str | None = None, chroma_url: str | None = None, full: bool = False) -> list[Check]:
     """Run every check; never raises for an expected problem (it becomes a failed Check)."""
-    from . import local_llm
+    from . import local_llm, model_cache
     from .config import load_settings
 
     out: list[Check] = []
@@ -97,7 +97,7 @@ def checks(data_dir: str | None = None, chroma_url: str | None = None, full: boo
         out.append(Check("settings", False, exc.one_line(), "fix the setting named above (environment or .env)"))
         return out
     out.append(Check("settings", True, "(environment, then .env)\n      " + "\n      ".join(settings_lines(s))))
-    out += _model_checks(s, full, local_llm)
+    out += _model_checks(s, full, local_llm, model_cache)
     out += _store_checks(s)
     data = _du(Path(s.data_dir))
     cache = _du(Path(s.model_cache))
@@ -106,7 +106,7 @@ def checks(data_dir: str | None = None, chroma_url: str | None = None, full: boo
     return out
 
 
-def _model_checks(s: Any, full: bool, local_llm: Any) -> list[Check]:
+def _model_checks(s: Any, full: bool, local_llm: Any, model_cache: Any) -> list[Check]:
     out: list[Check] = []
     if not s.llm.uses_local:
         where = s.llm.base_url or "https://api.openai.com/v1"
@@ -115,7 +115,7 @@ def _model_checks(s: Any, full: bool, local_llm: Any) -> list[Check]:
                          "" if ok else "set BRIEFING_LLM__MODEL"))
         return out
     if importlib.util.find_spec("llama_cpp") is None:
-        out.append(Check("llama.cpp", False, "llama-cpp-python is not installed", local_llm.INSTALL_HINT))
+        out.append(Check("llama.cpp", False, "llama-cpp-python is not installed", model_cache.INSTALL_HINT))
     else:
         out.append(Check("llama.cpp", True, f"llama-cpp-python {_version('llama-cpp-python')}"))
     if s.local.model_path is not None:
@@ -124,23 +124,23 @@ def _model_checks(s: Any, full: bool, local_llm: Any) -> list[Check]:
                          "" if p.is_file() else "point BRIEFING_LOCAL__MODEL_PATH at a .gguf file"))
     else:
         try:
-            parts = local_llm.find_part_dirs()
-            out.append(Check("model parts", True, f"{len(parts)} of {local_llm.PART_COUNT} part packages installed"))
+            parts = model_cache.find_part_dirs()
+            out.append(Check("model parts", True, f"{len(parts)} of {model_cache.PART_COUNT} part packages installed"))
         except AssistantError as exc:
-            out.append(Check("model parts", False, exc.one_line(), local_llm.INSTALL_HINT))
-        st = local_llm.model_status(s.model_cache)
+            out.append(Check("model parts", False, exc.one_line(), model_cache.INSTALL_HINT))
+        st = model_cache.model_status(s.model_cache)
         if not st["assembled"]:
             out.append(Check("model file", True, f"not assembled yet: {st['path']} (assembled once, ~7 s, on "
                                                  f"first use; pinned sha256 {st['sha256'][:16]}…)"))
         else:
             verified = st["verified"]
             if full:
-                verified = local_llm._sha256_file(Path(st["path"])) == st["sha256"]
+                verified = model_cache._sha256_file(Path(st["path"])) == st["sha256"]
             how = "re-hashed" if full else "marker"
             out.append(Check("model file", verified, f"{st['path']} ({st['size'] / 1e9:.2f} GB), sha256 "
                              f"{st['sha256'][:16]}… {'verified' if verified else 'NOT verified'} ({how})",
                              "" if verified else f"delete {st['path']}; it is assembled again on next use"))
-        legacy = Path(s.data_dir) / "models" / local_llm.MODEL_FILENAME
+        legacy = Path(s.data_dir) / "models" / model_cache.MODEL_FILENAME
         if legacy.is_file():
             out.append(Check("old model copy", False, f"{legacy} ({legacy.stat().st_size / 1e9:.1f} GB) is no "
                              "longer used: the model lives in the model cache now",
