@@ -1,7 +1,9 @@
-"""The `briefing` command: ingest | search | articles | delete | ask | timeline | chat | eval | stop-model.
+"""The `briefing` command: ingest | search | articles | delete | ask | timeline | chat | eval | doctor | server
+| stop-model.
 
-Expected failures (AssistantError) become one line on stderr naming the fix, exit code 1;
-a traceback only with BRIEFING_DEBUG=1.
+Exit codes: 0 done; 1 an expected failure (AssistantError: one line on stderr naming the fix, a
+traceback only with BRIEFING_DEBUG=1), or `doctor` found a problem; 2 bad usage; 3 `ingest` could not
+read some inputs (listed under failed; every other input was stored); 130 interrupted.
 """
 
 from __future__ import annotations
@@ -11,13 +13,23 @@ import json
 import os
 import signal
 import sys
+import time
 from typing import Any, Sequence
 
 from .errors import AssistantError
 
+EXIT_INPUT_FAILED = 3  # ingest stored what it could read, but some inputs failed
+
 
 def _parser() -> argparse.ArgumentParser:
-    common = argparse.ArgumentParser(add_help=False)
+    # Logging options work before or after the command (`briefing -v ingest …`, `briefing ingest -v …`);
+    # SUPPRESS keeps a subcommand's unset copy from overwriting the top-level value.
+    logging_opts = argparse.ArgumentParser(add_help=False)
+    logging_opts.add_argument("-v", "--verbose", action="count", default=argparse.SUPPRESS,
+                              help="show what happens: -v info, -vv debug (default BRIEFING_LOG_LEVEL)")
+    logging_opts.add_argument("--log-level", choices=["DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"],
+                              type=str.upper, default=argparse.SUPPRESS, help="log level of the assistant's messages")
+    common = argparse.ArgumentParser(add_help=False, parents=[logging_opts])
     common.add_argument("--data-dir", help="library folder (default: BRIEFING_DATA_DIR or ~/.local/share/briefing-assistant)")
     common.add_argument("--chroma-url", help="use a Chroma server, e.g. http://127.0.0.1:8000 (BRIEFING_CHROMA_URL)")
     filters = argparse.ArgumentParser(add_help=False)
@@ -26,7 +38,9 @@ def _parser() -> argparse.ArgumentParser:
     filters.add_argument("--source", action="append", help="only this source (repeatable)")
     filters.add_argument("--as-of", help="answer as of this date: later briefings are ignored")
 
-    p = argparse.ArgumentParser(prog="briefing", description="Cited answers over news briefings.")
+    p = argparse.ArgumentParser(prog="briefing", description="Cited answers over news briefings.",
+                                parents=[logging_opts])
+    p.add_argument("--version", action="version", version=f"%(prog)s {_version()}")
     sub = p.add_subparsers(dest="command", required=True)
     s = sub.add_parser("ingest", parents=[common], help="add files, folders or web pages (http/https URLs) to the library")
     s.add_argument("paths", nargs="*", help="files, folders or http(s) URLs of articles")
@@ -34,7 +48,7 @@ def _parser() -> argparse.ArgumentParser:
     s.add_argument("--json", action="store_true", help="print the ingest report as JSON")
     s = sub.add_parser("search", parents=[common, filters], help="show the passages that match a question")
     s.add_argument("question")
-    s.add_argument("--k", type=int, default=10)
+    s.add_argument("--k", type=int, default=None, help="passages to show (default BRIEFING_SEARCH_K)")
     s.add_argument("--mode", choices=["hybrid", "dense", "bm25"], default="hybrid")
     s.add_argument("--json", action="store_true")
     s = sub.add_parser("articles", parents=[common], help="list the library")
@@ -50,7 +64,7 @@ def _parser() -> argparse.ArgumentParser:
     s.add_argument("--k", type=int, default=None, help="passages to read per date (default BRIEFING_ANSWER_K)")
     s.add_argument("--max-dates", type=int, default=None, help="answer at most this many dates (default 6)")
     s.add_argument("--json", action="store_true", help="print the list of Answers as JSON and nothing else")
-    s = sub.add_parser("chat", parents=[common], help="open the chat page in the browser")
+    s = sub.add_parser("chat", parents=[common], help="serve the chat page (open the address it prints in a browser)")
     s.add_argument("--host")
     s.add_argument("--port", type=int)
     s.add_argument("--share", action="store_true", help="public Gradio link (off unless asked)")
@@ -59,11 +73,25 @@ def _parser() -> argparse.ArgumentParser:
     s.add_argument("--ingest", nargs="*", default=[], help="files/folders to ingest before opening")
     sub.add_parser("stop-model", parents=[common],
                    help="stop the local model server kept warm by BRIEFING_LOCAL__KEEP_WARM=true")
-    s = sub.add_parser("eval", help="score the assistant on a questions dataset (fresh temporary store)")
+    s = sub.add_parser("eval", parents=[logging_opts], help="score the assistant on a questions dataset (fresh temporary store)")
     from .evaluation.command import add_arguments as _eval_arguments
 
     _eval_arguments(s)
+    s = sub.add_parser("doctor", parents=[common], help="check the install: versions, model, server, store, settings")
+    s.add_argument("--full", action="store_true", help="also re-hash the model file (sha256 of 1.1 GB, a few seconds)")
+    s.add_argument("--json", action="store_true", help="print the checks as JSON")
+    s = sub.add_parser("server", parents=[common], help="the kept-warm local model server (BRIEFING_LOCAL__KEEP_WARM)")
+    s.add_argument("action", choices=["status", "stop"])
     return p
+
+
+def _version() -> str:
+    from importlib.metadata import PackageNotFoundError, version
+
+    try:
+        return version("briefing-assistant")
+    except PackageNotFoundError:
+        return "unknown (not installed)"
 
 
 def _assistant(args: argparse.Namespace) -> Any:
@@ -104,6 +132,12 @@ def _run(args: argparse.Namespace) -> int:
         from .evaluation.command import run as _eval
 
         return _eval(args)
+    if args.command == "doctor":
+        from .doctor import run as _doctor
+
+        return _doctor(data_dir=args.data_dir, chroma_url=args.chroma_url, full=args.full, as_json=args.json)
+    if args.command == "server":
+        return _server(args)
     if args.command == "chat":
         from .ui import launch
 
@@ -127,7 +161,7 @@ def _run(args: argparse.Namespace) -> int:
                 _print_json(report)
             else:
                 print(report)
-            return 0 if report.ok or (report.added or report.updated or report.unchanged) else 1
+            return EXIT_INPUT_FAILED if report.failed else 0
         if args.command == "search":
             passages = a.search(args.question, k=args.k, mode=args.mode, **_filters(args))
             if args.json:
@@ -157,6 +191,28 @@ def _run(args: argparse.Namespace) -> int:
         if args.command == "timeline":
             return _timeline(a, args)
     return 2
+
+
+def _server(args: argparse.Namespace) -> int:
+    from .config import load_settings
+    from .local_llm import stop_warm_server, warm_server_status
+
+    settings = load_settings(data_dir=args.data_dir)
+    info = warm_server_status(settings.data_dir)
+    if args.action == "status":
+        if info is None:
+            print(f"no warm local model server for {settings.data_dir} "
+                  "(BRIEFING_LOCAL__KEEP_WARM=1 keeps one running between commands)")
+            return 0
+        up = time.time() - float(info.get("started", time.time()))
+        print(f"running: pid {info['pid']}, http://127.0.0.1:{info['port']}/v1, "
+              f"{'healthy' if info['healthy'] else 'NOT answering'}, up {up / 60:.0f} min, model {info.get('model')}")
+        return 0 if info["healthy"] else 1
+    if stop_warm_server(settings.data_dir):
+        print(f"stopped the warm local model server (pid {info['pid'] if info else '?'})")
+    else:
+        print("no warm local model server was running")
+    return 0
 
 
 def _ask(a: Any, args: argparse.Namespace) -> int:
@@ -235,15 +291,31 @@ def _print_traceback_without_secrets() -> None:
     print(text, file=sys.stderr, end="")
 
 
+def _setup(args: argparse.Namespace) -> bool:
+    """Configure logging once from -v/--log-level and the settings (environment and .env); returns
+    BRIEFING_DEBUG. Invalid settings are reported by the command itself, so fall back to defaults here."""
+    from .config import load_settings
+    from .logs import configure_logging, level_from
+
+    try:
+        s = load_settings()
+        level, debug = s.log_level, s.debug
+    except AssistantError:
+        level, debug = "WARNING", False
+    configure_logging(level_from(getattr(args, "verbose", 0), getattr(args, "log_level", None), level, debug))
+    return debug
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of the `briefing` console script."""
     args = _parser().parse_args(argv)
+    debug = _setup(args)
     # SIGTERM runs the same exit path as Ctrl-C, so atexit stops a local model server we started.
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
     try:
         return _run(args)
     except AssistantError as exc:
-        if os.environ.get("BRIEFING_DEBUG") == "1":
+        if debug:
             _print_traceback_without_secrets()
             return 1
         print(f"briefing: {exc.one_line()}", file=sys.stderr)

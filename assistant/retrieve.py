@@ -8,6 +8,7 @@ import re
 import threading
 from dataclasses import dataclass, replace
 from datetime import datetime, timezone
+from pathlib import Path
 from typing import Any, Literal, Sequence
 
 import numpy as np
@@ -83,18 +84,20 @@ class Retriever:
     """Finds passages for a question over a Store."""
 
     def __init__(self, store: Store, embedder: Embedder, per_article_cap: int = 3, rrf_k: int = RRF_K,
-                 bm25_weight: float = BM25_WEIGHT, mmr_lambda: float | None = None) -> None:
+                 bm25_weight: float = BM25_WEIGHT, mmr_lambda: float | None = None,
+                 index_dir: Path | None = None) -> None:
         self.store = store
         self.embedder = embedder
         self.per_article_cap = per_article_cap
         self.rrf_k = rrf_k
         self.weights = {"dense": 1.0, "bm25": bm25_weight}
         self.mmr_lambda = mmr_lambda  # None: no MMR, only the per-article cap
+        self.index_dir = index_dir  # where the BM25 index is saved between processes (None: memory only)
         self._lock = threading.Lock()
-        self._bm25: tuple[Any, Any, list[StoredChunk]] | None = None
-        self._bm25_stamp: tuple[int, int, int] | None = None
+        self._bm25: tuple[Any, Any, Sequence[StoredChunk]] | None = None
+        self._bm25_stamp: tuple[str, int] | None = None
         self._records: dict[str, dict[str, Any]] | None = None
-        self._records_stamp: tuple[int, int, int] | None = None
+        self._records_stamp: tuple[str, int] | None = None
         self._generation = 0
 
     def invalidate(self) -> None:
@@ -196,27 +199,7 @@ class Retriever:
 
     def _bm25_index(self):
         with self._lock:
-            if self._bm25 is not None and self._bm25_stamp == self._stamp():
-                return self._bm25
-            import bm25s
-            import Stemmer
-
-            stemmer = Stemmer.Stemmer("english")
-            docs = self.store.all_chunks()
-            if not docs:
-                return None
-            corpus = [f"{d.meta.get('title', '')}\n{d.chunk.section}\n{d.chunk.text}" for d in docs]
-            corpus_tokens = bm25s.tokenize(corpus, stopwords="en", stemmer=stemmer, show_progress=False)
-            retriever = bm25s.BM25()
-            retriever.index(corpus_tokens, show_progress=False)
-            vocab = corpus_tokens.vocab
-
-            def tokenize(q: str) -> list[str]:
-                toks = bm25s.tokenize([q], stopwords="en", stemmer=stemmer, show_progress=False, return_ids=False)[0]
-                return [t for t in toks if t in vocab]
-
-            self._bm25 = (retriever, tokenize, docs)
-            self._bm25_stamp = self._stamp()
+            self._load_index(self._stamp())
             return self._bm25
 
     def _article_records(self) -> dict[str, dict[str, Any]]:
@@ -224,12 +207,25 @@ class Retriever:
         with self._lock:
             stamp = self._stamp()
             if self._records is None or self._records_stamp != stamp:
-                self._records, self._records_stamp = self.store.article_records(), stamp
+                self._load_index(stamp)
             return self._records
 
-    def _stamp(self) -> tuple[int, int, int]:
-        # Cheap change detection: counts catch other processes' writes, the generation our own.
-        return self.store.count(), self.store.articles_col.count(), self._generation
+    def _load_index(self, stamp: tuple[str, int]) -> None:
+        # The BM25 index and the records are saved together under the library's version tag
+        # (bm25index.py), so a fresh process loads both instead of reading every chunk back.
+        if self._bm25_stamp == stamp and self._records_stamp == stamp and self._records is not None:
+            return
+        from . import bm25index
+
+        index, records = bm25index.load_or_build(self.store, self.index_dir, stamp[0])
+        self._bm25 = index.as_tuple() if index is not None else None
+        self._records = records
+        self._bm25_stamp = self._records_stamp = stamp
+
+    def _stamp(self) -> tuple[str, int]:
+        # The store's version tag catches every write (ours and other processes'); the generation
+        # catches our own writes even on a store without one.
+        return self.store.version_tag(), self._generation
 
 
 def _mmr(entries: list[dict[str, Any]], vectors: dict[str, np.ndarray], lam: float) -> list[dict[str, Any]]:

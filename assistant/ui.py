@@ -146,8 +146,10 @@ class Handlers:
         choices = [(f"{a.title} \u00b7 {fmt_date(a.published_at)} \u00b7 {a.id}", a.id) for a in arts]
         return library_html(arts), gr.update(choices=choices, value=None)
 
-    def upload(self, files: Sequence[Any] | None, replace: bool = False) -> tuple[str, str, Any]:
-        """Check type and size, copy accepted files under <data_dir>/uploads with safe names, ingest them.
+    def upload(self, files: Sequence[Any] | None, replace: bool = False,
+               progress: Any = gr.Progress()) -> tuple[str, str, Any]:  # noqa: B008
+        """Check type and size, copy accepted files under <data_dir>/uploads with safe names, ingest them,
+        showing chunks embedded out of the total on the page (gr.Progress; Gradio injects it).
         A file never overwrites an earlier upload of the same name (another user's, perhaps) unless the
         content is the same or `replace` is ticked; otherwise it is saved as name-2, name-3...
         Returns (report, library table, picker update)."""
@@ -177,7 +179,12 @@ class Handlers:
         if not accepted and not rejected:
             return (notice_html("Choose one or more files to upload first.", ok=False), *self.library())
         try:
-            report = self.assistant.ingest(accepted) if accepted else None
+            progress(0, desc="Reading files…")
+
+            def embedded(done: int, total: int) -> None:
+                progress((done, total) if total else 1.0, desc=f"Embedding chunks: {done} of {total}", unit="chunks")
+
+            report = self.assistant.ingest(accepted, on_chunks=embedded) if accepted else None
         except AssistantError as exc:
             gr.Warning(exc.one_line())
             return (notice_html(f"Could not add the files: {exc.one_line()}", ok=False), *self.library())
