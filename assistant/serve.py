@@ -31,7 +31,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from .assistant import Assistant
 from .config import Settings
-from .errors import AssistantError, ConfigError, LLMError, StoreError
+from .errors import AssistantError, ConfigError, LLMError, RequestError, StoreError
 from .records import StreamStep, answer_record, answer_steps, parse_messages
 
 MODEL_ID = "briefing-assistant"
@@ -79,7 +79,7 @@ class APIFailure(Exception):
 
 def failure_of(exc: AssistantError) -> APIFailure:
     """The HTTP status and OpenAI error type for an expected failure of the library."""
-    if isinstance(exc, ConfigError):
+    if isinstance(exc, (ConfigError, RequestError)):
         return APIFailure(400, exc.one_line(), "invalid_request_error", "invalid_value")
     if isinstance(exc, LLMError):
         return APIFailure(502, exc.one_line(), "upstream_error", "model_unavailable")
