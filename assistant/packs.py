@@ -147,12 +147,16 @@ def verify_pack(pack: dict[str, Any], lookup: Lookup, visible: str = "",
     sha256 is the one recorded, text[start:end] is the quote, and the quote readers see is that quote."""
     by_hash = {body_sha256(a.body): a for a in files}
     by_id = {a.id: a for a in by_hash.values()}
+    # Last resort among files: the same title, so an edited file is reported as changed, not as missing.
+    by_title = {a.title: a for a in by_hash.values()}
     shown = " ".join(visible.split())
     out: list[QuoteCheck] = []
     for c in pack["citations"]:
         key, aid = int(c.get("key", 0)), str(c.get("article_id", ""))
         quote, start, end = str(c.get("quote", "")), int(c.get("start", -1)), int(c.get("end", -1))
-        art = by_id.get(aid) or by_hash.get(str(c.get("article_sha256", ""))) or (None if files else lookup(aid))
+        art = (by_id.get(aid) or by_hash.get(str(c.get("article_sha256", ""))) or by_title.get(str(c.get("title"))))
+        if art is None and not by_hash:
+            art = lookup(aid)
         if art is None:
             out.append(QuoteCheck(key, aid, False, "article not found in the library or the files given"))
         elif body_sha256(art.body) != c.get("article_sha256"):
@@ -194,6 +198,8 @@ def verify(assistant: Any, args: Any) -> int:
 
         files = [x for x in iter_articles(list(args.files), int(assistant.settings.max_file_mb * 1e6))
                  if isinstance(x, Article)]
+        if not files:
+            raise RequestError("none of the files given could be read as articles", hint="check the --files paths")
     checks = verify_pack(pack, assistant.article, visible, files)
     bad = [c for c in checks if not c.ok]
     if getattr(args, "json", False):
