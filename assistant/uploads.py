@@ -1,0 +1,94 @@
+"""Files handed to the chat page or the Gradio API: checked (type, size, content) and saved under
+<data_dir>/uploads with safe names before ingest. Plain Python: ui.py wires it to the page."""
+
+from __future__ import annotations
+
+import re
+import shutil
+import unicodedata
+from pathlib import Path
+from typing import Any, Sequence
+
+from .config import Settings
+from .errors import IngestError
+from .ingest import SUFFIXES, decode
+
+UPLOAD_TYPES = "txt, md, html, json or jsonl"
+
+
+def accept_uploads(settings: Settings, files: Sequence[Any] | None) -> tuple[list[Path], list[str]]:
+    """Check each file (check_upload) and copy the accepted ones under <data_dir>/uploads with safe names.
+    Returns (saved paths, "name: reason" for each refused file)."""
+    dest = Path(settings.data_dir) / "uploads"
+    accepted: list[Path] = []
+    rejected: list[str] = []
+    for item in files or []:
+        src = Path(item if isinstance(item, (str, Path)) else getattr(item, "name", str(item)))
+        problem = check_upload(src, settings.upload_limit_mb, settings.upload_limit_setting)
+        if problem:
+            rejected.append(f"{src.name}: {problem}")
+            continue
+        target = unique_target(dest, safe_name(src.name), accepted)
+        try:
+            dest.mkdir(parents=True, exist_ok=True)
+            shutil.copyfile(src, target)
+        except OSError as exc:
+            rejected.append(f"{src.name}: could not be saved under {dest} ({exc.strerror or exc})")
+            continue
+        accepted.append(target)
+    return accepted, rejected
+
+
+def check_upload(path: Path, max_mb: float, setting: str = "BRIEFING_UI__MAX_UPLOAD_MB") -> str:
+    """Why an uploaded file is refused ("" when it is fine): wrong extension, empty, over the size limit
+    (`setting` names the variable that raises it), or binary content whatever its name says."""
+    suffix = path.suffix.lower()
+    if suffix not in SUFFIXES:
+        kind = f"{suffix} files are" if suffix else "files without an extension are"
+        return f"{kind} not supported; upload {UPLOAD_TYPES}"
+    try:
+        size = path.stat().st_size
+    except OSError:
+        return "the upload did not arrive; try again"
+    if size == 0:
+        return "the file is empty"
+    if size > max_mb * 1e6:
+        shown = f"{size / 1e6:.1f} MB" if size >= 1e5 else f"{size / 1e3:.1f} kB"
+        return f"{shown} is over the {max_mb:g} MB upload limit ({setting})"
+    # Sniff the content too: a PNG renamed .txt must not even reach the upload folder.
+    try:
+        with path.open("rb") as f:
+            head = f.read(8192)
+    except OSError:
+        return "the upload could not be read; try again"
+    if head.startswith((b"\xff\xfe", b"\xfe\xff", b"\x00\x00\xfe\xff")):
+        return ""  # UTF-16/32 text: decoding 8 kB of it could split a character; ingest checks it whole
+    try:
+        decode(head)
+    except IngestError as exc:
+        return f"{exc}; upload {UPLOAD_TYPES} text"
+    return ""
+
+
+def safe_name(name: str) -> str:
+    """A file name safe to write: ASCII letters, digits, dot, dash and underscore; no folders, no
+    leading dot; the (lowercased) extension kept, and a date like 2025-04-02 in it survives."""
+    base = re.split(r"[\\/]", name)[-1]
+    stem, dot, suffix = base.rpartition(".")
+    if not dot:
+        stem, suffix = base, ""
+    stem = unicodedata.normalize("NFKD", stem).encode("ascii", "ignore").decode()
+    stem = re.sub(r"[^A-Za-z0-9_-]+", "-", stem).strip("-_")[:80] or "upload"
+    suffix = re.sub(r"[^a-z0-9]", "", suffix.lower())[:10]
+    return f"{stem}.{suffix}" if suffix else stem
+
+
+def unique_target(folder: Path, name: str, taken: Sequence[Path]) -> Path:
+    """folder/name, or folder/name-2... when another file of this upload already took that name.
+    (A later upload with the same name replaces the earlier file, so ingest reports it as updated.)"""
+    target, n = folder / name, 2
+    stem, dot, suffix = name.rpartition(".")
+    while target in taken:
+        target = folder / (f"{stem}-{n}.{suffix}" if dot else f"{name}-{n}")
+        n += 1
+    return target
