@@ -28,6 +28,7 @@ from fastapi import Depends, FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, StreamingResponse
 from pydantic import BaseModel, ConfigDict, Field
+from starlette.background import BackgroundTask
 
 from .assistant import Assistant
 from .config import Settings
@@ -63,6 +64,26 @@ class ChatRequest(BaseModel):
     messages: list[Any]
     stream: bool = False
     briefing: BriefingOptions = Field(default_factory=BriefingOptions)
+
+
+class Slot:
+    """One answer's place among the `concurrency` allowed; released once, whichever path ends the request
+    (the stream's end, an error before it, or a client that left before the stream began)."""
+
+    def __init__(self, slots: threading.BoundedSemaphore) -> None:
+        self._slots, self._lock, self._held = slots, threading.Lock(), False
+
+    def acquire(self, timeout: float) -> bool:
+        """Wait up to `timeout` seconds for a free place."""
+        self._held = self._slots.acquire(timeout=timeout)
+        return self._held
+
+    def release(self) -> None:
+        """Give the place back (a second call does nothing)."""
+        with self._lock:
+            if self._held:
+                self._held = False
+                self._slots.release()
 
 
 class APIFailure(Exception):
@@ -141,27 +162,29 @@ def build_api(assistant: Assistant, page: bool = False) -> FastAPI:
         except ValueError as exc:
             raise APIFailure(400, str(exc), "invalid_request_error", "invalid_messages") from None
         filters = body.briefing.filters()
-        if not slots.acquire(timeout=600):
+        slot = Slot(slots)
+        if not slot.acquire(timeout=600):
             raise APIFailure(429, "too many answers in progress; try again shortly", "rate_limit_error")
         steps = answer_steps(assistant.ask_stream(question, history=history or None, k=body.briefing.k, **filters))
         try:
             first = next(steps)  # a bad date or an unreachable store fails here, before any byte is sent
         except AssistantError as exc:
-            slots.release()
+            slot.release()
             raise failure_of(exc) from None
         except BaseException:
-            slots.release()
+            slot.release()
             raise
         meta = {"id": f"chatcmpl-{uuid.uuid4().hex[:24]}", "created": int(time.time()), "model": MODEL_ID}
         if body.stream:
-            return StreamingResponse(_sse(meta, first, steps, slots), media_type="text/event-stream",
-                                     headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no"})
+            return StreamingResponse(_sse(meta, first, steps, slot), media_type="text/event-stream",
+                                     headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no"},
+                                     background=BackgroundTask(slot.release))
         try:
             final = _last(first, steps)
         except AssistantError as exc:
             raise failure_of(exc) from None
         finally:
-            slots.release()
+            slot.release()
         return _completion(meta, final)
 
     if page:
@@ -205,8 +228,7 @@ def _chunk(meta: dict[str, Any], delta: dict[str, Any], finish: str | None = Non
     return f"data: {json.dumps(body, ensure_ascii=False)}\n\n"
 
 
-def _sse(meta: dict[str, Any], first: StreamStep, steps: Iterator[StreamStep],
-         slots: threading.BoundedSemaphore) -> Iterator[str]:
+def _sse(meta: dict[str, Any], first: StreamStep, steps: Iterator[StreamStep], slot: Slot) -> Iterator[str]:
     """The answer as OpenAI chat.completion.chunk events, then [DONE]; an error mid-way is one error event."""
     try:
         role_sent = False
@@ -231,7 +253,8 @@ def _sse(meta: dict[str, Any], first: StreamStep, steps: Iterator[StreamStep],
         logging.getLogger(__name__).exception("streaming an answer failed")
         yield f"data: {json.dumps(APIFailure(500, 'internal error; see the server log', 'server_error').body())}\n\n"
     finally:
-        slots.release()
+        steps.close()  # a client that went away stops the answer (and its model call) here
+        slot.release()
 
 
 def _chain(first: StreamStep, rest: Iterator[StreamStep]) -> Iterator[StreamStep]:
@@ -265,6 +288,15 @@ def _loopback_rule(settings: Settings, host: str, no_auth: bool) -> str:
     return f"WARNING: serving on {host} WITHOUT A LOGIN (--no-auth): anyone who can reach it can ask."
 
 
+def _warm_up(assistant: Assistant) -> None:
+    try:
+        assistant.llm  # noqa: B018 - the property starts the model
+    except AssistantError as exc:
+        import logging
+
+        logging.getLogger(__name__).warning("the model did not start: %s", exc.one_line())
+
+
 def serve(data_dir: str | None = None, chroma_url: str | None = None, host: str | None = None,
           port: int | None = None, no_auth: bool = False, page: bool = True) -> None:
     """Build the Assistant from settings and serve the API (and the chat page) until stopped."""
@@ -279,6 +311,9 @@ def serve(data_dir: str | None = None, chroma_url: str | None = None, host: str 
         if warning:
             print(warning, file=sys.stderr)
         app = build_api(assistant, page=page)
+        # Start the model (the bundled server takes a while) while clients connect; a failure shows again,
+        # as an error response, on the first question.
+        threading.Thread(target=_warm_up, args=(assistant,), daemon=True).start()
         port = port or 8000
         print(f"OpenAI-compatible API on http://{host}:{port}/v1 (model {MODEL_ID!r})"
               + (f"; chat page on http://{host}:{port}/" if page else ""), file=sys.stderr, flush=True)

@@ -248,3 +248,22 @@ def test_exposure_rule(settings):
     assert "WITHOUT A LOGIN" in exposure_warning(settings, "0.0.0.0", True)
     settings.ui.auth = SecretStr(f"editor:{PASSWORD}")
     assert exposure_warning(settings, "0.0.0.0", False) == ""
+
+
+@pytest.mark.integration
+def test_real_local_model_streams_a_cited_answer(real_assistant, seed_dir):
+    """Every part real: packaged embedder, Chroma, the bundled model behind llama.cpp, the openai client."""
+    assert real_assistant.ingest([seed_dir]).added
+    with running(build_api(real_assistant)) as url:
+        client = openai.OpenAI(base_url=f"{url}/v1", api_key="unused", max_retries=0, timeout=900)
+        chunks = list(client.chat.completions.create(model=MODEL_ID, stream=True,
+                                                     messages=[{"role": "user", "content": QUESTION}]))
+    final = chunks[-1]
+    text = "".join(c.choices[0].delta.content or "" for c in chunks)
+    assert final.choices[0].finish_reason == "stop" and text.strip() == final.briefing["answer"]["text"].strip()
+    if final.briefing["answerable"]:
+        assert final.citations
+        for cite in final.citations:
+            assert real_assistant.article(cite["article_id"]).body[cite["start"]:cite["end"]] == cite["quote"]
+    else:
+        assert text.strip() == REFUSAL and final.citations == []
