@@ -12,7 +12,7 @@ briefing's publication date (ISO, "" when undated).
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any, Iterable, Iterator, Sequence
 
 from .types import Answer, AnswerEvent, Citation, EvidenceEvent, Passage, TextDelta, to_jsonable
@@ -76,7 +76,6 @@ class StreamStep:
     answer: Answer | None = None
     extra_text: str = ""
     replaced: bool = False
-    sent: str = field(default="", repr=False)
 
 
 def answer_steps(events: Iterable[Any]) -> Iterator[StreamStep]:
@@ -108,7 +107,7 @@ def answer_steps(events: Iterable[Any]) -> Iterator[StreamStep]:
                 extra = final[len(sent.rstrip()):].lstrip() if sent[-1:].isspace() else final[len(sent):]
             else:  # the checked sentences were replaced by the refusal: say so and send it whole
                 extra, replaced = "\n\n" + final, True
-            yield StreamStep("answer", answer=answer, extra_text=extra, replaced=replaced, sent=sent,
+            yield StreamStep("answer", answer=answer, extra_text=extra, replaced=replaced,
                              citations=tuple(citation_records(answer)))
 
 
