@@ -178,7 +178,7 @@ def build_api(assistant: Assistant, page: bool = False) -> FastAPI:
         if body.stream:
             return StreamingResponse(_sse(meta, first, steps, slot), media_type="text/event-stream",
                                      headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no"},
-                                     background=BackgroundTask(slot.release))
+                                     background=BackgroundTask(_finish, steps, slot))
         try:
             final = _last(first, steps)
         except AssistantError as exc:
@@ -255,6 +255,16 @@ def _sse(meta: dict[str, Any], first: StreamStep, steps: Iterator[StreamStep], s
     finally:
         steps.close()  # a client that went away stops the answer (and its model call) here
         slot.release()
+
+
+def _finish(steps: Iterator[StreamStep], slot: Slot) -> None:
+    # Runs when the response ends, also when the client left: Starlette then stops iterating `_sse` without
+    # closing it, so its `finally` never runs. Closing the steps ends the answer (and its model request).
+    try:
+        steps.close()  # type: ignore[attr-defined]
+    except ValueError:  # still inside next() in a worker thread: it finishes on its own
+        pass
+    slot.release()
 
 
 def _chain(first: StreamStep, rest: Iterator[StreamStep]) -> Iterator[StreamStep]:

@@ -267,3 +267,40 @@ def test_real_local_model_streams_a_cited_answer(real_assistant, seed_dir):
             assert real_assistant.article(cite["article_id"]).body[cite["start"]:cite["end"]] == cite["quote"]
     else:
         assert text.strip() == REFUSAL and final.citations == []
+
+
+class SlowChat:
+    """A model that takes a few seconds to write its answer (so a client can leave half-way)."""
+
+    name = "slow"
+
+    def __init__(self, text: str) -> None:
+        self.text = text
+
+    def complete(self, messages, **_):
+        raise AssertionError("not used")
+
+    def stream(self, messages, **_):
+        from assistant.llm import Completion
+
+        for word in self.text.split(" "):
+            time.sleep(0.3)
+            yield word + " "
+        yield Completion(text=self.text, model=self.name, usage={})
+
+
+def test_a_client_that_leaves_mid_stream_gives_its_slot_back(seeded):
+    import httpx
+
+    seeded.settings.ui.concurrency = 1
+    seeded._llm = SlowChat(f"Yes. {STALLING} as Russian troops make progress on the battlefield [1].")
+    body = {"model": MODEL_ID, "stream": True, "messages": [{"role": "user", "content": QUESTION}]}
+    headers = {"Authorization": f"Bearer {PASSWORD}"}
+    with running(build_api(seeded)) as url:
+        with httpx.stream("POST", f"{url}/v1/chat/completions", json=body, headers=headers, timeout=30) as r:
+            first = next(r.iter_lines())
+            assert first.startswith("data: ") and "evidence" in first
+        # the first answer is abandoned half-way; the only slot must come back for the next client
+        client = openai.OpenAI(base_url=f"{url}/v1", api_key=PASSWORD, max_retries=0, timeout=40)
+        resp = client.chat.completions.create(model=MODEL_ID, messages=[{"role": "user", "content": QUESTION}])
+        assert resp.choices[0].finish_reason == "stop"
