@@ -304,3 +304,42 @@ def test_a_client_that_leaves_mid_stream_gives_its_slot_back(seeded):
         client = openai.OpenAI(base_url=f"{url}/v1", api_key=PASSWORD, max_retries=0, timeout=40)
         resp = client.chat.completions.create(model=MODEL_ID, messages=[{"role": "user", "content": QUESTION}])
         assert resp.choices[0].finish_reason == "stop"
+
+
+def test_the_briefing_serve_command(tmp_path):
+    """The real command in a child process: refuses an exposed host without a login, serves on loopback."""
+    import os
+    import subprocess
+    import sys
+
+    import httpx
+
+    from .conftest import ROOT
+    from .openai_fault_server import FaultServer
+
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("BRIEFING_", "OPENAI_"))}
+    env.update({"BRIEFING_DATA_DIR": str(tmp_path / "data"), "PYTHONPATH": str(ROOT)})
+    refused = subprocess.run([sys.executable, "-m", "assistant.cli", "serve", "--host", "0.0.0.0"], env=env,
+                             capture_output=True, text=True, timeout=120)
+    assert refused.returncode == 1 and "without a login" in refused.stderr and "BRIEFING_AUTH" in refused.stderr
+
+    port = free_port()
+    with FaultServer(default="echo") as srv:
+        env.update({"BRIEFING_LLM__BASE_URL": srv.base_url, "BRIEFING_LLM__API_KEY": "sk-test-serve-0123456789",
+                    "BRIEFING_LLM__MODEL": srv.model, "BRIEFING_AUTH": f"editor:{PASSWORD}"})
+        proc = subprocess.Popen([sys.executable, "-m", "assistant.cli", "serve", "--port", str(port), "--no-page"],
+                                env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        try:
+            deadline = time.monotonic() + 90
+            while True:
+                try:
+                    r = httpx.get(f"http://127.0.0.1:{port}/v1/models", headers={"Authorization": f"Bearer {PASSWORD}"})
+                    break
+                except httpx.TransportError:
+                    assert proc.poll() is None and time.monotonic() < deadline, proc.stderr.read()
+                    time.sleep(0.3)
+            assert r.status_code == 200 and r.json()["data"][0]["id"] == MODEL_ID
+            assert httpx.get(f"http://127.0.0.1:{port}/").status_code == 404  # --no-page
+        finally:
+            proc.terminate()
+            proc.wait(20)
