@@ -22,7 +22,6 @@ from .config import Settings
 from .endpoints import Endpoints, ingest as ingest_items
 from .errors import AssistantError
 from .ingest import SUFFIXES
-from .uploads import UPLOAD_TYPES, accept_uploads, check_upload, safe_name, unique_target  # noqa: F401 - re-exported
 from .render import (
     CSS, answer_html, describe_model, draft_html, empty_sources_html, error_html, evidence_html, fmt_date, header_html,
     library_html, notice_html, question_html, reading_message, report_html, settings_html, sources_html,
@@ -30,6 +29,7 @@ from .render import (
 )
 from .render_timeline import CSS as TIMELINE_CSS, timeline_views
 from .types import AnswerEvent, EvidenceEvent, TextDelta
+from .uploads import UPLOAD_TYPES, accept_uploads, check_upload, safe_name, unique_target  # noqa: F401 - re-exported
 
 log = logging.getLogger(__name__)
 
@@ -124,8 +124,14 @@ class Handlers:
         """Add files (txt, md, html, json, jsonl; checked like uploads on the page) and http(s) URLs to the
         library. Returns the ingest report: added, unchanged, updated, failed (with reasons), plus
         `rejected` for files refused before ingest."""
-        paths = [f.get("path") if isinstance(f, dict) else getattr(f, "path", f) for f in files or []]
-        accepted, rejected = accept_uploads(self.assistant.settings, [p for p in paths if p])
+        # Only files uploaded with the request (they land in Gradio's upload folder): a client naming a path
+        # on this machine must not get that file read into the library and quoted back.
+        uploads = Path(gr.utils.get_upload_folder()).resolve()
+        paths = [Path(str(f.get("path") if isinstance(f, dict) else getattr(f, "path", f) or "")).resolve()
+                 for f in files or []]
+        if any(uploads not in p.parents for p in paths):
+            raise gr.Error("files must be uploaded with the request (gradio_client.handle_file), not named by path")
+        accepted, rejected = accept_uploads(self.assistant.settings, paths)
         if rejected and not accepted and not urls:
             raise gr.Error("; ".join(rejected))
         try:

@@ -148,3 +148,20 @@ def test_search_articles_ingest_and_timeline(served, chat, tmp_path):
     [entry] = client.predict(question="Where did negotiators resume ceasefire talks?", api_name="/timeline")
     assert entry["kind"] == "date" and entry["as_of"] == "2025-04-05"
     assert [c["quote"] for c in entry["cited"]] == ["Negotiators met in Riyadh on Friday to resume ceasefire talks."]
+
+
+def test_ingest_reads_only_files_uploaded_with_the_request(served, tmp_path):
+    """A client must not make the server read a file of its own disk by naming its path."""
+    import httpx
+
+    assistant, url = served
+    secret = tmp_path / "server-secret.txt"
+    secret.write_text("Server-side secret that no API client may read.\n")
+    before = len(assistant.articles())
+    with httpx.Client(base_url=url, timeout=30) as http:
+        assert http.post("/login/", data={"username": AUTH[0], "password": AUTH[1]}).status_code == 200
+        for named in (str(secret), {"path": str(secret), "meta": {"_type": "gradio.FileData"}}):
+            event = http.post("/gradio_api/call/ingest", json={"data": [[named], []]}).json()["event_id"]
+            reply = http.get(f"/gradio_api/call/ingest/{event}").text
+            assert "event: error" in reply and "added" not in reply
+    assert len(assistant.articles()) == before
