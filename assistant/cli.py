@@ -1,5 +1,5 @@
-"""The `briefing` command: ingest | search | articles | delete | ask | timeline | chat | eval | doctor | server
-| stop-model.
+"""The `briefing` command: ingest | search | articles | delete | ask | timeline | chat | serve | mcp | verify | log
+| eval | doctor | server | stop-model.
 
 Exit codes: 0 done; 1 an expected failure (AssistantError: one line on stderr naming the fix, a
 traceback only with BRIEFING_DEBUG=1), or `doctor` found a problem; 2 bad usage; 3 `ingest` could not
@@ -56,9 +56,14 @@ def _parser() -> argparse.ArgumentParser:
     s = sub.add_parser("delete", parents=[common], help="remove an article by id")
     s.add_argument("article_id")
     s = sub.add_parser("ask", parents=[common, filters], help="answer a question with citations")
-    s.add_argument("question")
+    s.add_argument("question", help="the question, or - to read it from standard input")
     s.add_argument("--k", type=int, default=None, help="passages to read (default BRIEFING_ANSWER_K)")
     s.add_argument("--json", action="store_true", help="print the Answer as JSON and nothing else")
+    s.add_argument("-c", "--continue", dest="cont", action="store_true",
+                   help="continue the last conversation (its questions and answers are the history)")
+    s.add_argument("--format", choices=["md", "json", "html"],
+                   help="print an evidence pack (quotes, sources, sha256 of each article) instead of the answer")
+    s.add_argument("--out", help="write the evidence pack to this file instead of standard output")
     s = sub.add_parser("timeline", parents=[common, filters], help="answer for each briefing date, then what changed")
     s.add_argument("question")
     s.add_argument("--k", type=int, default=None, help="passages to read per date (default BRIEFING_ANSWER_K)")
@@ -73,6 +78,19 @@ def _parser() -> argparse.ArgumentParser:
     s.add_argument("--ingest", nargs="*", default=[], help="files/folders to ingest before opening")
     sub.add_parser("stop-model", parents=[common],
                    help="stop the local model server kept warm by BRIEFING_LOCAL__KEEP_WARM=true")
+    s = sub.add_parser("serve", parents=[common], help="OpenAI-compatible API (/v1/chat/completions) and the chat page")
+    s.add_argument("--host", help="address to listen on (default 127.0.0.1; others need BRIEFING_AUTH)")
+    s.add_argument("--port", type=int, default=8000)
+    s.add_argument("--no-auth", action="store_true", help="allow a non-loopback host without a login (private networks)")
+    s.add_argument("--no-page", action="store_true", help="serve the API only, not the chat page at /")
+    s = sub.add_parser("mcp", parents=[common], help="serve the ask/search/articles tools to an MCP client over stdio")
+    s = sub.add_parser("verify", parents=[common], help="re-check every quote of an evidence pack, offline")
+    s.add_argument("pack", help="an evidence pack (.json, .md or .html) from `briefing ask --format`")
+    s.add_argument("--files", nargs="+", help="check against these article files instead of the library")
+    s.add_argument("--json", action="store_true")
+    s = sub.add_parser("log", parents=[common], help="past questions and answers (briefing ask)")
+    s.add_argument("--limit", type=int, default=20)
+    s.add_argument("--json", action="store_true")
     s = sub.add_parser("eval", parents=[logging_opts], help="score the assistant on a questions dataset (fresh temporary store)")
     from .evaluation.command import add_arguments as _eval_arguments
 
@@ -151,6 +169,24 @@ def _run(args: argparse.Namespace) -> int:
         stopped = stop_warm_server(load_settings(data_dir=args.data_dir).data_dir)
         print("stopped the warm local model server" if stopped else "no warm local model server was running")
         return 0
+    if args.command == "serve":
+        from .serve import serve
+
+        serve(data_dir=args.data_dir, chroma_url=args.chroma_url, host=args.host, port=args.port,
+              no_auth=args.no_auth, page=not args.no_page)
+        return 0
+    if args.command == "mcp":
+        from .mcp_tools import run_stdio
+
+        run_stdio(data_dir=args.data_dir, chroma_url=args.chroma_url)
+        return 0
+    if args.command == "log":
+        return _log(args)
+    if args.command == "ask" and args.question == "-":
+        args.question = sys.stdin.read().strip()
+        if not args.question:
+            print("briefing: no question on standard input", file=sys.stderr)
+            return 2
     if args.command == "ingest" and not args.paths and not args.feed:
         print("briefing: give files, folders or URLs to ingest, or --feed URL", file=sys.stderr)
         return 2
@@ -190,6 +226,10 @@ def _run(args: argparse.Namespace) -> int:
             return _ask(a, args)
         if args.command == "timeline":
             return _timeline(a, args)
+        if args.command == "verify":
+            from .packs import verify
+
+            return verify(a, args)
     return 2
 
 
@@ -216,28 +256,37 @@ def _server(args: argparse.Namespace) -> int:
 
 
 def _ask(a: Any, args: argparse.Namespace) -> int:
+    from .conversations import Conversations
     from .types import AnswerEvent, EvidenceEvent, StatusEvent, TextDelta
 
     answer = None
     streamed = ""
-    for event in a.ask_stream(args.question, k=args.k, **_filters(args)):
-        if args.json:
+    quiet = args.json or bool(args.format)
+    with Conversations(a.settings.data_dir) as log:
+        conversation = log.latest() if args.cont else None
+        history = log.history(conversation) if conversation is not None else []
+        conversation = log.start() if conversation is None else conversation
+        for event in a.ask_stream(args.question, history=history or None, k=args.k, **_filters(args)):
             if isinstance(event, AnswerEvent):
                 answer = event.answer
-            continue
-        if isinstance(event, EvidenceEvent):
-            # Evidence first, on stderr, so the user reads while the model thinks; stdout stays the answer.
-            print("Evidence:", file=sys.stderr)
-            for e in event.evidence:
-                print(f"  [{e.key}] {e.text}", file=sys.stderr)
-        elif isinstance(event, StatusEvent):
-            print(event.text, file=sys.stderr, flush=True)
-        elif isinstance(event, TextDelta):
-            # Each sentence as soon as it has passed the checks; nothing unchecked is printed.
-            streamed += event.text
-            print(event.text, end="", flush=True)
-        elif isinstance(event, AnswerEvent):
-            answer = event.answer
+            elif quiet:
+                continue
+            elif isinstance(event, EvidenceEvent):
+                # Evidence first, on stderr, so the user reads while the model thinks; stdout stays the answer.
+                print("Evidence:", file=sys.stderr)
+                for e in event.evidence:
+                    print(f"  [{e.key}] {e.text}", file=sys.stderr)
+            elif isinstance(event, StatusEvent):
+                print(event.text, file=sys.stderr, flush=True)
+            elif isinstance(event, TextDelta):
+                # Each sentence as soon as it has passed the checks; nothing unchecked is printed.
+                streamed += event.text
+                print(event.text, end="", flush=True)
+        log.add(conversation, answer)
+    if args.format:
+        from .packs import emit
+
+        return emit(a, answer, args.format, args.out)
     if args.json:
         _print_json(answer)
         return 0
@@ -250,6 +299,20 @@ def _ask(a: Any, args: argparse.Namespace) -> int:
         print(answer)
     for note in answer.notes:
         print(f"Note: {note}", file=sys.stderr)
+    return 0
+
+
+def _log(args: argparse.Namespace) -> int:
+    from .config import load_settings
+    from .conversations import Conversations
+
+    with Conversations(load_settings(data_dir=args.data_dir).data_dir) as log:
+        turns = log.recent(args.limit)
+    if args.json:
+        _print_json([t.to_dict() for t in turns])
+        return 0
+    for t in turns:
+        print(f"#{t.conversation} {t.at}\nQ: {t.question}\nA: {t.answer}\n")
     return 0
 
 

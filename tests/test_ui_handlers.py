@@ -281,12 +281,12 @@ def test_support_words_and_model_description_never_leak_secrets(tmp_path):
     assert "bundled local model" in describe_model(Settings(data_dir=tmp_path))
 
 
-def test_app_exposes_only_ask_and_never_the_key(tmp_path, fake_assistant):
+def test_app_exposes_only_the_named_api_and_never_the_key(tmp_path, fake_assistant):
     s = Settings(data_dir=tmp_path / "d", llm={"base_url": "http://127.0.0.1:9/v1", "api_key": "sk-secret-123"},
                  ui={"auth": "ann:pw:with:colons"})
     a = Assistant(s, fake_assistant.store, fake_assistant.embedder, llm=ScriptedChat())
     app = build_app(a)
-    assert list(app.get_api_info()["named_endpoints"]) == ["/ask"]
+    assert sorted(app.get_api_info()["named_endpoints"]) == ["/articles", "/ask", "/ingest", "/search", "/timeline"]
     assert "sk-secret-123" not in json.dumps(app.config, default=str)
     assert "127.0.0.1:9/v1" in json.dumps(app.config, default=str)
     opts = launch_options(s)
