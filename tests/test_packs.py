@@ -37,7 +37,7 @@ def test_pack_round_trip_json(a, chat, tmp_path, capsys):
     data = json.loads(pack.read_text())
     [cite] = data["citations"]
     body = a.article(cite["article_id"]).body
-    assert data["question"] == QUESTION and data["answer"].startswith("Yes.")
+    assert data["question"] == QUESTION and data["answer"].startswith(STALLING)  # the bare "Yes." is not kept
     assert body[cite["start"]:cite["end"]] == cite["quote"] and len(cite["article_sha256"]) == 64
     assert {"title", "source", "url", "date", "support"} <= set(cite)
     capsys.readouterr()
