@@ -1,6 +1,11 @@
 """Relative time in questions ("this week", "yesterday", "since Monday", "in the past 3 days")
 resolved to a published-date window against an `as_of` date.
 
+The window is a *preference*, not a filter: the retriever raises briefings inside it (and, less and
+less, those near it) in the fused score (retrieve.py), so a question never loses its answer to a
+date. "this week" and "recently" are rolling (the last 7 days plus a day's margin): a news reader
+asking on Thursday about "this week" means Sunday's story too.
+
 Only words that speak about *when the news came out* are read. Month and year names ("in 2023",
 "in November") are left alone: in a question they usually name when something happened, and a
 briefing from 2026 about 2023 must still be found. "latest", "now", "currently" do not narrow the
@@ -31,6 +36,8 @@ _SINCE = re.compile(r"\bsince\s+(?!then\b|when\b)([^?!;,]+)", re.I)
 _AGO = re.compile(rf"\b{_NUM}\s+(day|week)s?\s+ago\b", re.I)
 _ON_DAY = re.compile(rf"\b(?:on|last)\s+{_DAY}\b", re.I)
 _CALENDAR = re.compile(r"\b(this|last|previous)\s+(week|month|year)\b", re.I)
+_RECENT = re.compile(r"\b(?:recently|lately|in recent days|these past few days|this past week|past few days)\b", re.I)
+_RECENT_WEEKS = re.compile(r"\bin recent weeks\b", re.I)
 _DAYWORD = re.compile(r"\b(today|tonight|this morning|this afternoon|this evening|yesterday)\b", re.I)
 
 
@@ -43,10 +50,13 @@ class TimeWindow:
     phrase: str
 
 
+ROLLING_WEEK_DAYS = 8  # "this week", "recently": the last 7 days and a day's margin
+
+
 def question_window(question: str, as_of: datetime | None = None) -> TimeWindow | None:
     """The published-date window a question's time words ask for, against `as_of` (default: now).
 
-    "this week" is Monday of as_of's week to the end of as_of; "today" is as_of's day; "yesterday"
+    "this week" and "recently" are the last 7 days plus a day (rolling, not the calendar week); "today" is as_of's day; "yesterday"
     runs to the end of as_of too, since a day's news is often published the next morning; "last
     week"/"last month" are the previous calendar week/month; "in the past 3 days" and "since Monday"
     run up to as_of. Returns None when the question has no such words.
@@ -54,7 +64,7 @@ def question_window(question: str, as_of: datetime | None = None) -> TimeWindow 
     now = parse_date(as_of) if as_of is not None else datetime.now(timezone.utc)
     end = end_of_day(now)
     today = start_of_day(now)
-    for rule in (_rolling, _since_day, _since_date, _ago, _on_day, _calendar, _dayword):
+    for rule in (_rolling, _since_day, _since_date, _ago, _on_day, _calendar, _recent, _dayword):
         got = rule(question, now, today, end)
         if got is not None:
             after, before, phrase = got
@@ -150,9 +160,9 @@ def _calendar(q: str, now: datetime, today: datetime, end: datetime):
         return None
     which, unit = m.group(1).lower(), m.group(2).lower()
     if unit == "week":
+        if which == "this":  # rolling: on a Thursday, Sunday's story is "this week" news
+            return today - timedelta(days=ROLLING_WEEK_DAYS), end, m.group(0)
         start = today - timedelta(days=today.weekday())
-        if which == "this":
-            return start, end, m.group(0)
         return start - timedelta(days=7), end_of_day(start - timedelta(days=1)), m.group(0)
     if unit == "month":
         start = today.replace(day=1)
@@ -164,6 +174,14 @@ def _calendar(q: str, now: datetime, today: datetime, end: datetime):
     if which == "this":
         return start, end, m.group(0)
     return start.replace(year=start.year - 1), end_of_day(start - timedelta(days=1)), m.group(0)
+
+
+def _recent(q: str, now: datetime, today: datetime, end: datetime):
+    m = _RECENT_WEEKS.search(q)
+    if m:
+        return today - timedelta(days=21), end, m.group(0)
+    m = _RECENT.search(q)
+    return (today - timedelta(days=ROLLING_WEEK_DAYS), end, m.group(0)) if m else None
 
 
 def _dayword(q: str, now: datetime, today: datetime, end: datetime):
