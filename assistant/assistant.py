@@ -32,7 +32,9 @@ class Assistant:
         self.store = store
         self.embedder = embedder
         self.retriever = Retriever(store, embedder, per_article_cap=settings.per_article_cap, rrf_k=settings.rrf_k,
-                                   bm25_weight=settings.bm25_weight, mmr_lambda=settings.mmr_lambda)
+                                   bm25_weight=settings.bm25_weight, mmr_lambda=settings.mmr_lambda,
+                                   time_weight=settings.time_weight, collapse=settings.collapse,
+                                   title_weight=settings.title_weight)
         self._llm = llm
         self._llm_lock = threading.Lock()
         self._write_lock = threading.Lock()

@@ -1,0 +1,194 @@
+"""Retrieval on a news-style archive and on CLAPnq: dense-only, BM25-only and hybrid, with and without
+question time words, and the tuning of fusion, the date prior, the per-article cap, MMR, duplicate
+collapsing and headline matching (issue 17).
+
+    .venv/bin/python evals/retrieval_news.py [--tune] [--code DIR --label before] [--out DIR]
+
+Datasets: evals/datasets/news_dev (made by evals/make_news_dev.py from CLAPnq dev: dated stories,
+earlier versions and wire copies, quiz questions with time words and a quiz date) and CLAPnq dev
+itself (undated Wikipedia passages, 200 answerable questions). Libraries are ingested once into
+evals/cache/ (gitignored) and reused; question vectors are cached there too.
+
+Variants per dataset (k=10, rank = position of the first passage of a gold article):
+- news `time words`: the quiz question with its time phrase, as_of = the quiz date;
+- news `no time words`: the same text with time_words=False, as_of = the quiz date;
+- news `no as_of`: the quiz question and no as_of (the library is an archive: "today" is years later);
+- clapnq `plain`: the question as written; clapnq `time words`: the question with a time phrase
+  ("this week: ...") over the undated corpus, which must not lose anything.
+
+`--code DIR` imports `assistant` from another checkout (e.g. the commit before this change, unpacked
+with `git archive`) to measure "hybrid before"; settings that checkout lacks are left alone.
+"""
+
+from __future__ import annotations
+
+import argparse
+import hashlib
+import json
+import os
+import sys
+import time
+from datetime import datetime, timezone
+from pathlib import Path
+
+import numpy as np
+
+ROOT = Path(__file__).resolve().parents[1]
+NEWS = ROOT / "evals" / "datasets" / "news_dev"
+CLAPNQ = ROOT.parent / "shared" / "datasets" / "clapnq_dev"
+CACHE = ROOT / "evals" / "cache"
+K = 10
+MODES = ("dense", "bm25", "hybrid")
+CLAPNQ_PHRASES = ("This week: {q}?", "{q}, reported recently?", "Earlier this week: {q}?")
+
+
+def load(path: Path) -> list[dict]:
+    return [json.loads(x) for x in path.read_text(encoding="utf-8").splitlines() if x.strip()]
+
+
+def datasets() -> dict[str, dict]:
+    """name -> {articles: path, variants: {variant: [(id, text, filters, gold set)]}}."""
+    news_q = load(NEWS / "questions.jsonl")
+    clap_q = [q for q in load(CLAPNQ / "questions.jsonl") if q.get("answerable")]
+
+    def phrased(i: int, q: str) -> str:
+        return CLAPNQ_PHRASES[i % len(CLAPNQ_PHRASES)].format(q=q[:1].upper() + q[1:])
+
+    return {
+        "news": {"articles": NEWS / "articles.jsonl", "variants": {
+            "time words": [(q["id"], q["question"], {"as_of": q["as_of"]}, set(q["gold_article_ids"])) for q in news_q],
+            "no time words": [(q["id"], q["question"], {"as_of": q["as_of"], "time_words": False},
+                               set(q["gold_article_ids"])) for q in news_q],
+            "no as_of": [(q["id"], q["question"], {}, set(q["gold_article_ids"])) for q in news_q],
+        }},
+        "clapnq": {"articles": CLAPNQ / "articles.jsonl", "variants": {
+            "plain": [(q["id"], q["question"], {}, set(q["gold_article_ids"])) for q in clap_q],
+            "time words": [(q["id"], phrased(i, q["question"]), {}, set(q["gold_article_ids"]))
+                           for i, q in enumerate(clap_q)],
+        }},
+    }
+
+
+def open_library(name: str, articles: Path):
+    """An Assistant over a cached library of `articles` (ingested on first use)."""
+    from assistant import Assistant
+
+    digest = hashlib.sha256(articles.read_bytes()).hexdigest()[:12]
+    data_dir = CACHE / f"{name}-{digest}"
+    fresh = not (data_dir / ".ingested").exists()
+    a = Assistant.from_settings(data_dir=data_dir)
+    if fresh:
+        print(f"ingesting {articles} into {data_dir} (once) ...", flush=True)
+        report = a.ingest([articles])
+        print(report, flush=True)
+        (data_dir / ".ingested").write_text(str(report), encoding="utf-8")
+    return a
+
+
+def question_vectors(a, name: str, texts: list[str]) -> dict[str, np.ndarray]:
+    """Query embeddings by text, cached in evals/cache/<name>-queries.npz."""
+    path = CACHE / f"{name}-queries.npz"
+    have: dict[str, np.ndarray] = {}
+    if path.exists():
+        z = np.load(path, allow_pickle=False)
+        have = dict(zip([str(t) for t in z["texts"]], z["vectors"]))
+    missing = sorted({t for t in texts if t not in have})
+    if missing:
+        for t, v in zip(missing, a.embedder.embed(missing)):
+            have[t] = v
+        np.savez(path, texts=np.array(list(have)), vectors=np.stack(list(have.values())))
+    return have
+
+
+def run(a, cases: list[tuple], mode: str, vectors: dict[str, np.ndarray]) -> dict:
+    """Hits@1/4/10, MRR@10, questions with no passage, mean ms/query and the ranks."""
+    from assistant.retrieve import Filters
+
+    ranks: list[int | None] = []
+    empty = 0
+    t0 = time.perf_counter()
+    for _, text, filters, gold in cases:
+        got = a.retriever.search(text, k=K, filters=Filters.from_kwargs(**filters), mode=mode,
+                                 query_vector=vectors[text])
+        empty += not got
+        ranks.append(next((r for r, p in enumerate(got, 1) if p.article_id in gold), None))
+    n = len(ranks) or 1
+    return {"hits@1": round(sum(1 for r in ranks if r == 1) / n, 4),
+            "hits@4": round(sum(1 for r in ranks if r and r <= 4) / n, 4),
+            "hits@10": round(sum(1 for r in ranks if r) / n, 4),
+            "mrr@10": round(sum(1 / r for r in ranks if r) / n, 4), "empty": empty,
+            "ms": round(1000 * (time.perf_counter() - t0) / n, 1), "ranks": ranks}
+
+
+SETTINGS = ("rrf_k", "bm25_weight", "time_weight", "per_article_cap", "mmr_lambda", "collapse", "title_weight")
+
+
+def configure(a, cfg: dict) -> dict:
+    """Apply settings the loaded code knows; returns the ones applied."""
+    r, applied = a.retriever, {}
+    for key, value in cfg.items():
+        if key == "bm25_weight":
+            r.weights["bm25"] = value
+        elif hasattr(r, key):
+            setattr(r, key, value)
+        else:
+            continue
+        applied[key] = value
+    return applied
+
+
+def current(a) -> dict:
+    r = a.retriever
+    return {k: (r.weights["bm25"] if k == "bm25_weight" else getattr(r, k)) for k in SETTINGS
+            if k == "bm25_weight" or hasattr(r, k)}
+
+
+def measure(libs: dict, data: dict, vectors: dict, modes=MODES, variants=None) -> dict:
+    out: dict = {}
+    for name, d in data.items():
+        for variant, cases in d["variants"].items():
+            if variants and (name, variant) not in variants:
+                continue
+            for mode in modes:
+                out[f"{name}|{variant}|{mode}"] = run(libs[name], cases, mode, vectors[name])
+    return out
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--code", type=Path, help="import `assistant` from this checkout instead")
+    parser.add_argument("--label", default="after", help="name of this run in the results json")
+    parser.add_argument("--tune", action="store_true", help="also run the tuning grid (evals/news_tuning.py)")
+    parser.add_argument("--out", type=Path, default=ROOT / "evals" / "results")
+    args = parser.parse_args(argv)
+    sys.path.insert(0, str(ROOT))
+    if args.code:
+        sys.path.insert(0, str(args.code.resolve()))
+    CACHE.mkdir(parents=True, exist_ok=True)
+    data = datasets()
+    libs = {name: open_library(name, d["articles"]) for name, d in data.items()}
+    vectors = {name: question_vectors(libs[name], name, [c[1] for cases in d["variants"].values() for c in cases])
+               for name, d in data.items()}
+    result = {"label": args.label, "code": str(args.code or ROOT), "settings": current(libs["news"]),
+              "date": datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M UTC"),
+              "load": [round(x, 2) for x in os.getloadavg()], "runs": measure(libs, data, vectors)}
+    for key, m in result["runs"].items():
+        print(f"{key:<32} H@1 {m['hits@1']:.3f} H@4 {m['hits@4']:.3f} H@10 {m['hits@10']:.3f} "
+              f"MRR {m['mrr@10']:.3f} empty {m['empty']:>3} {m['ms']} ms", flush=True)
+    if args.tune:
+        from evals.news_tuning import tune
+
+        result["tuning"] = tune(libs, data, vectors)
+    args.out.mkdir(parents=True, exist_ok=True)
+    path = args.out / f"retrieval_news_{args.label}.json"
+    for m in result["runs"].values():
+        m.pop("ranks", None)
+    path.write_text(json.dumps(result, indent=1) + "\n", encoding="utf-8")
+    print(f"wrote {path}")
+    for lib in libs.values():
+        lib.close()
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
