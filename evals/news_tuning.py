@@ -15,9 +15,11 @@ from typing import Any
 from evals.retrieval_tuning import split
 
 STAGES: list[tuple[str, list[dict[str, Any]]]] = [
-    ("fusion", [{"rrf_k": k, "bm25_weight": w} for k in (10, 30, 60) for w in (0.5, 1.0, 1.5)]),
-    ("time prior", [{"time_weight": w} for w in (0.0, 0.5, 1.0, 2.0, 3.0)]),
+    # Collapse first: with "canonical", an earlier version of a story hides the story itself, a ceiling
+    # on every other setting's news score.
     ("duplicate collapse", [{"collapse": c} for c in ("canonical", "best", "off")]),
+    ("time prior", [{"time_weight": w} for w in (0.0, 0.5, 1.0, 2.0, 3.0)]),
+    ("fusion", [{"rrf_k": k, "bm25_weight": w} for k in (10, 30, 60) for w in (0.5, 1.0, 1.5)]),
     ("per-article cap", [{"per_article_cap": c} for c in (1, 2, 3, 5)]),
     ("MMR", [{"mmr_lambda": m} for m in (None, 0.9, 0.7, 0.5)]),
     ("headline match", [{"title_weight": w} for w in (0.0, 0.5, 1.0, 2.0)]),

@@ -154,13 +154,91 @@ def measure(libs: dict, data: dict, vectors: dict, modes=MODES, variants=None) -
     return out
 
 
+VARIANT_TEXT = {
+    "news|time words": "quiz question with its time words, as_of = quiz date",
+    "news|no time words": "same question, time_words=False, as_of = quiz date",
+    "news|no as_of": "quiz question with its time words, no as_of (the archive is years old)",
+    "clapnq|plain": "CLAPnq question as written (undated corpus)",
+    "clapnq|time words": "CLAPnq question with \"this week\"/\"recently\" added (undated corpus)",
+}
+
+
+def report(out: Path) -> Path:
+    """evals/results/retrieval_news.md from retrieval_news_before.json and retrieval_news_after.json."""
+    before = json.loads((out / "retrieval_news_before.json").read_text(encoding="utf-8"))
+    after = json.loads((out / "retrieval_news_after.json").read_text(encoding="utf-8"))
+    lines = ["# Retrieval on news-style questions and on CLAPnq (issue 17)", "",
+             f"k={K}; rank = position of the first passage of a gold article (news: the story or a wire copy). "
+             "Datasets: `evals/datasets/news_dev` (200 quiz questions over 755 dated passages with earlier versions "
+             "and wire copies, made by `evals/make_news_dev.py`) and CLAPnq dev (200 answerable questions, 597 "
+             "undated passages).", "",
+             f"- hybrid before: commit before issue 17 (`{_fmt(before['settings'])}`), time words as hard filters; "
+             f"measured {before['date']}, load {before['load']}.",
+             f"- dense-only, BM25-only, hybrid after: this code (`{_fmt(after['settings'])}`); dense-only and "
+             f"BM25-only use the same date prior, cap, collapse and MMR; measured {after['date']}, load {after['load']}.",
+             "- \"no passage\": questions for which search returned nothing at all.", ""]
+    for key, text in VARIANT_TEXT.items():
+        lines += [f"## {key.replace('|', ': ')} — {text}", "",
+                  "| retrieval | Hits@1 | Hits@4 | Hits@10 | MRR@10 | no passage | ms/query |", "|---|---|---|---|---|---|---|"]
+        for label, run_, mode in (("dense-only", after, "dense"), ("BM25-only", after, "bm25"),
+                                  ("hybrid before", before, "hybrid"), ("hybrid after", after, "hybrid")):
+            m = run_["runs"].get(f"{key}|{mode}")
+            if m:
+                lines.append(f"| {label} | {m['hits@1']:.3f} | {m['hits@4']:.3f} | {m['hits@10']:.3f} | {m['mrr@10']:.3f} "
+                             f"| {m['empty']} | {m['ms']} |")
+        lines.append("")
+    tuned = out / "retrieval_news_tuned.json"
+    tuning = after.get("tuning") or (json.loads(tuned.read_text(encoding="utf-8")).get("tuning") if tuned.exists() else None)
+    if tuning:
+        lines += tuning_markdown(tuning)
+    lines += ["Data: CLAPnq (Rosenthal et al., TACL 2025, arXiv:2404.02103), Apache-2.0; passages from Wikipedia "
+              "via Natural Questions (CC BY-SA).", ""]
+    path = out / "retrieval_news.md"
+    path.write_text("\n".join(lines), encoding="utf-8")
+    return path
+
+
+def _fmt(settings: dict) -> str:
+    return ", ".join(f"{k}={v}" for k, v in settings.items())
+
+
+def tuning_markdown(t: dict) -> list[str]:
+    lines = ["## Tuning (hybrid; each stage keeps the best value on the tuning half, in this order)", "",
+             "Objective: mean MRR@10 of news (time words) and CLAPnq (plain). Held-out = the other half of the "
+             "questions (split by id hash).", ""]
+    for st in t["stages"]:
+        lines += [f"### {st['stage']}", "",
+                  "| setting | objective tune | objective held-out | news time words MRR (held-out) "
+                  "| news no time words MRR (held-out) | CLAPnq MRR (held-out) |", "|---|---|---|---|---|---|"]
+        for r in st["rows"]:
+            changed = {k: v for k, v in r["settings"].items() if k in _keys(st)}
+            lines.append(f"| {_fmt(changed)} | {r['objective_tune']:.4f} | {r['objective_held_out']:.4f} "
+                         f"| {r['news|time words']['held_out']['mrr@10']:.3f} "
+                         f"| {r['news|no time words']['held_out']['mrr@10']:.3f} "
+                         f"| {r['clapnq|plain']['held_out']['mrr@10']:.3f} |")
+        lines.append("")
+    lines += [f"Chosen: `{_fmt(t['chosen'])}`.", ""]
+    return lines
+
+
+def _keys(stage: dict) -> set[str]:
+    from evals.news_tuning import STAGES
+
+    return next(set().union(*grid) for name, grid in STAGES if name == stage["stage"])
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--code", type=Path, help="import `assistant` from this checkout instead")
     parser.add_argument("--label", default="after", help="name of this run in the results json")
     parser.add_argument("--tune", action="store_true", help="also run the tuning grid (evals/news_tuning.py)")
     parser.add_argument("--out", type=Path, default=ROOT / "evals" / "results")
+    parser.add_argument("--report", action="store_true", help="only write retrieval_news.md from the two json files")
     args = parser.parse_args(argv)
+    if args.report:
+        sys.path.insert(0, str(ROOT))
+        print(f"wrote {report(args.out)}")
+        return 0
     sys.path.insert(0, str(ROOT))
     if args.code:
         sys.path.insert(0, str(args.code.resolve()))
