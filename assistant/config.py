@@ -115,7 +115,7 @@ class Settings(BaseSettings):
     time_weight: float = Field(default=1.0, ge=0)
     # Near-duplicate stories (dedup.py): keep the group's "canonical" (earliest) article, the "best"-ranked
     # copy, or "off" (all copies).
-    collapse: Literal["canonical", "best", "off"] = "canonical"
+    collapse: Literal["canonical", "best", "off"] = "best"
     # Headline match: the share of a passage's title words the question uses, in first-place ranks (0 = off).
     title_weight: float = Field(default=0.0, ge=0)
     context_tokens: int = 360

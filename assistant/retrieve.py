@@ -170,7 +170,7 @@ class Retriever:
 
     def __init__(self, store: Store, embedder: Embedder, per_article_cap: int = 3, rrf_k: int = RRF_K,
                  bm25_weight: float = BM25_WEIGHT, mmr_lambda: float | None = None,
-                 time_weight: float = TIME_WEIGHT, collapse: Collapse = "canonical", title_weight: float = 0.0) -> None:
+                 time_weight: float = TIME_WEIGHT, collapse: Collapse = "best", title_weight: float = 0.0) -> None:
         self.store = store
         self.embedder = embedder
         self.per_article_cap = per_article_cap

@@ -90,3 +90,22 @@ def test_preferred_window_with_nothing_in_it_is_noted(fake_assistant, tmp_path):
     r = a.retriever.retrieve("Which automaker recalled pickup trucks yesterday?",
                              filters=Filters.from_kwargs(as_of="2022-07-20"))
     assert r.passages and any("yesterday" in n for n in r.notes), r.notes
+
+
+BASE = ("Negotiators from both countries met in Geneva for a second round of talks on the grain corridor. "
+        "The delegations discussed inspections of ships leaving the southern ports and the insurance of cargo. "
+        "Officials said the meetings were held behind closed doors in a hotel near the lake. "
+        "Both sides described the atmosphere as constructive but cautioned against expecting quick results. ")
+ANSWER = "On Thursday the negotiators agreed to extend the grain corridor by 120 days, the mediator announced."
+
+
+def test_a_developing_story_shows_its_latest_version_not_its_first(fake_assistant, tmp_path):
+    a = _library(fake_assistant, tmp_path, [
+        ("first", "Grain corridor talks", "2025-03-03", BASE),
+        ("update", "Grain corridor talks", "2025-03-20", BASE + ANSWER),
+    ])
+    # One story (dedup.py groups them); its earliest version is the group's canonical article.
+    assert a.store.article_records()["update"]["dup_group"] == "first"
+    got = a.search("How long did negotiators agree to extend the grain corridor this week?", as_of="2025-03-21")
+    assert [p.article_id for p in got][:1] == ["update"], [p.article_id for p in got]
+    assert "first" not in {p.article_id for p in got}  # still one article per story
