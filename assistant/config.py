@@ -112,7 +112,7 @@ class Settings(BaseSettings):
     mmr_lambda: float | None = 0.7
     # Question time words ("this week", "recently") add a date prior to the fused score, at most this many
     # first-place ranks; they never filter (issue 17, evals/results/retrieval_news.md).
-    time_weight: float = Field(default=1.0, ge=0)
+    time_weight: float = Field(default=0.5, ge=0)
     # Near-duplicate stories (dedup.py): keep the group's "canonical" (earliest) article, the "best"-ranked
     # copy, or "off" (all copies).
     collapse: Literal["canonical", "best", "off"] = "best"
