@@ -33,8 +33,7 @@ class Assistant:
         self.embedder = embedder
         self.retriever = Retriever(store, embedder, per_article_cap=settings.per_article_cap, rrf_k=settings.rrf_k,
                                    bm25_weight=settings.bm25_weight, mmr_lambda=settings.mmr_lambda,
-                                   time_weight=settings.time_weight, collapse=settings.collapse,
-                                   title_weight=settings.title_weight)
+                                   time_weight=settings.time_weight, collapse=settings.collapse)
         self._llm = llm
         self._llm_lock = threading.Lock()
         self._write_lock = threading.Lock()

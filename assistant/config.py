@@ -116,8 +116,6 @@ class Settings(BaseSettings):
     # Near-duplicate stories (dedup.py): keep the group's "canonical" (earliest) article, the "best"-ranked
     # copy, or "off" (all copies).
     collapse: Literal["canonical", "best", "off"] = "best"
-    # Headline match: the share of a passage's title words the question uses, in first-place ranks (0 = off).
-    title_weight: float = Field(default=0.0, ge=0)
     context_tokens: int = 360
     min_support: float = 0.42
     repair_support: float = 0.55
@@ -160,7 +158,7 @@ class Settings(BaseSettings):
         keep = self.model_dump(
             mode="json",
             include={"embedder", "chunk_size", "chunk_overlap", "search_k", "answer_k",
-                     "per_article_cap", "rrf_k", "bm25_weight", "mmr_lambda", "time_weight", "collapse", "title_weight",
+                     "per_article_cap", "rrf_k", "bm25_weight", "mmr_lambda", "time_weight", "collapse",
                      "context_tokens", "min_support", "repair_support"},
         )
         keep["llm"] = {k: v for k, v in self.llm.model_dump(mode="json").items() if k != "api_key"}

@@ -170,7 +170,7 @@ class Retriever:
 
     def __init__(self, store: Store, embedder: Embedder, per_article_cap: int = 3, rrf_k: int = RRF_K,
                  bm25_weight: float = BM25_WEIGHT, mmr_lambda: float | None = None,
-                 time_weight: float = TIME_WEIGHT, collapse: Collapse = "best", title_weight: float = 0.0) -> None:
+                 time_weight: float = TIME_WEIGHT, collapse: Collapse = "best") -> None:
         self.store = store
         self.embedder = embedder
         self.per_article_cap = per_article_cap
@@ -179,7 +179,6 @@ class Retriever:
         self.mmr_lambda = mmr_lambda  # None: no MMR, only the per-article cap
         self.time_weight = time_weight
         self.collapse = collapse  # near-duplicates: keep the group's original, the best-ranked copy, or all
-        self.title_weight = title_weight  # headline match, in first-place ranks (0: off)
         self._lock = threading.Lock()
         self._bm25: tuple[Any, Any, list[StoredChunk]] | None = None
         self._bm25_stamp: tuple[int, int, int] | None = None
@@ -247,8 +246,6 @@ class Retriever:
                 entry["score"] += self.weights[name] / (self.rrf_k + rank)
                 entry[name] = rank
         self._add_time_prior(fused.values(), question, f)
-        if self.title_weight:
-            _add_title_match(fused.values(), question, self.title_weight / (self.rrf_k + 1))
         order = sorted(fused.values(), key=lambda e: (-e["score"], e["sc"].chunk.id))
         if self.collapse != "off":  # one article per wire story (dedup.py)
             order = collapse_duplicates(order, records, prefer_canonical=self.collapse == "canonical")
@@ -365,22 +362,6 @@ class Retriever:
     def _stamp(self) -> tuple[int, int, int]:
         # Cheap change detection: counts catch other processes' writes, the generation our own.
         return self.store.count(), self.store.articles_col.count(), self._generation
-
-
-def _add_title_match(entries: Any, question: str, unit: float) -> None:
-    """Raise passages whose headline the question covers: `unit` times the share of the title's content
-    words that the question uses."""
-    from .citations import content_stems
-
-    q = content_stems(question)
-    if not q:
-        return
-    seen: dict[str, set[str]] = {}
-    for entry in entries:
-        title = str(entry["sc"].meta.get("title", ""))
-        stems = seen[title] if title in seen else seen.setdefault(title, content_stems(title))
-        if stems:
-            entry["score"] += unit * len(q & stems) / len(stems)
 
 
 def _mmr(entries: list[dict[str, Any]], vectors: dict[str, np.ndarray], lam: float) -> list[dict[str, Any]]:

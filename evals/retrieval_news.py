@@ -120,7 +120,7 @@ def run(a, cases: list[tuple], mode: str, vectors: dict[str, np.ndarray]) -> dic
             "ms": round(1000 * (time.perf_counter() - t0) / n, 1), "ranks": ranks}
 
 
-SETTINGS = ("rrf_k", "bm25_weight", "time_weight", "per_article_cap", "mmr_lambda", "collapse", "title_weight")
+SETTINGS = ("rrf_k", "bm25_weight", "time_weight", "per_article_cap", "mmr_lambda", "collapse")
 
 
 def configure(a, cfg: dict) -> dict:
@@ -260,9 +260,9 @@ def tuning_markdown(t: dict) -> list[str]:
 
 
 def _keys(stage: dict) -> set[str]:
-    from evals.news_tuning import STAGES
-
-    return next(set().union(*grid) for name, grid in STAGES if name == stage["stage"])
+    """The settings a stage varied."""
+    rows = [r["settings"] for r in stage["rows"]]
+    return {k for k in rows[0] if len({repr(r.get(k)) for r in rows}) > 1}
 
 
 def main(argv: list[str] | None = None) -> int:
