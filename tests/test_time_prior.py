@@ -106,6 +106,8 @@ def test_a_developing_story_shows_its_latest_version_not_its_first(fake_assistan
     ])
     # One story (dedup.py groups them); its earliest version is the group's canonical article.
     assert a.store.article_records()["update"]["dup_group"] == "first"
-    got = a.search("How long did negotiators agree to extend the grain corridor this week?", as_of="2025-03-21")
+    # No time words, so no date prior: the fuller, better-matching version wins on relevance alone.
+    got = a.search("How long did negotiators agree to extend the grain corridor?", as_of="2025-03-21")
     assert [p.article_id for p in got][:1] == ["update"], [p.article_id for p in got]
     assert "first" not in {p.article_id for p in got}  # still one article per story
+    assert [p.article_id for p in a.search("grain corridor extended by 120 days this week", as_of="2025-03-21")][:1] == ["update"]
