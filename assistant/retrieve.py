@@ -24,7 +24,7 @@ from .dedup import collapse as collapse_duplicates
 from .embed import Embedder
 from .errors import ConfigError
 from .store import Store, StoredChunk, where_filter
-from .timewords import TimeWindow
+from .timewords import SearchDates, TimePrior, TimeWindow, search_notes  # noqa: F401 (public here too)
 from .types import Passage
 
 Mode = Literal["hybrid", "dense", "bm25"]
@@ -35,15 +35,6 @@ TIME_WEIGHT = 0.5  # the date prior's weight, in first-place ranks (Settings.tim
 TIME_DECAY_DAYS = 7.0  # outside the preferred window the prior halves every ~5 days
 UNDATED_PRIOR = 0.5  # an undated briefing may be from any day: half the in-window prior
 _RECENCY_WORDS = re.compile(r"\b(latest|newest|most recent|recent(ly)?|now|today|yesterday|this (week|month)|currently|current)\b", re.I)
-
-
-@dataclass(frozen=True)
-class TimePrior:
-    """The soft date preference a question's time words set: `window` resolved against `now`."""
-
-    window: TimeWindow
-    now: datetime
-    archive_now: bool = False  # `now` is the newest briefing's date: no as_of given, the library is older
 
 
 @dataclass(frozen=True)
@@ -111,58 +102,12 @@ class Filters:
 
 
 @dataclass(frozen=True)
-class SearchDates:
-    """Which published dates a search looked at: what the answer's notes can tell the user.
-
-    `after`/`before`/`as_of` were hard limits (the caller's); `preferred` is the window the question's
-    time words asked for (a preference only), read against `now`."""
-
-    after: datetime | None = None
-    before: datetime | None = None
-    as_of: datetime | None = None
-    preferred: TimeWindow | None = None
-    now: datetime | None = None
-    archive_now: bool = False
-
-    @property
-    def hard(self) -> bool:
-        """True when the caller's dates limited what could be found."""
-        return self.after is not None or self.before is not None
-
-    def describe(self) -> str:
-        """The hard window in words: 'published 2026-11-01 to 2026-11-05'."""
-        lo = self.after.date().isoformat() if self.after else None
-        hi = self.before.date().isoformat() if self.before else None
-        if lo and hi:
-            return f"published {lo} to {hi}" if lo != hi else f"published on {lo}"
-        return f"published on or after {lo}" if lo else f"published on or before {hi}"
-
-
-@dataclass(frozen=True)
 class Retrieval:
     """The passages found for a question, the dates searched, and notes for the answer to show."""
 
     passages: list[Passage]
     dates: SearchDates = field(default_factory=SearchDates)
     notes: tuple[str, ...] = ()
-
-
-def search_notes(dates: SearchDates, passages: Sequence[Passage]) -> tuple[str, ...]:
-    """One-line notes about dates for an answer: the archive's own "now", an empty hard window, a
-    preferred window that held nothing."""
-    notes: list[str] = []
-    if dates.archive_now and dates.preferred is not None and dates.now is not None:
-        notes.append(f"The newest briefing is from {dates.now.date().isoformat()}, so \"{dates.preferred.phrase}\" "
-                     f"was read as of that date, not today.")
-    if not passages and dates.hard:
-        notes.append(f"Only briefings {dates.describe()} were searched (the dates you set), and none matched.")
-    elif dates.preferred is not None and passages:
-        w = dates.preferred
-        inside = [p for p in passages if p.published_at is not None and w.after <= p.published_at <= w.before]
-        if not inside and any(p.published_at is not None for p in passages):
-            notes.append(f"No briefing from {w.after.date().isoformat()} to {w.before.date().isoformat()} "
-                         f"(\"{w.phrase}\") matched; the passages shown are from other dates or undated.")
-    return tuple(notes)
 
 
 class Retriever:

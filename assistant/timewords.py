@@ -4,7 +4,8 @@ resolved to a published-date window against an `as_of` date.
 The window is a *preference*, not a filter: the retriever raises briefings inside it (and, less and
 less, those near it) in the fused score (retrieve.py), so a question never loses its answer to a
 date. "this week" and "recently" are rolling (the last 7 days plus a day's margin): a news reader
-asking on Thursday about "this week" means Sunday's story too.
+asking on Thursday about "this week" means Sunday's story too. `SearchDates` and `search_notes` say
+which dates a search used, for the answer's notes.
 
 Only words that speak about *when the news came out* are read. Month and year names ("in 2023",
 "in November") are left alone: in a question they usually name when something happened, and a
@@ -17,6 +18,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
+from typing import Any, Sequence
 
 from .dates import end_of_day, parse_date, start_of_day
 
@@ -48,6 +50,61 @@ class TimeWindow:
     after: datetime
     before: datetime
     phrase: str
+
+
+@dataclass(frozen=True)
+class TimePrior:
+    """The soft date preference a question's time words set: `window` resolved against `now`."""
+
+    window: TimeWindow
+    now: datetime
+    archive_now: bool = False  # `now` is the newest briefing's date: no as_of given, the library is older
+
+
+@dataclass(frozen=True)
+class SearchDates:
+    """Which published dates a search looked at: what the answer's notes can tell the user.
+
+    `after`/`before`/`as_of` were hard limits (the caller's); `preferred` is the window the question's
+    time words asked for (a preference only), read against `now`."""
+
+    after: datetime | None = None
+    before: datetime | None = None
+    as_of: datetime | None = None
+    preferred: TimeWindow | None = None
+    now: datetime | None = None
+    archive_now: bool = False
+
+    @property
+    def hard(self) -> bool:
+        """True when the caller's dates limited what could be found."""
+        return self.after is not None or self.before is not None
+
+    def describe(self) -> str:
+        """The hard window in words: 'published 2026-11-01 to 2026-11-05'."""
+        lo = self.after.date().isoformat() if self.after else None
+        hi = self.before.date().isoformat() if self.before else None
+        if lo and hi:
+            return f"published {lo} to {hi}" if lo != hi else f"published on {lo}"
+        return f"published on or after {lo}" if lo else f"published on or before {hi}"
+
+
+def search_notes(dates: SearchDates, passages: Sequence[Any]) -> tuple[str, ...]:
+    """One-line notes about dates for an answer: the archive's own "now", an empty hard window, a
+    preferred window that held nothing."""
+    notes: list[str] = []
+    if dates.archive_now and dates.preferred is not None and dates.now is not None:
+        notes.append(f"The newest briefing is from {dates.now.date().isoformat()}, so \"{dates.preferred.phrase}\" "
+                     f"was read as of that date, not today.")
+    if not passages and dates.hard:
+        notes.append(f"Only briefings {dates.describe()} were searched (the dates you set), and none matched.")
+    elif dates.preferred is not None and passages:
+        w = dates.preferred
+        inside = [p for p in passages if p.published_at is not None and w.after <= p.published_at <= w.before]
+        if not inside and any(p.published_at is not None for p in passages):
+            notes.append(f"No briefing from {w.after.date().isoformat()} to {w.before.date().isoformat()} "
+                         f"(\"{w.phrase}\") matched; the passages shown are from other dates or undated.")
+    return tuple(notes)
 
 
 ROLLING_WEEK_DAYS = 8  # "this week", "recently": the last 7 days and a day's margin
