@@ -52,7 +52,9 @@ def answer_stream(a: "Assistant", question: str, history: Sequence[Any] | None, 
     run.standalone = standalone
     t1 = time.perf_counter()
     qvec = a.embedder.embed([standalone])[0]
-    run.passages = a.retriever.search(standalone, k=k or a.settings.answer_k, filters=filters, query_vector=qvec)
+    found = a.retriever.retrieve(standalone, k=k or a.settings.answer_k, filters=filters, query_vector=qvec)
+    run.passages = found.passages
+    run.notes.extend(found.notes)  # which dates were searched, an archive's own "now" (retrieve.search_notes)
     run.evidence = select_evidence(a, standalone, qvec, run.passages, a.settings.context_tokens)
     run.timings["retrieve_s"] = round(time.perf_counter() - t1, 3)
     yield EvidenceEvent(passages=run.passages, evidence=run.evidence, standalone_question=standalone)

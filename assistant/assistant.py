@@ -34,6 +34,7 @@ class Assistant:
         self.embedder = embedder
         self.retriever = Retriever(store, embedder, per_article_cap=settings.per_article_cap, rrf_k=settings.rrf_k,
                                    bm25_weight=settings.bm25_weight, mmr_lambda=settings.mmr_lambda,
+                                   time_weight=settings.time_weight, collapse=settings.collapse,
                                    index_dir=Path(settings.data_dir) / "index" / settings.collection)
         self._llm = llm
         self._llm_lock = threading.Lock()

@@ -158,6 +158,12 @@ class Settings(BaseSettings):
     # MMR over the fused pool (0..1, 1 = relevance only; None = per-article cap only). 0.7 kept single-question
     # MRR and covered both parts of more two-part questions (evals/results/retrieval_clapnq.md).
     mmr_lambda: float | None = 0.7
+    # Question time words ("this week", "recently") add a date prior to the fused score, at most this many
+    # first-place ranks; they never filter (issue 17, evals/results/retrieval_news.md).
+    time_weight: float = Field(default=0.5, ge=0)
+    # Near-duplicate stories (dedup.py): keep the group's "canonical" (earliest) article, the "best"-ranked
+    # copy, or "off" (all copies).
+    collapse: Literal["canonical", "best", "off"] = "best"
     context_tokens: int = 360
     min_support: float = 0.42
     repair_support: float = 0.55
@@ -225,7 +231,8 @@ class Settings(BaseSettings):
         keep = self.model_dump(
             mode="json",
             include={"embedder", "chunk_size", "chunk_overlap", "search_k", "answer_k",
-                     "per_article_cap", "rrf_k", "bm25_weight", "mmr_lambda", "context_tokens", "min_support", "repair_support"},
+                     "per_article_cap", "rrf_k", "bm25_weight", "mmr_lambda", "time_weight", "collapse",
+                     "context_tokens", "min_support", "repair_support"},
         )
         keep["answer"] = self.answer.model_dump(mode="json")
         keep["llm"] = {k: v for k, v in self.llm.model_dump(mode="json").items() if k != "api_key"}
