@@ -49,3 +49,13 @@ def test_is_russia_stalling_gets_an_attributed_answer_citing_the_stalling_for_ti
         assert sentence.startswith("The briefing says:") or hedges(sentence), sentence
     for c in answer.citations:
         assert real_assistant.article(c.article_id).body[c.start:c.end] == c.quote
+
+
+def test_the_marker_grammar_keeps_citations_to_existing_keys(real_llm):
+    from assistant.answering import marker_grammar
+
+    prompt = [{"role": "user", "content": "Repeat exactly: Prices rose [9] and fell [1]."}]
+    free = real_llm.complete(prompt, max_tokens=20, temperature=0.0).text
+    constrained = real_llm.complete(prompt, max_tokens=20, temperature=0.0, grammar=marker_grammar([1, 2])).text
+    assert "[9]" in free  # the model would write the unknown key...
+    assert set(re.findall(r"\[(\d+)\]", constrained)) <= {"1", "2"} and "[9]" not in constrained  # ...but cannot
