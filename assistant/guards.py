@@ -68,7 +68,7 @@ _HEDGES = frozenset(
     "perhaps probably purportedly apparently apparent stated states speculate speculated contend contended "
     "maintain maintained acknowledged acknowledging fear fears feared hope hopes hoped doubt doubts doubted "
     "seemingly proposed propose proposes arguing saying claiming warning suggesting insisting worried worry "
-    "concerned believing expecting supposedly rumored rumoured".split())
+    "concerned believing expecting supposedly rumored rumoured assertion".split())
 _HEDGE_PHRASES = re.compile(r"\b(according to|is expected to|are expected to|was expected to|in what would|"
                             r"is said to|are said to|is believed to|are believed to|is thought to)\b", re.I)
 _YESNO = re.compile(r"^\s*(yes|no)\b[\s,.;:!\u2014-]*", re.I)
@@ -315,18 +315,33 @@ def check_attribution(claim: str, evidence: str) -> str:
     found: set[str] = set()
     for sentence in re.split(r"(?<=[.!?])\s+", evidence):
         clauses = [c for c in _CLAUSE.split(sentence) if c.strip()]
+        covered = [False] * len(clauses)
         for i, clause in enumerate(clauses):
             h = hedges(clause)
             if not h:
                 continue
             stems = _stems(clause)
-            overlap = _fuzzy_overlap(stems, c_stems)
-            whole = len(clauses) > 1 and (i == 0 or i == len(clauses) - 1) and len(stems - c_stems) <= 4
-            if overlap >= min(2, len(c_stems)) or whole or len(clauses) == 1:
-                found |= h
-    if not found:
-        return ""
-    return f"the evidence attributes or hedges it ({', '.join(sorted(found)[:3])}); the claim states it as fact"
+            short = len(stems - c_stems) <= 4
+            covered[i] = True
+            # "X said that ...", "it was reported that ...": everything after the reporting verb is reported.
+            if _REPORTS_THAT.search(clause) or (short and i + 1 < len(clauses)):
+                for j in range(i + 1, len(clauses)):
+                    covered[j] = True
+            if short and i == len(clauses) - 1 and i > 0:  # "..., Reuters reported."
+                covered = [True] * len(clauses)
+            found |= h
+        if any(covered):
+            hedged = set().union(*(_stems(c) for c, cov in zip(clauses, covered) if cov))
+            if _fuzzy_overlap(hedged, c_stems) >= min(2, len(c_stems)) or len(clauses) == 1:
+                return (f"the evidence attributes or hedges it ({', '.join(sorted(found)[:3])}); "
+                        "the claim states it as fact")
+        found = set()
+    return ""
+
+
+_REPORTS_THAT = re.compile(r"\b(said|says|reported|argued|argues|estimated|believed|believes|claimed|claims|"
+                           r"suspect|suspects|suggested|warned|assertion|view|concerned|feared|fears|hoped|"
+                           r"stated|announced|acknowledged|insisted|noted|added|told)\b(\s+\w+){0,3}?\s+that\b", re.I)
 
 
 def _fuzzy_overlap(a: set[str], b: set[str]) -> int:

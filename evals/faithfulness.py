@@ -70,27 +70,46 @@ def run(items: Sequence[FaithItem], judge: bool) -> dict[str, Any]:
         results[f"+{name}"] = score(items, lambda it, chk=chk: chk.check(it.claim, list(it.evidence)).supported)
     results["guards"] = results[f"+{names[-1]}"]
     if judge:
+        verdicts, model, per_call = judge_verdicts(items, embedder)
+        guards = Checker(embedder=embedder)
+        results["judge"] = score(items, lambda it: verdicts[it.id])
+        results["full"] = score(items, lambda it: guards.check(it.claim, list(it.evidence)).supported
+                                and verdicts[it.id])
+        results["judge_seconds_per_call"] = per_call
+        results["judge_model"] = model
+    return results
+
+
+CACHE = ROOT / "evals" / "results" / "faithfulness_judge_verdicts.json"
+
+
+def judge_verdicts(items: Sequence[FaithItem], embedder: Any) -> tuple[dict[str, bool], str, float | None]:
+    """The bundled model's yes/no per item, asked once and kept in evals/results (the judge is the slow
+    layer: ~5 s a call on a loaded 2-core machine); items already judged by the same model are reused."""
+    cache = json.loads(CACHE.read_text()) if CACHE.exists() else {"model": "", "verdicts": {}, "seconds": []}
+    todo = [it for it in items if it.id not in cache["verdicts"]]
+    if todo:
         from assistant.config import Settings
         from assistant.llm import chat_model_from_settings
 
         llm, closer = chat_model_from_settings(Settings(data_dir=ROOT / ".data" / "test-llm"))
         try:
-            full = Checker(llm, constrain=getattr(llm, "constrain", "none"), embedder=embedder)
-            verdicts: dict[str, bool] = {}
-            t0 = time.perf_counter()
-            for it in items:  # judge alone; the full checker reuses the verdict when the guards pass
-                verdicts[it.id] = full.judge(it.claim, list(it.evidence)).supported
-            per_call = (time.perf_counter() - t0) / max(1, len(items))
-            guards = Checker(embedder=embedder)
-            results["judge"] = score(items, lambda it: verdicts[it.id])
-            results["full"] = score(items, lambda it: guards.check(it.claim, list(it.evidence)).supported
-                                    and verdicts[it.id])
-            results["judge_seconds_per_call"] = round(per_call, 2)
-            results["judge_model"] = getattr(llm, "name", "")
+            if cache["model"] and cache["model"] != llm.name:
+                cache = {"model": llm.name, "verdicts": {}, "seconds": []}
+                todo = list(items)
+            cache["model"] = llm.name
+            checker = Checker(llm, constrain=getattr(llm, "constrain", "none"), embedder=embedder)
+            for it in todo:
+                t0 = time.perf_counter()
+                cache["verdicts"][it.id] = checker.judge(it.claim, list(it.evidence)).supported
+                cache["seconds"].append(round(time.perf_counter() - t0, 2))
+                CACHE.write_text(json.dumps(cache, indent=0) + "\n", encoding="utf-8")
         finally:
             if closer is not None:
                 closer()
-    return results
+    secs = cache["seconds"]
+    return ({it.id: cache["verdicts"][it.id] for it in items}, cache["model"],
+            round(sum(secs) / len(secs), 2) if secs else None)
 
 
 def markdown(results: dict[str, dict[str, Any]]) -> str:
