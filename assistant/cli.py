@@ -59,6 +59,10 @@ def _parser() -> argparse.ArgumentParser:
     from .evaluation.command import add_arguments as _eval_arguments
 
     _eval_arguments(s)
+    s = sub.add_parser("eval-judge", help="measure the citation judge on the labelled faithfulness set")
+    from .evaluation.command import add_judge_arguments as _judge_arguments
+
+    _judge_arguments(s)
     return p
 
 
@@ -90,6 +94,10 @@ def _run(args: argparse.Namespace) -> int:
         from .evaluation.command import run as _eval
 
         return _eval(args)
+    if args.command == "eval-judge":
+        from .evaluation.command import run_judge as _eval_judge
+
+        return _eval_judge(args)
     if args.command == "chat":
         from .ui import launch
 
