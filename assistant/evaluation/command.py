@@ -99,6 +99,7 @@ def run(args: argparse.Namespace) -> int:
                       baseline=args.baseline, skip_metrics=args.skip_metric, judge_model=args.judge_model,
                       judge_url=args.judge_url)
     failed = [g for g in result.gates if not g["passed"]]
+    code = exit_code(result.gates, args.fail_under)
     if args.json:
         json.dump({"meta": result.meta, "metrics": result.metrics, "gates": result.gates, "reports": result.paths,
                    "configs": {k: v.metrics for k, v in result.variants.items()}, "comparison": result.comparison},
@@ -106,13 +107,17 @@ def run(args: argparse.Namespace) -> int:
         sys.stdout.write("\n")
     else:
         print(summary(result))
-    if failed and args.fail_under:
+    if code:
         for g in failed:
             value = "not measured" if g["value"] is None else f"{g['value']:.3f}"
             print(f"briefing: gate failed: {g['metric']} = {value}, needs {g['op']} {g['threshold']:g}",
                   file=sys.stderr)
-        return 1
-    return 0
+    return code
+
+
+def exit_code(gates: list[dict[str, Any]], fail_under: bool) -> int:
+    """1 when gates are enforced (--fail-under) and one failed, else 0."""
+    return 1 if fail_under and any(not g["passed"] for g in gates) else 0
 
 
 def summary(result: Any) -> str:

@@ -175,11 +175,13 @@ def make_judge(kind: str, assistant: Any, judge_model: str | None = None, judge_
     Checker = checker_class()
     embedder = getattr(assistant, "embedder", None)
     # llama.cpp takes a grammar that lets the judge say only yes or no; hosted endpoints do not.
-    constrain = "grammar" if assistant.settings.llm.uses_local else "none"
+    # A chat model that says what it takes (`.constrain`) is believed.
+    llm = None if kind in ("guards", "lexical") else assistant.llm
+    constrain = getattr(llm, "constrain", None) or ("grammar" if assistant.settings.llm.uses_local else "none")
     if kind in ("guards", "lexical"):
         return EntailmentJudge(_checker(Checker, None, embedder), label="guards")
     if kind == "entailment":
-        return EntailmentJudge(_checker(Checker, assistant.llm, embedder, constrain))
+        return EntailmentJudge(_checker(Checker, llm, embedder, constrain))
     if not judge_model:
         raise ConfigError("--judge openai needs a model name", hint="pass --judge-model NAME")
     from ..llm import OpenAIChat
