@@ -141,6 +141,8 @@ def test_end_to_end_metrics_and_reports(routed_assistant, dataset, seed_dir, tmp
     assert meta["date"] and meta["articles"] == 1 and meta["judge"]["name"] == "entailment (stand-in)"
     saved = json.loads((out / "report.json").read_text())
     assert saved["meta"]["dataset_hash"] == meta["dataset_hash"] and len(saved["cases"]) == 7
+    # Each case is journalled as it finishes, so a stopped run still leaves its cases.
+    assert len((out / "cases-default.partial.jsonl").read_text().splitlines()) == 7
     assert {c["id"]: c["outcome"] for c in saved["cases"]} == {
         "q1": "pass", "q2": "pass", "q3": "fail", "q4": "fail", "q5": "pass", "q6": "pass", "q7": "fail"}
     page = (out / "report.html").read_text()

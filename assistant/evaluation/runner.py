@@ -255,9 +255,11 @@ def ingest_corpus(assistant: Any, corpus: Sequence[str | Path]) -> dict[str, Any
 
 
 def ask_all(assistant: Any, items: Sequence[EvalItem], judge: SupportJudge, pipeline: Any = None,
-            progress: bool = True, as_of: str | None = None, desc: str = "eval") -> list[CaseResult]:
+            progress: bool = True, as_of: str | None = None, desc: str = "eval",
+            journal: Path | None = None) -> list[CaseResult]:
     """Ask each question through `pipeline` (default the assistant itself; anything with `.ask`) over the
-    assistant's ingested library and score it."""
+    assistant's ingested library and score it. `journal`: a JSONL file each finished case is appended
+    to, so a long run that is stopped still leaves its cases."""
     from tqdm import tqdm
 
     pipeline = pipeline or assistant
@@ -286,6 +288,11 @@ def ask_all(assistant: Any, items: Sequence[EvalItem], judge: SupportJudge, pipe
         case.unresolved_gold = unresolved
         case.qtype = item.qtype
         cases.append(case)
+        if journal is not None:
+            import json
+
+            with journal.open("a", encoding="utf-8") as f:
+                f.write(json.dumps(to_jsonable(case), ensure_ascii=False, default=str) + "\n")
         done = [x for x in cases if not x.error]
         bar.set_postfix(answered=sum(x.answered for x in done), refused=sum(not x.answered for x in done),
                         errors=len(cases) - len(done))
@@ -334,14 +341,15 @@ def run_eval(dataset: str | Path, corpus: Sequence[str | Path], out: str | Path 
         try:
             the_judge = judge if not isinstance(judge, str) else make_judge(judge, assistant, judge_model, judge_url)
             facts = ingest_corpus(assistant, corpus)
-            cases = ask_all(assistant, items, the_judge, progress=progress, as_of=as_of)
+            journal = _journal(out, "default")
+            cases = ask_all(assistant, items, the_judge, progress=progress, as_of=as_of, journal=journal)
             meta = _meta(dataset, items, limit, stratified, seed, corpus, facts, assistant, cases, the_judge,
                          started, judge_results)
             for spec in specs:
                 t0 = datetime.now(timezone.utc)
                 pipeline = K.build(spec, assistant)
                 vcases = ask_all(assistant, items, the_judge, pipeline=pipeline, progress=progress, as_of=as_of,
-                                 desc=spec.name)
+                                 desc=spec.name, journal=_journal(out, spec.name))
                 vmeta = {**meta, "config": spec.describe(), "seconds": round((datetime.now(timezone.utc) - t0).total_seconds(), 1)}
                 variants[spec.name] = EvalResult(meta=vmeta, metrics=aggregate(vcases), cases=vcases)
         finally:
@@ -375,6 +383,16 @@ def _meta(dataset: Any, items: Sequence[EvalItem], limit: Any, stratified: bool,
         "temperature": s.llm.temperature, "llm_seed": s.llm.seed, "judge": info,
         "warnings": _warnings(s, cases),
     }
+
+
+def _journal(out: str | Path | None, name: str) -> Path | None:
+    # cases-<config>.partial.jsonl in the report folder, started afresh for each run
+    if out is None:
+        return None
+    path = Path(out) / f"cases-{name}.partial.jsonl"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text("", encoding="utf-8")
+    return path
 
 
 def _ids_hash(items: Sequence[EvalItem]) -> str:
