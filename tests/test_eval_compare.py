@@ -196,3 +196,26 @@ def test_dataset_quiz_fields_and_question_date():
     assert item.reference == "b" and item.as_of == "2026-11-28" and item.qtype == "quiz"
     with pytest.raises(ValueError, match="answer_index"):
         EvalItem.model_validate({"id": "x", "question": "q", "answerable": True, "choices": ["a"], "answer_index": 3})
+
+
+def test_every_shown_sentence_is_counted_connectives_and_refusal_shaped_ones_too():
+    from assistant.evaluation.runner import score_case
+    from assistant.types import Answer, Citation, EvidenceSentence
+
+    body = f"Intro. {MEET}. Outro."
+    start = body.index(MEET)
+    ev = EvidenceSentence(key=1, article_id="a1", chunk_id="c1", text=MEET + ".", start=start, end=start + len(MEET) + 1, score=1.0)
+    cit = Citation(key=1, article_id="a1", chunk_id="c1", quote=ev.text, start=ev.start, end=ev.end, support=0.9)
+    text = f"No. {MEET} [1]. The briefings don't say when, but Putin agreed to a ceasefire."
+    answer = Answer(question="q", text=text, answerable=True, citations=[cit], passages=[], evidence=[ev], raw_text=text)
+    item = EvalItem(id="x", question="q", answerable=True)
+    case = score_case(item, answer, [], set(), {"a1": body}, EntailmentJudge(StandInChecker()))
+    # "No." stands on the sentence it opens, and reverses it: that whole sentence is judged.
+    assert [s["text"][:12] for s in case.sentences] == ["No. Dmitriev", "The briefing"]
+    assert [s["supported"] for s in case.sentences] == [False, False]
+    assert "polarity" in case.sentences[0]["why"]
+    assert case.metrics["citations.alce_recall"] == 0.0
+    assert case.counts["sentences_shown"] == 2 and case.counts["sentences_unverified"] == 1
+    refusal = Answer(question="q", text=REFUSAL, answerable=False, citations=[], passages=[])
+    empty = score_case(item, refusal, [], set(), {}, EntailmentJudge(StandInChecker()))
+    assert empty.counts["sentences_shown"] == 0 and "citations.alce_recall" not in empty.metrics
