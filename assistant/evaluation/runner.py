@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import tempfile
 import time
-from collections import Counter
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
@@ -22,9 +21,9 @@ from ..errors import AssistantError, ConfigError, LLMError
 from ..types import REFUSAL, Answer, to_jsonable
 from . import correctness as C
 from . import metrics as M
-from .dataset import DatasetError, EvalItem, corpus_hash, file_hash, load_dataset, resolve_gold, select
-from .judge import LexicalJudge, SupportJudge, judge_info, make_judge
-from .judge_eval import judge_measurement
+from .dataset import DatasetError, EvalItem, corpus_hash, load_dataset, resolve_gold, select
+from .judge import LexicalJudge, SupportJudge, make_judge
+from .provenance import run_meta
 
 _REFUSAL_N = normalise(REFUSAL).rstrip(".")
 
@@ -343,7 +342,7 @@ def run_eval(dataset: str | Path, corpus: Sequence[str | Path], out: str | Path 
             facts = ingest_corpus(assistant, corpus)
             journal = _journal(out, "default")
             cases = ask_all(assistant, items, the_judge, progress=progress, as_of=as_of, journal=journal)
-            meta = _meta(dataset, items, limit, stratified, seed, corpus, facts, assistant, cases, the_judge,
+            meta = run_meta(dataset, items, limit, stratified, seed, corpus, facts, assistant, cases, the_judge,
                          started, judge_results)
             for spec in specs:
                 t0 = datetime.now(timezone.utc)
@@ -366,25 +365,6 @@ def run_eval(dataset: str | Path, corpus: Sequence[str | Path], out: str | Path 
     return result
 
 
-def _meta(dataset: Any, items: Sequence[EvalItem], limit: Any, stratified: bool, seed: int, corpus: Any,
-          facts: dict[str, Any], assistant: Any, cases: Sequence[CaseResult], judge: Any, started: datetime,
-          judge_results: Any) -> dict[str, Any]:
-    s = assistant.settings
-    models = Counter(c.model for c in cases if c.model and not c.model.startswith("none"))
-    info = judge_info(judge)
-    info["measured"] = judge_measurement(judge_results, info["name"])
-    return {
-        "date": started.isoformat(timespec="seconds"), "seconds": None,
-        "dataset": str(dataset), "dataset_hash": file_hash(dataset), "question_ids_hash": _ids_hash(items),
-        "questions": len(items), "limit": limit, "stratified": stratified, "seed": seed,
-        "corpus": [str(p) for p in corpus], **facts,
-        "model": models.most_common(1)[0][0] if models else (s.llm.model or "unknown"),
-        "settings_hash": s.settings_hash(), "embedder": getattr(assistant.embedder, "name", ""),
-        "temperature": s.llm.temperature, "llm_seed": s.llm.seed, "judge": info,
-        "warnings": _warnings(s, cases),
-    }
-
-
 def _journal(out: str | Path | None, name: str) -> Path | None:
     # cases-<config>.partial.jsonl in the report folder, started afresh for each run
     if out is None:
@@ -393,19 +373,3 @@ def _journal(out: str | Path | None, name: str) -> Path | None:
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text("", encoding="utf-8")
     return path
-
-
-def _ids_hash(items: Sequence[EvalItem]) -> str:
-    import hashlib
-
-    return hashlib.sha256("\n".join(i.id for i in items).encode()).hexdigest()[:16]
-
-
-def _warnings(settings: Any, cases: Sequence[CaseResult]) -> list[str]:
-    out = []
-    if settings.llm.temperature != 0:
-        out.append(f"temperature is {settings.llm.temperature}, so answers may differ between runs")
-    unresolved = sorted({g for c in cases for g in c.unresolved_gold})
-    if unresolved:
-        out.append(f"gold references matching no article: {', '.join(unresolved[:5])}")
-    return out
