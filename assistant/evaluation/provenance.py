@@ -12,8 +12,8 @@ from .judge_eval import judge_measurement
 
 
 def run_meta(dataset: Any, items: Sequence[EvalItem], limit: Any, stratified: bool, seed: int, corpus: Any,
-          facts: dict[str, Any], assistant: Any, cases: Sequence[CaseResult], judge: Any, started: datetime,
-          judge_results: Any) -> dict[str, Any]:
+             facts: dict[str, Any], assistant: Any, cases: Sequence[Any], judge: Any, started: datetime,
+             judge_results: Any) -> dict[str, Any]:
     """The meta block of a report (`seconds` is filled in when the run ends)."""
     s = assistant.settings
     models = Counter(c.model for c in cases if c.model and not c.model.startswith("none"))
