@@ -219,3 +219,15 @@ def test_every_shown_sentence_is_counted_connectives_and_refusal_shaped_ones_too
     refusal = Answer(question="q", text=REFUSAL, answerable=False, citations=[], passages=[])
     empty = score_case(item, refusal, [], set(), {}, EntailmentJudge(StandInChecker()))
     assert empty.counts["sentences_shown"] == 0 and "citations.alce_recall" not in empty.metrics
+
+
+def test_eval_judge_reads_the_committed_faithfulness_set_as_its_own_loader_does():
+    from evals import faithfulness_data
+
+    from .conftest import ROOT
+
+    path = ROOT / "evals" / "datasets" / "faithfulness.jsonl"
+    for split in (None, "test"):
+        ours, theirs = load_claims(path, split), faithfulness_data.load(path, split)
+        assert [(r.claim, r.supported, r.kind) for r in ours] == \
+            [(t.claim, t.label == "supported", t.kind) for t in theirs]
