@@ -8,7 +8,7 @@
 
 from __future__ import annotations
 
-from .errors import AssistantError, ConfigError, IngestError, LLMError, PromptError, StoreError
+from .errors import AssistantError, ConfigError, IngestError, LLMError, PromptError, RequestError, StoreError
 from .types import (
     REFUSAL, Answer, AnswerEvent, Article, Chunk, Citation, EvidenceEvent, EvidenceSentence,
     IngestFailure, IngestReport, Passage, TextDelta,
@@ -17,7 +17,7 @@ from .types import (
 __all__ = [
     "Assistant", "Settings", "REFUSAL", "Answer", "AnswerEvent", "Article", "Chunk", "Citation",
     "EvidenceEvent", "EvidenceSentence", "IngestFailure", "IngestReport", "Passage", "TextDelta",
-    "AssistantError", "ConfigError", "IngestError", "LLMError", "PromptError", "StoreError",
+    "AssistantError", "ConfigError", "IngestError", "LLMError", "PromptError", "RequestError", "StoreError",
 ]
 
 

@@ -1,21 +1,27 @@
 """The answer pipeline: rewrite a follow-up, retrieve, pick evidence sentences within a token budget,
-show them at once, stream the model's answer, then validate its citations."""
+show them at once, have the model write (or pick sentences to quote), then show each sentence only
+once verify.Verifier has checked it against the sentence it cites."""
 
 from __future__ import annotations
 
+import re
 import time
-from typing import TYPE_CHECKING, Any, Iterator, Sequence
+from typing import TYPE_CHECKING, Any, Generator, Iterator, Sequence
 
 import numpy as np
 
-from .citations import content_stems, is_refusal, validate
+from .citations import content_stems, is_refusal, split_answer
+from .entailment import Checker
 from .errors import LLMError
 from .injection import clean_answer, defang, drop_echoes, looks_like_instruction, orders_in
 from .llm import Completion
 from .prompting import load_prompt
 from .retrieve import Filters
 from .sentences import sentence_spans
-from .types import REFUSAL, Answer, AnswerEvent, EvidenceEvent, EvidenceSentence, Passage, TextDelta
+from .types import (
+    REFUSAL, Answer, AnswerEvent, EvidenceEvent, EvidenceSentence, Passage, StatusEvent, TextDelta,
+)
+from .verify import Checked, Verifier
 
 if TYPE_CHECKING:
     from .assistant import Assistant
@@ -27,85 +33,222 @@ _IRRELEVANT_COS = 0.12
 
 
 def answer_stream(a: "Assistant", question: str, history: Sequence[Any] | None, k: int | None,
-                  filters: Filters) -> Iterator[EvidenceEvent | TextDelta | AnswerEvent]:
-    """Yield the evidence, then the model's text as it streams, then the validated Answer."""
+                  filters: Filters) -> Iterator[EvidenceEvent | StatusEvent | TextDelta | AnswerEvent]:
+    """Yield the evidence, then status lines and each checked sentence as it passes, then the Answer.
+
+    Nothing the model wrote reaches the caller before verify.Verifier has checked it: the draft is
+    collected in full (llama.cpp's server would cut a stream short to serve a judge request) and
+    then checked sentence by sentence, each shown as soon as it passes.
+    """
     t0 = time.perf_counter()
-    timings: dict[str, float] = {}
-    usage: dict[str, int] = {}
-    question = question.strip()
-    standalone = question
+    run = _Run(a, question.strip(), t0)
+    standalone = run.question
     if history:
-        standalone, used = rewrite_question(a, question, history)
-        _add_usage(usage, used)
-        timings["rewrite_s"] = round(time.perf_counter() - t0, 3)
+        standalone, used, note = rewrite_question(a, run.question, history)
+        run.add_usage(used)
+        if note:
+            run.notes.append(note)
+        run.timings["rewrite_s"] = round(time.perf_counter() - t0, 3)
+    run.standalone = standalone
     t1 = time.perf_counter()
     qvec = a.embedder.embed([standalone])[0]
-    passages = a.retriever.search(standalone, k=k or a.settings.answer_k, filters=filters, query_vector=qvec)
-    evidence = select_evidence(a, standalone, qvec, passages, a.settings.context_tokens)
-    timings["retrieve_s"] = round(time.perf_counter() - t1, 3)
-    yield EvidenceEvent(passages=passages, evidence=evidence, standalone_question=standalone)
-
-    def finish(raw: str, model: str) -> Answer:
-        t3 = time.perf_counter()
-        bodies = a.store.bodies(e.article_id for e in evidence)
-        # Markup the model was never asked for, and sentences carrying out an order hidden in a passage,
-        # go before checking (injection.py); raw_text keeps everything the model said.
-        # (rendered without the refusal sentence, which an answer may rightly repeat)
-        system = load_prompt("answer").render(evidence="", question="", refusal="")[0]["content"]
-        text, _ = drop_echoes(clean_answer(raw), orders_in(p.text for p in passages), [e.text for e in evidence],
-                              standalone, system)
-        checked = validate(text, evidence, bodies, a.embedder, a.settings.min_support, a.settings.repair_support)
-        timings["postprocess_s"] = round(time.perf_counter() - t3, 3)
-        cited = {c.article_id for c in checked.citations}
-        dates = [p.published_at for p in passages if p.article_id in cited and p.published_at]
-        return Answer(question=question, text=checked.text, answerable=checked.answerable,
-                      citations=checked.citations, passages=passages, model=model, usage=usage,
-                      latency_s=round(time.perf_counter() - t0, 3), settings_hash=a.settings.settings_hash(),
-                      standalone_question=standalone, evidence=evidence, sentences=checked.sentences,
-                      raw_text=raw, timings=timings, as_of=max(dates).date().isoformat() if dates else "")
-
-    if not evidence or _irrelevant(standalone, evidence):
-        timings["generate_s"] = 0.0
-        yield AnswerEvent(finish(REFUSAL, "none (nothing relevant retrieved)"))
+    run.passages = a.retriever.search(standalone, k=k or a.settings.answer_k, filters=filters, query_vector=qvec)
+    run.evidence = select_evidence(a, standalone, qvec, run.passages, a.settings.context_tokens)
+    run.timings["retrieve_s"] = round(time.perf_counter() - t1, 3)
+    yield EvidenceEvent(passages=run.passages, evidence=run.evidence, standalone_question=standalone)
+    if not run.evidence or _irrelevant(standalone, run.evidence):
+        yield AnswerEvent(run.finish("none (nothing relevant retrieved)"))
         return
-    messages = load_prompt("answer").render(evidence=format_evidence(evidence), question=standalone, refusal=REFUSAL)
+    style = a.settings.answer_style
+    run.style = style
+    llm = a.llm
+    block = format_evidence(run.evidence)
+    checker = Checker(llm if a.settings.answer.judge else None, constrain=getattr(llm, "constrain", "none"),
+                      embedder=a.embedder, min_support=a.settings.min_support)
+    bodies = a.store.bodies(e.article_id for e in run.evidence)
+    verifier = Verifier(run.evidence, bodies, a.embedder, checker, standalone, block, a.settings.repair_support,
+                        quote_fallback=style != "quote")
+    keys: list[int] = []
+    if style == "select":
+        yield StatusEvent("Choosing the sentences that answer the question\u2026")
+        t2 = time.perf_counter()
+        keys, used = select_keys(llm, block, standalone, run.evidence, a.settings.answer.max_quotes)
+        run.add_usage(used)
+        run.timings["select_s"] = round(time.perf_counter() - t2, 3)
+        if not keys:
+            run.notes.append("The model found no evidence sentence that answers the question.")
+            yield AnswerEvent(run.finish(getattr(llm, "name", "")))
+            return
+    if style == "select":
+        messages = load_prompt("write_from_selection").render(
+            evidence=block, question=standalone, refusal=REFUSAL, keys=", ".join(f"[{k}]" for k in keys),
+            example="".join(f"[{k}]" for k in keys[:2]))
+    else:
+        messages = load_prompt("answer").render(evidence=block, question=standalone, refusal=REFUSAL)
+    yield StatusEvent("Writing; each claim is checked against its source before it is shown\u2026")
+    raw = yield from _draft(run, llm, messages, a.settings.llm.max_tokens)
+    yield StatusEvent("Checking each claim against the sentence it cites\u2026")
+    t3 = time.perf_counter()
+    # Markup the model was never asked for, and sentences carrying out an order hidden in a passage,
+    # go before checking (injection.py); the system prompt is compared without the refusal sentence,
+    # which an answer may rightly repeat.
+    system = load_prompt("answer").render(evidence="", question="", refusal="")[0]["content"]
+    text, _ = drop_echoes(clean_answer(raw), orders_in(p.text for p in run.passages),
+                          [e.text for e in run.evidence], standalone, system)
+    drafted = split_answer(text)
+    lead_shown = False
+    for i, (sentence, written) in enumerate(drafted):
+        if style == "quote":
+            # The draft's citations choose what to quote; its first sentence that passes leads.
+            keys.extend(k for k in written if k not in keys and k in verifier.by_key)
+            if lead_shown or not a.settings.answer.lead:
+                continue
+        checked = verifier.check(sentence, written, i)
+        run.checked.append(checked)
+        if checked.shown:
+            lead_shown = True
+            yield run.show(checked)
+    if not any(c.shown for c in run.checked) and not keys and drafted and not all(is_refusal(d) for d, _ in drafted):
+        # The model answered but cited nothing that holds: quote the best evidence sentences that
+        # answer the question, rather than refusing what the briefings do say.
+        for e in run.evidence[:3]:
+            if sum(1 for c in run.checked if c.shown) >= a.settings.answer.max_quotes:
+                break
+            quoted = verifier.quote(e.key, len(run.checked), must_answer=True)
+            if quoted is not None:
+                run.checked.append(quoted)
+                yield run.show(quoted)
+    run.timings["check_s"] = round(time.perf_counter() - t3, 3)
+    if style == "quote":
+        lead = " ".join(c.shown for c in run.checked if c.shown)
+        verifier.quoted.clear()
+        for key in keys[: a.settings.answer.max_quotes]:
+            if _restates(lead, verifier.by_key[key].text):
+                continue  # the checked lead already says what this sentence says
+            quoted = verifier.quote(key, len(run.checked))
+            if quoted is not None:
+                run.checked.append(quoted)
+                yield run.show(quoted)
+    run.judge_calls = checker.judge_calls
+    yield AnswerEvent(run.finish(getattr(llm, "name", "")))
+
+
+def _draft(run: "_Run", llm: Any, messages: list[dict[str, str]], max_tokens: int) -> Generator[Any, None, str]:
+    """Collect the model's whole draft (nothing of it is shown), recording timing and usage."""
     t2 = time.perf_counter()
-    raw, model, deltas = "", getattr(a.llm, "name", ""), 0
-    for piece in a.llm.stream(messages, max_tokens=a.settings.llm.max_tokens):
+    raw, model, deltas = "", getattr(llm, "name", ""), 0
+    for piece in llm.stream(messages, max_tokens=max_tokens):
         if isinstance(piece, Completion):
             raw, model = piece.text, piece.model or model
-            if not piece.usage:
+            usage = piece.usage
+            if not usage:
                 # Some servers (llama-cpp-python) send no usage when streaming: count instead, and say so.
-                count = getattr(a.embedder, "count_tokens", lambda t: len(t) // 4)
-                piece = Completion(piece.text, piece.model, {
-                    "prompt_tokens": sum(count(m["content"]) for m in messages), "completion_tokens": deltas,
-                    "estimated": 1})
-            _add_usage(usage, piece.usage)
+                count = getattr(run.a.embedder, "count_tokens", lambda t: len(t) // 4)
+                usage = {"prompt_tokens": sum(count(m["content"]) for m in messages), "completion_tokens": deltas,
+                         "estimated": 1}
+            run.add_usage(usage)
             break
-        if "first_token_s" not in timings:
-            timings["first_token_s"] = round(time.perf_counter() - t0, 3)
+        if "first_token_s" not in run.timings:
+            run.timings["first_token_s"] = round(time.perf_counter() - run.t0, 3)
         raw += piece
         deltas += 1
-        yield TextDelta(piece)
-    timings["generate_s"] = round(time.perf_counter() - t2, 3)
-    yield AnswerEvent(finish(raw, model))
+    run.model = model
+    run.raw += raw
+    run.timings["generate_s"] = round(run.timings.get("generate_s", 0.0) + time.perf_counter() - t2, 3)
+    return raw
+    yield  # a generator, so the caller can `yield from` it between other events
 
 
-def rewrite_question(a: "Assistant", question: str, history: Sequence[Any]) -> tuple[str, dict[str, int]]:
-    """A standalone version of a follow-up question; the original when the model fails or rambles."""
+class _Run:
+    """The state of one answer while it is being made; `finish` turns it into the Answer."""
+
+    def __init__(self, a: "Assistant", question: str, t0: float) -> None:
+        self.a, self.question, self.t0 = a, question, t0
+        self.standalone = question
+        self.timings: dict[str, float] = {}
+        self.usage: dict[str, int] = {}
+        self.notes: list[str] = []
+        self.passages: list[Passage] = []
+        self.evidence: list[EvidenceSentence] = []
+        self.checked: list[Checked] = []
+        self.raw = ""
+        self.model = ""
+        self.style = ""
+        self.judge_calls = 0
+        self._shown = 0
+
+    def add_usage(self, more: dict[str, int]) -> None:
+        _add_usage(self.usage, more)
+
+    def show(self, checked: Checked) -> TextDelta:
+        if "first_shown_s" not in self.timings:
+            self.timings["first_shown_s"] = round(time.perf_counter() - self.t0, 3)
+        text = checked.shown if not self._shown else " " + checked.shown
+        self._shown += 1
+        return TextDelta(text, checked.citations)
+
+    def finish(self, model: str) -> Answer:
+        shown = [c for c in self.checked if c.shown]
+        citations = [x for c in shown for x in c.citations]
+        cited = {c.article_id for c in citations}
+        dates = [p.published_at for p in self.passages if p.article_id in cited and p.published_at]
+        if self.judge_calls:
+            self.usage["judge_calls"] = self.judge_calls
+        return Answer(question=self.question, text=" ".join(c.shown for c in shown) if shown else REFUSAL,
+                      answerable=bool(shown), citations=citations, passages=self.passages,
+                      model=self.model or model, usage=self.usage, latency_s=round(time.perf_counter() - self.t0, 3),
+                      settings_hash=self.a.settings.settings_hash(), standalone_question=self.standalone,
+                      evidence=self.evidence, sentences=[c.record() for c in self.checked], raw_text=self.raw,
+                      timings=self.timings, as_of=max(dates).date().isoformat() if dates else "",
+                      notes=self.notes, style=self.style)
+
+
+def select_keys(llm: Any, block: str, question: str, evidence: Sequence[EvidenceSentence],
+                most: int) -> tuple[list[int], dict[str, int]]:
+    """The evidence keys the model says answer the question, best first (at most `most`; [] = none).
+
+    With a llama.cpp endpoint the reply is constrained by a grammar to "0" or valid keys, so it
+    cannot name a sentence that does not exist; elsewhere the reply is parsed and filtered.
+    """
+    known = [e.key for e in evidence]
+    messages = load_prompt("select_evidence").render(evidence=block, question=question, most=most, refusal=REFUSAL)
+    opts: dict[str, Any] = {"max_tokens": 4 * most + 2, "temperature": 0.0}
+    if getattr(llm, "constrain", "none") == "grammar":
+        opts["grammar"] = keys_grammar(known, most)
+    out = llm.complete(messages, **opts)
+    keys = [int(x) for x in re.findall(r"\d+", out.text)]
+    return [k for k in dict.fromkeys(keys) if k in known][:most], dict(out.usage or {})
+
+
+def keys_grammar(keys: Sequence[int], most: int) -> str:
+    """A GBNF grammar for "0" or 1..`most` distinct-looking keys separated by commas."""
+    key = " | ".join(f'"{k}"' for k in sorted(keys, key=lambda k: -len(str(k))))
+    tail = ""
+    for _ in range(max(0, most - 1)):
+        tail = f'(", " key {tail})?'
+    return f'root ::= "0" | key {tail}\nkey ::= {key}'
+
+
+LOST_CONTEXT = ("The follow-up could not be resolved against the conversation ({why}), so it was answered "
+                "as asked, on its own.")
+
+
+def rewrite_question(a: "Assistant", question: str, history: Sequence[Any]) -> tuple[str, dict[str, int], str]:
+    """A standalone version of a follow-up question, its token usage, and a note for the user when
+    the rewrite failed (the original question is then answered on its own, and the user is told)."""
     turns = _history_lines(history)
     if not turns:
-        return question, {}
+        return question, {}, ""
     messages = load_prompt("rewrite_question").render(history="\n".join(turns[-6:]), question=question)
     try:
         out = a.llm.complete(messages, max_tokens=60)
-    except LLMError:
-        return question, {}
+    except LLMError as exc:
+        return question, {}, LOST_CONTEXT.format(why=f"the model failed: {exc.one_line()}")
     line = next((ln.strip() for ln in out.text.strip().splitlines() if ln.strip()), "")
     line = line.removeprefix("Standalone question:").strip().strip('"')
     if not line or len(line) > 4 * len(question) + 200:
-        return question, out.usage
-    return line, out.usage
+        return question, out.usage, LOST_CONTEXT.format(why="the model's rewrite was empty or rambled")
+    return line, out.usage, ""
 
 
 def select_evidence(a: "Assistant", question: str, qvec: np.ndarray, passages: Sequence[Passage],
@@ -121,8 +264,9 @@ def select_evidence(a: "Assistant", question: str, qvec: np.ndarray, passages: S
             text = p.text[s - p.start:e - p.start]
             if looks_like_instruction(text):  # orders to the model hidden in an article are not evidence
                 continue
-            if len(text) >= 25 or text.endswith((".", "!", "?", "\u201d", '"')):  # skip bare headlines
-                cands.append((p, s, e, text, rank))
+            if _is_heading(text, p):  # a headline or section title is not evidence for a claim
+                continue
+            cands.append((p, s, e, text, rank))
     if not cands:
         return []
     vecs = a.embedder.embed([c[3] for c in cands])
@@ -166,6 +310,18 @@ def _defang(text: str) -> str:
     # Article text must not close the evidence block, pose as a chat role marker or carry citation-like
     # markers ([99], [S7]) the model could copy: see injection.defang.
     return defang(text)
+
+
+def _restates(lead: str, sentence: str) -> bool:
+    stems = content_stems(sentence)
+    return bool(lead) and bool(stems) and len(stems & content_stems(lead)) / len(stems) >= 0.7
+
+
+def _is_heading(text: str, p: Passage) -> bool:
+    bare = text.strip()
+    if bare in (p.section.strip(), p.title.strip()) or (p.section and bare in p.section):
+        return True
+    return not bare.endswith((".", "!", "?", "\u201d", '"', "\u2019", "'", ")")) and len(bare) < 120
 
 
 def _irrelevant(question: str, evidence: Sequence[EvidenceSentence]) -> bool:

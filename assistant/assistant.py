@@ -6,11 +6,11 @@ import re
 import threading
 import time
 from pathlib import Path
-from typing import Any, Callable, Iterable, Iterator
+from typing import Any, Callable, Iterable, Iterator, Sequence
 
 from .config import Settings, load_settings
 from .embed import Embedder, make_embedder
-from .errors import IngestError
+from .errors import IngestError, RequestError
 from .retrieve import Filters, Mode, Retriever
 from .store import Store
 from .types import Answer, Article, Chunk, IngestFailure, IngestReport, Passage
@@ -175,6 +175,7 @@ class Assistant:
     def search(self, question: str, k: int = 10, mode: Mode = "hybrid", **filters: Any) -> list[Passage]:
         """The k passages that best match the question. Filters: published_after, published_before,
         source(s), as_of, recency."""
+        self.check_request(question, k=k)
         return self.retriever.search(question, k=k, filters=Filters.from_kwargs(**filters), mode=mode)
 
     # --- answers --------------------------------------------------------------------------
@@ -204,10 +205,40 @@ class Assistant:
 
     def ask_stream(self, question: str, history: list[Any] | None = None, k: int | None = None,
                    **filters: Any) -> Iterator[Any]:
-        """Yield EvidenceEvent first, then TextDelta pieces, then one AnswerEvent."""
+        """Yield EvidenceEvent first, then TextDelta pieces, then one AnswerEvent.
+        Raises RequestError at the call (not on first iteration) when the request is over the limits."""
         from .answering import answer_stream
 
-        yield from answer_stream(self, question, history=history, k=k, filters=Filters.from_kwargs(**filters))
+        k = k or None  # 0 has always meant "the default" here (the API's k=0)
+        self.check_request(question, history=history, k=k)
+        return answer_stream(self, question, history=history, k=k, filters=Filters.from_kwargs(**filters))
+
+    def check_request(self, question: str, history: Sequence[Any] | None = None, k: int | None = None,
+                      max_dates: int | None = None) -> None:
+        """Raise RequestError when a request is outside BRIEFING_LIMITS__*: every entry point (Python,
+        CLI, the page, the API) comes through here, so they share one rule and one message."""
+        lim = self.settings.limits
+        if not isinstance(question, str):
+            raise RequestError(f"the question must be text, not {type(question).__name__}", hint="pass a string")
+        if len(question) > lim.max_question_chars:
+            raise RequestError(f"the question has {len(question):,} characters, over the limit of "
+                               f"{lim.max_question_chars:,}",
+                               hint="shorten it, or raise BRIEFING_LIMITS__MAX_QUESTION_CHARS")
+        if k is not None and (isinstance(k, bool) or not isinstance(k, int) or not 1 <= k <= lim.max_k):
+            raise RequestError(f"k must be a whole number from 1 to {lim.max_k}, got {k!r}",
+                               hint="ask for fewer passages, or raise BRIEFING_LIMITS__MAX_K")
+        if max_dates is not None and (not isinstance(max_dates, int) or not 1 <= max_dates <= lim.max_timeline_dates):
+            raise RequestError(f"max_dates must be from 1 to {lim.max_timeline_dates}, got {max_dates!r}",
+                               hint="ask for fewer dates, or raise BRIEFING_LIMITS__MAX_TIMELINE_DATES")
+        if history:
+            if len(history) > lim.max_history_messages:
+                raise RequestError(f"the history has {len(history)} messages, over the limit of "
+                                   f"{lim.max_history_messages}",
+                                   hint="send only the last turns, or raise BRIEFING_LIMITS__MAX_HISTORY_MESSAGES")
+            size = sum(len(str(m.get("content", "")) if isinstance(m, dict) else str(m)) for m in history)
+            if size > lim.max_history_chars:
+                raise RequestError(f"the history has {size:,} characters, over the limit of {lim.max_history_chars:,}",
+                                   hint="send only the last turns, or raise BRIEFING_LIMITS__MAX_HISTORY_CHARS")
 
     def timeline(self, question: str, k: int | None = None, max_dates: int | None = None, **filters: Any) -> list[Answer]:
         """The question answered for each briefing date with evidence, oldest first (kind="date"), then
@@ -219,7 +250,9 @@ class Assistant:
         """Yield a TimelinePlan (the dates), then each dated Answer as it is ready, then the changes Answer."""
         from .timeline import MAX_DATES, timeline_stream
 
-        yield from timeline_stream(self, question, Filters.from_kwargs(**filters), k=k, max_dates=max_dates or MAX_DATES)
+        k, max_dates = k or None, max_dates or None  # 0 means the default, as before
+        self.check_request(question, k=k, max_dates=max_dates)
+        return timeline_stream(self, question, Filters.from_kwargs(**filters), k=k, max_dates=max_dates or MAX_DATES)
 
     def close(self) -> None:
         """Stop anything this assistant started (the local model server)."""

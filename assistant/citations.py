@@ -11,13 +11,16 @@ import re
 import unicodedata
 from dataclasses import dataclass
 from functools import lru_cache
-from typing import Sequence
+from typing import TYPE_CHECKING, Sequence
 
 import numpy as np
 
 from .embed import Embedder
 from .sentences import sentence_spans, words
 from .types import REFUSAL, AnswerSentence, Citation, EvidenceSentence
+
+if TYPE_CHECKING:
+    from .entailment import Checker
 
 # [3], [1, 2], [1][2], [1-3], [S2] and the full-width 【2】 some models emit.
 MARKER = re.compile(r"[\[\u3010]\s*(?:S|s|source\s*|passage\s*)?(\d+(?:\s*(?:,|;|-|\u2013|and)\s*(?:S|s)?\d+)*)\s*[\]\u3011]")
@@ -48,6 +51,7 @@ def normalise(text: str) -> str:
 
 
 _REFUSAL_N = normalise(REFUSAL).rstrip(".")
+_REFUSAL_STEMS = frozenset({"brief"})
 _REFUSAL_LIKE = re.compile(r"\bbriefings? (do not|don't|does not|doesn't) (say|mention|answer|cover|contain)")
 
 
@@ -122,69 +126,36 @@ def support(claim: str, claim_vec: np.ndarray, evidence: Sequence[str], evidence
 
 
 def validate(raw: str, evidence: Sequence[EvidenceSentence], bodies: dict[str, str], embedder: Embedder,
-             min_support: float, repair_support: float) -> Validated:
-    """Check a raw answer: drop unknown keys, verify quotes verbatim, score support, repair or drop.
+             min_support: float = 0.42, repair_support: float = 0.55, checker: "Checker | None" = None,
+             question: str = "", block: str = "", min_dates: int = 1) -> Validated:
+    """Check a whole raw answer at once (see verify.Verifier, which does the work sentence by sentence).
 
-    A sentence is kept when its (possibly repaired) citations support it with at least
-    `min_support`; an uncited sentence gets the best evidence attached when that reaches
-    `repair_support`. Short connective sentences ("Yes.") share the next sentence's citations.
-    When nothing survives, the result is the refusal.
+    Only sentences with a verbatim citation that passed `checker` (default: the deterministic guards)
+    are kept; when nothing is kept the result is the refusal. `min_support` is kept for callers of the
+    old signature; the entailment check now decides.
     """
-    by_key = {e.key: e for e in evidence}
+    from .entailment import Checker
+    from .verify import Verifier
+
     parts = split_answer(raw)
-    if not parts or all(is_refusal(s) for s, _ in parts):
+    if not parts or all(is_refusal(s) and not content_stems(s) - _REFUSAL_STEMS for s, _ in parts):
         return _refusal()
-    claims = [s for s, _ in parts]
-    vecs = embedder.embed(claims + [e.text for e in evidence]) if evidence else np.zeros((len(claims), 1))
-    claim_vecs, ev_vecs = vecs[: len(claims)], {e.key: vecs[len(claims) + i] for i, e in enumerate(evidence)}
-    results: list[tuple[str, tuple[int, ...], float, bool, str, set[int]]] = []
-    for (sentence, written), cvec in zip(parts, claim_vecs):
-        if is_refusal(sentence):
-            results.append((sentence, (), 0.0, True, "partial refusal", set()))
-            continue
-        valid = [k for k in written if k in by_key]
-        dropped = [k for k in written if k not in by_key]
-        note = f"dropped unknown key(s) {dropped}" if dropped else ""
-        score = support(sentence, cvec, [by_key[k].text for k in valid], [ev_vecs[k] for k in valid]) if valid else 0.0
-        repaired: set[int] = set()
-        if score < min_support and evidence:
-            best = max(evidence, key=lambda e: support(sentence, cvec, [e.text], [ev_vecs[e.key]]))
-            best_score = support(sentence, cvec, [best.text], [ev_vecs[best.key]])
-            if best_score >= repair_support and best_score > score:
-                what = "attached" if not valid else f"replaced {valid} with"
-                note = "; ".join(x for x in (note, f"{what} [{best.key}] (support {best_score:.2f})") if x)
-                valid, score, repaired = [best.key], best_score, {best.key}
-        if len(content_stems(sentence)) <= 2 and score < min_support:
-            results.append((sentence, (), score, True, "connective", set()))
-            continue
-        kept = bool(valid) and score >= min_support
-        if not kept:
-            note = "; ".join(x for x in (note, f"unsupported (support {score:.2f})") if x)
-        results.append((sentence, tuple(valid), score, kept, note, repaired))
-    # Connectives ("Yes.") stand on the next supported claim; alone they say nothing checkable.
-    for i, (s, keys, score, kept, note, rep) in enumerate(results):
-        if note == "connective":
-            nxt = next((r for r in results[i + 1:] if r[3] and r[1]), None)
-            results[i] = (s, nxt[1] if nxt else (), nxt[2] if nxt else score, nxt is not None, note, set())
-    if not any(kept and keys for _, keys, _, kept, _, _ in results):
-        sentences = [AnswerSentence(s, k, sc, False, n or "unsupported") for s, k, sc, _, n, _ in results]
+    v = Verifier(evidence, bodies, embedder, checker or Checker(embedder=embedder, min_support=min_support), question, block, repair_support,
+                 min_dates=min_dates)
+    checked = [v.check(s, keys, i) for i, (s, keys) in enumerate(parts)]
+    shown = [c for c in checked if c.shown]
+    sentences = [c.record() for c in checked]
+    if not shown:
         return Validated(REFUSAL, False, sentences, [])
-    sentences, citations, text_parts = [], [], []
-    for idx, (s, keys, score, kept, note, repaired) in enumerate(results):
-        sentences.append(AnswerSentence(s, keys, score, kept, note))
-        if not kept:
-            continue
-        own = [k for k in keys if note != "connective"]
-        text_parts.append(_with_markers(s, own))
-        for k in own:
-            cite = _cite(by_key[k], s, bodies, score, idx, k in repaired)
-            if cite is not None:
-                citations.append(cite)
-    return Validated(" ".join(text_parts), True, sentences, citations)
+    return Validated(" ".join(c.shown for c in shown), True, sentences, [x for c in shown for x in c.citations])
 
 
-def _cite(ev: EvidenceSentence, sentence: str, bodies: dict[str, str], score: float, idx: int,
-          repaired: bool) -> Citation | None:
+def cite(ev: EvidenceSentence, sentence: str, bodies: dict[str, str], score: float, idx: int,
+         repaired: bool, verified_by: str = "checked") -> Citation | None:
+    """A citation of evidence sentence `ev`, verbatim at its offsets in the article body, or None.
+
+    A quotation in the answer sentence that appears verbatim in the cited sentence narrows the span to it.
+    """
     body = bodies.get(ev.article_id, "")
     start, end = ev.start, ev.end
     if body[start:end] != ev.text:  # the evidence must be verbatim at its offsets, or it is not cited
@@ -192,22 +163,25 @@ def _cite(ev: EvidenceSentence, sentence: str, bodies: dict[str, str], score: fl
         if found < 0:
             return None
         start, end = found, found + len(ev.text)
-    # A quotation in the answer that appears verbatim in the cited sentence narrows the span to it.
     for m in _QUOTED.finditer(sentence):
         pos = body.find(m.group(1), start, end)
         if pos >= 0:
             start, end = pos, pos + len(m.group(1))
             break
     return Citation(key=ev.key, article_id=ev.article_id, chunk_id=ev.chunk_id, quote=body[start:end],
-                    start=start, end=end, support=score, sentence_index=idx, repaired=repaired)
+                    start=start, end=end, support=score, sentence_index=idx, repaired=repaired,
+                    verified_by=verified_by)
 
 
-def _with_markers(sentence: str, keys: Sequence[int]) -> str:
+def with_markers(sentence: str, keys: Sequence[int]) -> str:
+    """The sentence with its [k] markers before the final stop."""
     if not keys:
         return sentence
     marks = "".join(f"[{k}]" for k in keys)
     if sentence and sentence[-1] in ".!?":
         return f"{sentence[:-1]} {marks}{sentence[-1]}"
+    if sentence.endswith(("”", '"')) and len(sentence) > 1 and sentence[-2] in ".!?,":
+        return f"{sentence} {marks}"
     return f"{sentence} {marks}"
 
 

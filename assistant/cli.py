@@ -1,4 +1,4 @@
-"""The `briefing` command: ingest | search | articles | delete | ask | timeline | chat.
+"""The `briefing` command: ingest | search | articles | delete | ask | timeline | chat | eval | stop-model.
 
 Expected failures (AssistantError) become one line on stderr naming the fix, exit code 1;
 a traceback only with BRIEFING_DEBUG=1.
@@ -54,7 +54,11 @@ def _parser() -> argparse.ArgumentParser:
     s.add_argument("--host")
     s.add_argument("--port", type=int)
     s.add_argument("--share", action="store_true", help="public Gradio link (off unless asked)")
+    s.add_argument("--no-auth", action="store_true",
+                   help="serve a non-loopback host or share link without BRIEFING_AUTH (refused unless given)")
     s.add_argument("--ingest", nargs="*", default=[], help="files/folders to ingest before opening")
+    sub.add_parser("stop-model", parents=[common],
+                   help="stop the local model server kept warm by BRIEFING_LOCAL__KEEP_WARM=true")
     s = sub.add_parser("eval", help="score the assistant on a questions dataset (fresh temporary store)")
     from .evaluation.command import add_arguments as _eval_arguments
 
@@ -83,9 +87,19 @@ def _filters(args: argparse.Namespace) -> dict[str, Any]:
 
 
 def _print_json(value: Any) -> None:
-    from .types import to_jsonable
+    from .types import Answer, to_jsonable
 
-    json.dump(to_jsonable(value), sys.stdout, ensure_ascii=False, indent=2)
+    # The model's raw draft and the sentences the checks dropped are shown only when debugging.
+    debug = os.environ.get("BRIEFING_DEBUG") == "1"
+
+    def plain(v: Any) -> Any:
+        if isinstance(v, Answer):
+            return v.to_dict(debug=debug)
+        if isinstance(v, (list, tuple)):
+            return [plain(x) for x in v]
+        return to_jsonable(v)
+
+    json.dump(plain(value), sys.stdout, ensure_ascii=False, indent=2)
     sys.stdout.write("\n")
 
 
@@ -102,7 +116,14 @@ def _run(args: argparse.Namespace) -> int:
         from .ui import launch
 
         launch(data_dir=args.data_dir, chroma_url=args.chroma_url, host=args.host, port=args.port,
-               share=args.share, ingest=args.ingest)
+               share=args.share, ingest=args.ingest, no_auth=args.no_auth)
+        return 0
+    if args.command == "stop-model":
+        from .config import load_settings
+        from .local_llm import stop_warm_server
+
+        stopped = stop_warm_server(load_settings(data_dir=args.data_dir).data_dir)
+        print("stopped the warm local model server" if stopped else "no warm local model server was running")
         return 0
     if args.command == "ingest" and not args.paths and not args.feed:
         print("briefing: give files, folders or URLs to ingest, or --feed URL", file=sys.stderr)
@@ -147,22 +168,40 @@ def _run(args: argparse.Namespace) -> int:
 
 
 def _ask(a: Any, args: argparse.Namespace) -> int:
-    from .types import AnswerEvent, EvidenceEvent
+    from .types import AnswerEvent, EvidenceEvent, StatusEvent, TextDelta
 
     answer = None
+    streamed = ""
     for event in a.ask_stream(args.question, k=args.k, **_filters(args)):
-        if isinstance(event, EvidenceEvent) and not args.json:
+        if args.json:
+            if isinstance(event, AnswerEvent):
+                answer = event.answer
+            continue
+        if isinstance(event, EvidenceEvent):
             # Evidence first, on stderr, so the user reads while the model thinks; stdout stays the answer.
             print("Evidence:", file=sys.stderr)
             for e in event.evidence:
                 print(f"  [{e.key}] {e.text}", file=sys.stderr)
-            print("Thinking...", file=sys.stderr, flush=True)
+        elif isinstance(event, StatusEvent):
+            print(event.text, file=sys.stderr, flush=True)
+        elif isinstance(event, TextDelta):
+            # Each sentence as soon as it has passed the checks; nothing unchecked is printed.
+            streamed += event.text
+            print(event.text, end="", flush=True)
         elif isinstance(event, AnswerEvent):
             answer = event.answer
     if args.json:
         _print_json(answer)
+        return 0
+    if streamed and answer.text == streamed:
+        print()
+        print(answer.sources_text())
     else:
+        if streamed:
+            print()
         print(answer)
+    for note in answer.notes:
+        print(f"Note: {note}", file=sys.stderr)
     return 0
 
 

@@ -6,11 +6,16 @@ import hashlib
 import json
 import os
 from pathlib import Path
+from typing import Literal
 
 from pydantic import BaseModel, Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from .errors import ConfigError
+
+# The shortest login password accepted (BRIEFING_AUTH=user:password). Gradio's login has no rate limit,
+# so a short password on a page reachable from the network is guessed quickly.
+MIN_PASSWORD_CHARS = 8
 
 
 def default_data_dir() -> Path:
@@ -30,6 +35,9 @@ class LLMSettings(BaseModel):
     timeout_s: float = 120.0
     max_retries: int = 3
     max_tokens: int = 220
+    # How to constrain short structured replies (claim judge, key selection): "grammar" sends a llama.cpp
+    # GBNF grammar; "none" parses free text; "auto" = grammar for the bundled model, none for endpoints.
+    constrain: Literal["auto", "grammar", "none"] = "auto"
 
     @property
     def uses_local(self) -> bool:
@@ -50,6 +58,19 @@ class LocalModelSettings(BaseModel):
     prompt_cache_mb: int = 48
 
 
+class AnswerSettings(BaseModel):
+    """How answers are written and checked (answering.py, entailment.py)."""
+
+    # "prose": the model writes the answer citing keys; "select": it first picks the keys that answer,
+    # then writes from those; "quote": it picks keys and the answer is their exact sentences (faithful by
+    # construction), with a checked lead sentence when one passes. "auto": quote for the bundled model,
+    # prose for an endpoint of your own (see README: chosen by the faithfulness measurements).
+    style: Literal["auto", "prose", "select", "quote"] = "auto"
+    judge: bool = True  # ask the chat model whether each claim is stated by its evidence (after the guards)
+    lead: bool = True  # in quote style, try a one-sentence lead answer and keep it only if it passes the checks
+    max_quotes: int = Field(default=2, ge=1, le=6)
+
+
 class UISettings(BaseModel):
     """The Gradio chat page."""
 
@@ -67,9 +88,27 @@ class UISettings(BaseModel):
     @field_validator("auth")
     @classmethod
     def _auth_shape(cls, v: SecretStr | None) -> SecretStr | None:
-        if v is not None and ":" not in v.get_secret_value():
+        # Messages never quote the value: it is a password.
+        if v is None:
+            return v
+        user, colon, password = v.get_secret_value().partition(":")
+        if not colon or not user.strip():
             raise ValueError("BRIEFING_AUTH (or BRIEFING_UI__AUTH) must look like user:password")
+        if len(password) < MIN_PASSWORD_CHARS or not password.strip() or password == user:
+            raise ValueError(f"the password in BRIEFING_AUTH (or BRIEFING_UI__AUTH) must have at least "
+                             f"{MIN_PASSWORD_CHARS} characters, not all blank, and differ from the user name")
         return v
+
+
+class LimitSettings(BaseModel):
+    """Bounds on one request, checked the same way for Python, the CLI, the page and the API
+    (Assistant.check_request): a huge k, question or history costs memory and model time for everyone."""
+
+    max_k: int = Field(default=50, ge=1)  # passages per search/answer (retrieval pools 5 k candidates)
+    max_question_chars: int = Field(default=2000, ge=1)
+    max_history_messages: int = Field(default=40, ge=0)  # the rewrite reads only the last few anyway
+    max_history_chars: int = Field(default=40_000, ge=0)  # all history messages together
+    max_timeline_dates: int = Field(default=12, ge=1)  # one model call per date
 
 
 class FetchSettings(BaseModel):
@@ -80,6 +119,9 @@ class FetchSettings(BaseModel):
     max_mb: float | None = None  # None: BRIEFING_MAX_FILE_MB, the same limit as files
     max_feed_items: int = 100  # newest first; older items are left for a later run
     user_agent: str = "briefing-assistant/0.1 (news briefing reader)"
+    # Off by default: a URL (or a redirect, or a name resolving) to loopback, private, link-local or
+    # reserved addresses is refused, so ingest cannot be used to read internal services (fetch.py).
+    allow_private: bool = False
 
 
 class Settings(BaseSettings):
@@ -113,9 +155,11 @@ class Settings(BaseSettings):
     min_support: float = 0.42
     repair_support: float = 0.55
     llm: LLMSettings = Field(default_factory=LLMSettings)
+    answer: AnswerSettings = Field(default_factory=AnswerSettings)
     local: LocalModelSettings = Field(default_factory=LocalModelSettings)
     ui: UISettings = Field(default_factory=UISettings)
     fetch: FetchSettings = Field(default_factory=FetchSettings)
+    limits: LimitSettings = Field(default_factory=LimitSettings)
     auth: SecretStr | None = Field(default=None, repr=False)  # BRIEFING_AUTH=user:password, the short name of ui.auth
     debug: bool = False
 
@@ -133,6 +177,13 @@ class Settings(BaseSettings):
         if self.ui.auth is None and self.auth is not None:
             self.ui.auth = UISettings._auth_shape(self.auth)
         return self
+
+    @property
+    def answer_style(self) -> str:
+        """The answer style in force ("auto" resolved: quote for the bundled model, prose otherwise)."""
+        if self.answer.style != "auto":
+            return self.answer.style
+        return "quote" if self.llm.uses_local else "prose"
 
     @property
     def upload_limit_mb(self) -> float:
@@ -153,6 +204,7 @@ class Settings(BaseSettings):
             include={"embedder", "chunk_size", "chunk_overlap", "search_k", "answer_k",
                      "per_article_cap", "rrf_k", "bm25_weight", "mmr_lambda", "context_tokens", "min_support", "repair_support"},
         )
+        keep["answer"] = self.answer.model_dump(mode="json")
         keep["llm"] = {k: v for k, v in self.llm.model_dump(mode="json").items() if k != "api_key"}
         blob = json.dumps(keep, sort_keys=True).encode()
         return hashlib.sha256(blob).hexdigest()[:12]

@@ -43,6 +43,12 @@ class LLMError(AssistantError):
     hint = "check OPENAI_BASE_URL / BRIEFING_LLM__BASE_URL, the API key and that the server is up"
 
 
+class RequestError(AssistantError):
+    """A request is outside the limits in BRIEFING_LIMITS__* (k, question or history length)."""
+
+    hint = "make the request smaller, or raise the BRIEFING_LIMITS__* setting named in the message"
+
+
 class PromptError(AssistantError):
     """A prompt template is missing or was rendered with wrong variables."""
 

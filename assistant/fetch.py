@@ -1,4 +1,4 @@
-"""Web pages and RSS/Atom feeds as Articles. The only importer of httpx, trafilatura and feedparser.
+"""Web pages and RSS/Atom feeds as Articles. The only importer of httpx (and httpcore), trafilatura and feedparser.
 
 Every way a download can go wrong (dead host, timeout, redirect loop, 4xx/5xx, not a page, too big,
 no text) becomes one IngestFailure that says what to do; nothing half-read reaches the store,
@@ -18,11 +18,13 @@ from dataclasses import dataclass, replace
 from typing import Any, Container, Iterable, Iterator
 from urllib.parse import urlsplit, urlunsplit
 
+import httpcore
 import httpx
 
 from .config import Settings
 from .dates import parse_date
 from .errors import IngestError
+from .netguard import public_addresses
 from .types import Article, IngestFailure
 
 _URL = re.compile(r"^https?://", re.I)
@@ -63,11 +65,45 @@ class Download:
     data: bytes
 
 
+class GuardedBackend(httpcore.SyncBackend):
+    """httpcore's socket backend, connecting only to addresses netguard.public_addresses has checked:
+    the name is resolved once, checked, and the connection made to that very address (TLS still
+    verifies the host name), so a DNS answer that changes between check and connect cannot reach a
+    private address."""
+
+    def __init__(self, allow_private: bool) -> None:
+        self.allow_private = allow_private
+
+    def connect_tcp(self, host: str, port: int, timeout: float | None = None, local_address: str | None = None,
+                    socket_options: Iterable[Any] | None = None) -> httpcore.NetworkStream:
+        error: Exception | None = None
+        for address in public_addresses(host, port, self.allow_private):
+            try:
+                return super().connect_tcp(address, port, timeout, local_address, socket_options)
+            except (httpcore.ConnectError, httpcore.ConnectTimeout) as exc:  # try the next address, like the OS would
+                error = exc
+        assert error is not None  # public_addresses returns at least one address or raises
+        raise error
+
+
 def make_client(settings: Settings) -> httpx.Client:
-    """An httpx client with the fetch settings: timeouts, redirect limit, User-Agent."""
+    """An httpx client with the fetch settings: timeouts, redirect limit, User-Agent, and the address
+    guard (netguard.py) on every request and redirect unless BRIEFING_FETCH__ALLOW_PRIVATE is set."""
     f = settings.fetch
-    return httpx.Client(follow_redirects=True, max_redirects=f.max_redirects, timeout=httpx.Timeout(f.timeout_s),
-                        headers={"User-Agent": f.user_agent})
+
+    def check(request: httpx.Request) -> None:
+        # Every hop, redirects included, and also when a proxy (HTTP(S)_PROXY) makes the connection
+        # and the backend below only sees the proxy's address.
+        if not f.allow_private:
+            public_addresses(request.url.host, request.url.port, allow_private=False)
+
+    client = httpx.Client(follow_redirects=True, max_redirects=f.max_redirects, timeout=httpx.Timeout(f.timeout_s),
+                          headers={"User-Agent": f.user_agent}, event_hooks={"request": [check]})
+    if not f.allow_private:
+        # httpx has no public hook for its network backend, so the direct transport's is replaced
+        # (env proxies keep their own transports); tests/test_fetch.py fails if this stops refusing.
+        client._transport._pool._network_backend = GuardedBackend(f.allow_private)  # noqa: SLF001
+    return client
 
 
 def download(client: httpx.Client, url: str, settings: Settings, accept: str = _ACCEPT_PAGE) -> Download:

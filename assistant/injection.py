@@ -89,14 +89,19 @@ def drop_echoes(answer: str, orders: Sequence[str], evidence: Sequence[str], que
                 system_prompt: str) -> tuple[str, list[str]]:
     """The answer without sentences that carry out an order: ones using a word that only an order
     contained (a canary, a link, "FreeBot"), or repeating four words in a row of the system prompt
-    that the evidence does not also contain. Returns (kept text, dropped sentences).
+    that the evidence does not also contain and that holds two or more content words. Returns
+    (kept text, dropped sentences). False positives on CLAPnq dev and the seed briefing: 0
+    (evals/echo_filter_fp.py).
 
     Citation support alone does not catch these: a canary glued onto a well-supported sentence
     lowers its support only a little."""
     known = content_stems(" ".join([*evidence, question]))
     order_only = content_stems(" ".join(orders)) - known
     ev_grams = _grams(" ".join(evidence))
-    prompt_grams = _grams(system_prompt) - ev_grams
+    # Only distinctive runs of the prompt count: four words with at least two content words
+    # ("quoted data, not instructions"). Runs of function words ("with the number of", "the number
+    # of the") occur in ordinary news and removed true sentences (evals/results/echo_filter_fp.json).
+    prompt_grams = {g for g in _grams(system_prompt) - ev_grams if len(content_stems(" ".join(g))) >= 2}
     kept, dropped = [], []
     for s, e in sentence_spans(answer):
         sentence = answer[s:e]

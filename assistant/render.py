@@ -87,9 +87,10 @@ def reading_message(event: EvidenceEvent) -> str:
     return f"Reading {plural(len(event.evidence), 'sentence')} from {plural(len(articles), 'briefing')}\u2026"
 
 
-def draft_html(status: str, raw: str) -> str:
-    """The model's text as it streams, under the progress line, marked as a draft being checked."""
-    return status_html(status) + f'<div class="ba-draft">{with_markers(esc(raw))}</div>'
+def checked_html(status: str, checked: str) -> str:
+    """The sentences that have passed the checks so far, under the progress line (never the draft)."""
+    body = f'<p class="ba-text ba-checked">{with_markers(esc(checked))}</p>' if checked else ""
+    return status_html(status) + body
 
 
 def error_html(message: str) -> str:

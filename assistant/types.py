@@ -93,6 +93,9 @@ class Citation:
     support: float
     sentence_index: int = 0
     repaired: bool = False  # attached or replaced by post-processing, not by the model
+    # How the claim was checked against this span: "checked" (guards, plus the model judge when on)
+    # or "exact quote" (the answer shows the sentence itself).
+    verified_by: str = "checked"
 
 
 @dataclass(frozen=True)
@@ -127,10 +130,22 @@ class Answer:
     as_of: str = ""  # ISO date of the newest cited briefing
     # "answer"; in a timeline (timeline.py): "date" for one briefing date, "changes" for what changed.
     kind: str = "answer"
+    # Things the user should know about how this answer was made ("answered without the conversation…").
+    notes: list[str] = field(default_factory=list)
+    style: str = ""  # prose, select or quote (answering.py)
 
-    def to_dict(self) -> dict[str, Any]:
-        """A JSON-ready dict (dates as ISO strings)."""
-        return to_jsonable(self)
+    def to_dict(self, debug: bool = False) -> dict[str, Any]:
+        """A JSON-ready dict (dates as ISO strings).
+
+        Only checked text leaves the library: the model's raw draft and the sentences the checks
+        dropped are included with `debug=True` alone (the CLI's and page's BRIEFING_DEBUG=1).
+        """
+        out = to_jsonable(self)
+        if not debug:
+            out.pop("raw_text", None)
+            out["sentences"] = [s for s in out["sentences"] if s.get("kept")]
+            out["dropped_sentences"] = sum(1 for s in self.sentences if not s.kept)
+        return out
 
     def sources(self) -> list[Passage]:
         """The passages cited at least once, in key order of first citation."""
@@ -145,8 +160,13 @@ class Answer:
     def __str__(self) -> str:
         if not self.citations:
             return self.text
-        lines = [self.text] + ([f"(as of {self.as_of}, the newest cited briefing)"] if self.as_of else [])
-        lines += ["", "Sources:"]
+        return f"{self.text}\n{self.sources_text()}"
+
+    def sources_text(self) -> str:
+        """The "as of" line and the numbered sources with their quotes, as the CLI prints them."""
+        if not self.citations:
+            return ""
+        lines = ([f"(as of {self.as_of}, the newest cited briefing)"] if self.as_of else []) + ["", "Sources:"]
         titles = {p.chunk_id: p for p in self.passages}
         seen: set[int] = set()
         for c in sorted(self.citations, key=lambda c: c.key):
@@ -214,10 +234,22 @@ class EvidenceEvent:
 
 
 @dataclass(frozen=True)
-class TextDelta:
-    """A piece of the model's raw answer text as it streams."""
+class StatusEvent:
+    """What the pipeline is doing while nothing checked can be shown yet ("Checking each claim…")."""
 
     text: str
+
+
+@dataclass(frozen=True)
+class TextDelta:
+    """Checked answer text as it becomes ready: one verified sentence (with its [n] markers) at a time.
+
+    Joined with "" the deltas give the final `Answer.text`, unless that became the refusal. The
+    model's unchecked draft is never sent.
+    """
+
+    text: str
+    citations: tuple[Citation, ...] = ()
 
 
 @dataclass(frozen=True)

@@ -9,10 +9,8 @@ from __future__ import annotations
 
 import json
 import logging
-import re
-import shutil
+import sys
 import threading
-import unicodedata
 from pathlib import Path
 from typing import Any, Iterator, Sequence
 
@@ -20,20 +18,20 @@ import gradio as gr
 
 from .assistant import Assistant
 from .config import Settings
-from .errors import AssistantError, IngestError
-from .ingest import SUFFIXES, decode
+from .errors import AssistantError
+from .ingest import SUFFIXES
 from .render import (
-    CSS, answer_html, describe_model, draft_html, empty_sources_html, error_html, evidence_html, fmt_date, header_html,
+    CSS, answer_html, checked_html, describe_model, empty_sources_html, error_html, evidence_html, fmt_date, header_html,
     library_html, notice_html, question_html, reading_message, report_html, settings_html, sources_html,
     status_html,
 )
 from .render_timeline import CSS as TIMELINE_CSS, timeline_views
-from .types import AnswerEvent, EvidenceEvent, TextDelta
+from .types import AnswerEvent, EvidenceEvent, StatusEvent, TextDelta
+from .uploads import UPLOAD_TYPES, check_upload, place_upload, safe_name, unique_target  # noqa: F401 - public here too
 
 log = logging.getLogger(__name__)
 
 EXAMPLES = ("Is Russia stalling?", "What might Trump do to pressure Russia?", "How close are Russia and China?")
-UPLOAD_TYPES = "txt, md, html, json or jsonl"
 # One turn of the conversation as kept in the page's state: the question, the HTML shown for the
 # reply, and the reply's plain text (None while streaming or after an error: not sent as history).
 Turn = dict[str, Any]
@@ -50,8 +48,8 @@ class Handlers:
 
     def respond(self, question: str, turns: list[Turn] | None, k: float | None = None, since: str = "",
                 until: str = "", timeline: bool = False) -> Iterator[Outputs]:
-        """Stream one answer: a status line, the evidence (in the sources panel), the draft, then the
-        checked answer with its highlighted sources. Yields (chat messages, turns, sources panel).
+        """Stream one answer: a status line, the evidence (in the sources panel), each sentence once it
+        has passed the checks, then the answer with its highlighted sources. Yields (chat messages, turns, sources panel).
         With `timeline`, the answer per briefing date then what changed (render_timeline.py)."""
         turns = [dict(t) for t in turns or []]
         question = (question or "").strip()
@@ -73,20 +71,25 @@ class Handlers:
                 for turn["html"], panel, turn["text"] in timeline_views(items, self.bodies):
                     yield snapshot()
                 return
-            status, raw = "", ""
+            status, shown = "", ""
             events = self.assistant.ask_stream(question, history=history or None, k=int(k) if k else None,
                                                **date_filters(since, until))
             for event in events:
                 if isinstance(event, EvidenceEvent):
                     status = reading_message(event)
                     turn["html"], panel = status_html(status), evidence_html(event)
+                elif isinstance(event, StatusEvent):
+                    turn["html"] = checked_html(f"{status} {event.text}", shown)
                 elif isinstance(event, TextDelta):
-                    raw += event.text
-                    turn["html"] = draft_html(f"{status} Writing; each claim is checked against its source.", raw)
+                    # Only sentences that passed the checks arrive here; the model's draft never does.
+                    shown += event.text
+                    turn["html"] = checked_html(f"{status} Checking the rest\u2026", shown)
                 elif isinstance(event, AnswerEvent):
                     answer = event.answer
                     turn["html"], turn["text"] = answer_html(answer), answer.text
                     panel = sources_html(answer, self.bodies(p.article_id for p in answer.sources()))
+                else:
+                    continue
                 yield snapshot()
         except AssistantError as exc:
             gr.Warning(exc.one_line())
@@ -143,26 +146,31 @@ class Handlers:
         choices = [(f"{a.title} \u00b7 {fmt_date(a.published_at)} \u00b7 {a.id}", a.id) for a in arts]
         return library_html(arts), gr.update(choices=choices, value=None)
 
-    def upload(self, files: Sequence[Any] | None) -> tuple[str, str, Any]:
+    def upload(self, files: Sequence[Any] | None, replace: bool = False) -> tuple[str, str, Any]:
         """Check type and size, copy accepted files under <data_dir>/uploads with safe names, ingest them.
+        A file never overwrites an earlier upload of the same name (another user's, perhaps) unless the
+        content is the same or `replace` is ticked; otherwise it is saved as name-2, name-3...
         Returns (report, library table, picker update)."""
         settings = self.assistant.settings
         dest = Path(settings.data_dir) / "uploads"
         accepted: list[Path] = []
         rejected: list[str] = []
+        renamed: list[str] = []
         for item in files or []:
             src = Path(item if isinstance(item, (str, Path)) else getattr(item, "name", str(item)))
             problem = check_upload(src, settings.upload_limit_mb, settings.upload_limit_setting)
             if problem:
                 rejected.append(f"{src.name}: {problem}")
                 continue
-            target = unique_target(dest, safe_name(src.name), accepted)
+            name = safe_name(src.name)
             try:
-                dest.mkdir(parents=True, exist_ok=True)
-                shutil.copyfile(src, target)
+                target = place_upload(src, dest, name, accepted, replace)
             except OSError as exc:
                 rejected.append(f"{src.name}: could not be saved under {dest} ({exc.strerror or exc})")
                 continue
+            if target.name != name and not any(t.name == name for t in accepted):
+                renamed.append(f"{src.name} was added as {target.name}: an earlier upload named {name} holds other "
+                               "text. Tick \u201cReplace earlier uploads with the same name\u201d to replace it.")
             accepted.append(target)
         for message in rejected:
             gr.Warning(message)
@@ -176,7 +184,8 @@ class Handlers:
         if report is not None and report.failed:
             gr.Warning(f"{len(report.failed)} file(s) could not be read; see the report.")
         titles = {a.id: a.title for a in self.assistant.articles()}
-        return (report_html(report, rejected, titles), *self.library())
+        notes = "".join(notice_html(n, ok=False) for n in renamed)
+        return (report_html(report, rejected, titles) + notes, *self.library())
 
     def delete(self, article_id: str | None) -> tuple[str, str, Any]:
         """Remove one article. Returns (notice, library table, picker update)."""
@@ -205,15 +214,20 @@ def messages(turns: Sequence[Turn]) -> list[dict[str, str]]:
     return out
 
 
-def history_of(turns: Sequence[Turn]) -> list[dict[str, str]]:
-    """The conversation so far as ask_stream history: plain question and answer text, errors left out."""
+HISTORY_KEEP = 12  # messages sent with a follow-up: the rewrite reads the last few, and a long chat stays under
+# BRIEFING_LIMITS__MAX_HISTORY_MESSAGES instead of failing on its 21st question
+
+
+def history_of(turns: Sequence[Turn], keep: int = HISTORY_KEEP) -> list[dict[str, str]]:
+    """The conversation so far as ask_stream history: plain question and answer text, errors left out;
+    only the last `keep` messages."""
     out: list[dict[str, str]] = []
     for t in turns:
         if t.get("text") is None:
             continue
         out.append({"role": "user", "content": t["question"]})
         out.append({"role": "assistant", "content": t["text"]})
-    return out
+    return out[-keep:] if keep > 0 else []
 
 
 def parse_history(raw: str | list | None) -> list[dict[str, str]]:
@@ -234,61 +248,6 @@ def parse_history(raw: str | list | None) -> list[dict[str, str]]:
 def date_filters(since: str | None, until: str | None) -> dict[str, str]:
     """The date range as ask filters (empty boxes mean no limit)."""
     return {key: value.strip() for key, value in (("since", since), ("until", until)) if value and value.strip()}
-
-
-def check_upload(path: Path, max_mb: float, setting: str = "BRIEFING_UI__MAX_UPLOAD_MB") -> str:
-    """Why an uploaded file is refused ("" when it is fine): wrong extension, empty, over the size limit
-    (`setting` names the variable that raises it), or binary content whatever its name says."""
-    suffix = path.suffix.lower()
-    if suffix not in SUFFIXES:
-        kind = f"{suffix} files are" if suffix else "files without an extension are"
-        return f"{kind} not supported; upload {UPLOAD_TYPES}"
-    try:
-        size = path.stat().st_size
-    except OSError:
-        return "the upload did not arrive; try again"
-    if size == 0:
-        return "the file is empty"
-    if size > max_mb * 1e6:
-        shown = f"{size / 1e6:.1f} MB" if size >= 1e5 else f"{size / 1e3:.1f} kB"
-        return f"{shown} is over the {max_mb:g} MB upload limit ({setting})"
-    # Sniff the content too: a PNG renamed .txt must not even reach the upload folder.
-    try:
-        with path.open("rb") as f:
-            head = f.read(8192)
-    except OSError:
-        return "the upload could not be read; try again"
-    if head.startswith((b"\xff\xfe", b"\xfe\xff", b"\x00\x00\xfe\xff")):
-        return ""  # UTF-16/32 text: decoding 8 kB of it could split a character; ingest checks it whole
-    try:
-        decode(head)
-    except IngestError as exc:
-        return f"{exc}; upload {UPLOAD_TYPES} text"
-    return ""
-
-
-def safe_name(name: str) -> str:
-    """A file name safe to write: ASCII letters, digits, dot, dash and underscore; no folders, no
-    leading dot; the (lowercased) extension kept, and a date like 2025-04-02 in it survives."""
-    base = re.split(r"[\\/]", name)[-1]
-    stem, dot, suffix = base.rpartition(".")
-    if not dot:
-        stem, suffix = base, ""
-    stem = unicodedata.normalize("NFKD", stem).encode("ascii", "ignore").decode()
-    stem = re.sub(r"[^A-Za-z0-9_-]+", "-", stem).strip("-_")[:80] or "upload"
-    suffix = re.sub(r"[^a-z0-9]", "", suffix.lower())[:10]
-    return f"{stem}.{suffix}" if suffix else stem
-
-
-def unique_target(folder: Path, name: str, taken: Sequence[Path]) -> Path:
-    """folder/name, or folder/name-2... when another file of this upload already took that name.
-    (A later upload with the same name replaces the earlier file, so ingest reports it as updated.)"""
-    target, n = folder / name, 2
-    stem, dot, suffix = name.rpartition(".")
-    while target in taken:
-        target = folder / (f"{stem}-{n}.{suffix}" if dot else f"{name}-{n}")
-        n += 1
-    return target
 
 
 # --- the page ----------------------------------------------------------------------------------------
@@ -340,6 +299,8 @@ def build_app(assistant: Assistant) -> gr.Blocks:
                         files = gr.File(label=f"Upload briefings ({UPLOAD_TYPES}, {limit})",
                                         file_count="multiple", file_types=sorted(SUFFIXES), type="filepath",
                                         height=150, elem_id="ba-files")
+                        replace = gr.Checkbox(label="Replace earlier uploads with the same name", value=False,
+                                              elem_id="ba-replace")
                         add = gr.Button("Add to library", variant="primary", elem_id="ba-add")
                     with gr.Column(scale=2):
                         report = gr.HTML(elem_id="ba-report")
@@ -355,7 +316,7 @@ def build_app(assistant: Assistant) -> gr.Blocks:
         chat.example_select(h.take_example, None, [box, pending], queue=False, **private).then(**answer)
         new.click(h.reset, None, [chat, turns, sources], queue=False, **private)
         chat.clear(h.reset, None, [chat, turns, sources], queue=False, **private)
-        add.click(h.upload, [files], [report, listing, pick], **private, **heavy).then(
+        add.click(h.upload, [files, replace], [report, listing, pick], **private, **heavy).then(
             lambda: None, None, [files], queue=False, **private)
         remove.click(h.delete, [pick], [report, listing, pick], **private)
         library_tab.select(h.library, None, [listing, pick], **private)
@@ -403,8 +364,21 @@ def _warm_up(assistant: Assistant) -> None:
 
 
 def launch(data_dir: str | Path | None = None, chroma_url: str | None = None, host: str | None = None,
-           port: int | None = None, share: bool | None = None, ingest: Sequence[str | Path] | None = None) -> None:
-    """Build the Assistant from settings, optionally ingest paths, and serve the page until stopped."""
+           port: int | None = None, share: bool | None = None, ingest: Sequence[str | Path] | None = None,
+           no_auth: bool = False) -> None:
+    """Build the Assistant from settings, optionally ingest paths, and serve the page until stopped.
+
+    Refuses (ConfigError) a non-loopback host or a share link without BRIEFING_AUTH unless `no_auth`
+    is given, and then warns loudly (access.check_exposure)."""
+    from .access import check_exposure
+    from .config import load_settings
+
+    # Checked before anything is opened or started: a refused launch leaves nothing behind.
+    warning = check_exposure(load_settings(data_dir=data_dir, chroma_url=chroma_url), host, share, no_auth)
+    if warning:
+        log.warning("%s", warning)
+        bar = "!" * min(100, len(warning))
+        print(f"\n{bar}\n{warning}\n{bar}\n", file=sys.stderr, flush=True)
     assistant = Assistant.from_settings(data_dir=data_dir, chroma_url=chroma_url)
     try:
         if ingest:

@@ -28,7 +28,9 @@ def _clean_env(monkeypatch):
 
 @pytest.fixture
 def settings(tmp_path) -> Settings:
-    return Settings(data_dir=tmp_path / "data")
+    # Unit tests script one model reply per answer: one-step prose, guards without the model judge.
+    # Quote and select styles and the judge have tests of their own.
+    return Settings(data_dir=tmp_path / "data", answer={"style": "prose", "judge": False})
 
 
 @pytest.fixture

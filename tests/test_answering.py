@@ -3,7 +3,7 @@
 import json
 
 from assistant.cli import main
-from assistant.types import REFUSAL, AnswerEvent, EvidenceEvent, TextDelta
+from assistant.types import REFUSAL, AnswerEvent, EvidenceEvent, StatusEvent, TextDelta
 
 
 def _seeded(fake_assistant, seed_dir):
@@ -40,7 +40,8 @@ def test_stream_order_evidence_then_deltas_then_answer(fake_assistant, seed_dir,
     chat.enqueue(REFUSAL)
     kinds = [type(e) for e in a.ask_stream("What did the Chinese foreign minister say?")]
     assert kinds[0] is EvidenceEvent and kinds[-1] is AnswerEvent
-    assert set(kinds[1:-1]) == {TextDelta}
+    # A refusal shows no checked sentence: status lines only, never the draft.
+    assert set(kinds[1:-1]) == {StatusEvent}
 
 
 def test_model_refusal_is_a_normal_answer(fake_assistant, seed_dir, chat):

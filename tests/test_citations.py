@@ -76,7 +76,7 @@ def test_unsupported_sentence_is_flagged_and_dropped():
     assert v.answerable
     assert "cheese" not in v.text
     dropped = [s for s in v.sentences if not s.kept]
-    assert len(dropped) == 1 and "unsupported" in dropped[0].note
+    assert len(dropped) == 1 and "not stated by its evidence" in dropped[0].note
 
 
 def test_nothing_supported_becomes_the_refusal():
@@ -91,9 +91,11 @@ def test_refusal_sentinel_and_paraphrase():
     assert not is_refusal("The briefings say Russia is stalling.")
 
 
-def test_connective_yes_stands_on_the_next_claim():
+def test_bare_yes_is_joined_to_its_claim_and_dropped_without_a_judge():
+    # "Yes." asserts the question's premise; only the model judge, asked with the question, may keep it.
     v = run("Yes. Experts suspect Russia is stalling for time as its troops advance [2].")
-    assert v.text.startswith("Yes.") and [c.key for c in v.citations] == [2]
+    assert v.text == "Experts suspect Russia is stalling for time as its troops advance [2]."
+    assert [c.key for c in v.citations] == [2]
 
 
 def test_quoted_words_narrow_the_span():

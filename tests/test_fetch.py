@@ -166,6 +166,7 @@ def fast(fake_assistant):
     """The fake assistant with short fetch limits, so timeout and size cases take a second, not minutes."""
     f = fake_assistant.settings.fetch
     f.timeout_s, f.max_mb, f.max_redirects = 0.8, 0.05, 5
+    f.allow_private = True  # the fixture server is on 127.0.0.1; tests/test_fetch.py::test_ssrf* turn it off
     Handler.hits.clear()
     return fake_assistant
 
@@ -331,3 +332,99 @@ def test_cli_ingest_url_and_feed_json(server, fast, monkeypatch, capsys):
     assert cli.main(["ingest", f"{server}/error"]) == 1
     assert "HTTP 500" in capsys.readouterr().out
     assert cli.main(["ingest"]) == 2
+
+
+# --- server-side request forgery: only public addresses unless BRIEFING_FETCH__ALLOW_PRIVATE ---------
+
+@pytest.mark.parametrize("address,kind", [
+    ("127.0.0.1", "loopback"), ("127.8.9.10", "loopback"), ("::1", "loopback"), ("10.1.2.3", "private"),
+    ("172.16.0.1", "private"), ("192.168.1.1", "private"), ("169.254.169.254", "link-local"),
+    ("fe80::1%eth0", "link-local"), ("fc00::1", "private"), ("0.0.0.0", "unspecified"), ("::", "unspecified"),
+    ("224.0.0.1", "multicast"), ("ff02::1", "multicast"), ("100.64.0.1", "non-public"), ("240.0.0.1", "private"),
+    ("::ffff:127.0.0.1", "loopback"), ("::ffff:10.0.0.1", "private"), ("::ffff:169.254.169.254", "link-local"),
+    ("2002:7f00:1::", "loopback"), ("64:ff9b::a00:1", "private"), ("::127.0.0.1", "loopback"),
+])
+def test_ssrf_addresses_that_are_not_public_are_named(address, kind):
+    from assistant.netguard import blocked_kind
+
+    assert blocked_kind(address) == kind
+    for public in ("93.184.216.34", "8.8.8.8", "2606:4700:4700::1111", "::ffff:8.8.8.8"):
+        assert blocked_kind(public) == ""
+
+
+@pytest.fixture
+def second_server():
+    """Another fixture server, on 127.0.0.2: a private service a redirect or a rebinding name might aim at."""
+    srv = ThreadingHTTPServer(("127.0.0.2", 0), Handler)
+    srv.daemon_threads = True
+    threading.Thread(target=srv.serve_forever, daemon=True).start()
+    try:
+        yield f"http://127.0.0.2:{srv.server_address[1]}"
+    finally:
+        srv.shutdown()
+        srv.server_close()
+
+
+def _only_127_0_0_1_is_public(monkeypatch) -> None:
+    """The fixture server on 127.0.0.1 stands in for a public site; every other address keeps its real kind."""
+    try:
+        from assistant import netguard
+    except ImportError:  # the code before the guard existed: nothing to adjust
+        return
+    real = netguard.blocked_kind
+    monkeypatch.setattr(netguard, "blocked_kind", lambda a: "" if a == "127.0.0.1" else real(a))
+
+
+def test_ssrf_loopback_urls_names_and_literals_are_refused(server, fast):
+    fast.settings.fetch.allow_private = False
+    port = server.rsplit(":", 1)[1]
+    urls = [f"{server}/article.html", f"http://localhost:{port}/article.html", f"http://[::1]:{port}/article.html",
+            f"http://[::ffff:127.0.0.1]:{port}/article.html", f"http://2130706433:{port}/article.html"]
+    report = fast.ingest(urls)
+    assert len(report.failed) == len(urls) and not report.added
+    for failure in report.failed:
+        assert "ALLOW_PRIVATE" in failure.reason and ("refused" in failure.reason or "not found" in failure.reason)
+    assert sum(Handler.hits.values()) == 0  # not one request reached the server
+    feed = fast.ingest_feed(f"{server}/feed.rss")
+    assert len(feed.failed) == 1 and "loopback" in feed.failed[0].reason and sum(Handler.hits.values()) == 0
+    fast.settings.fetch.allow_private = True  # and the setting lets the same page in
+    assert fast.ingest([f"{server}/article.html"]).added
+
+
+def test_ssrf_redirect_from_a_public_page_to_a_private_one_is_refused(server, second_server, fast, monkeypatch):
+    fast.settings.fetch.allow_private = False
+    _only_127_0_0_1_is_public(monkeypatch)
+    Handler.routes["/to-private"] = _redirect(f"{second_server}/article.html")
+    try:
+        assert fast.ingest([f"{server}/article.html"]).added  # the "public" site itself is fine
+        report = fast.ingest([f"{server}/to-private"])
+    finally:
+        del Handler.routes["/to-private"]
+    assert len(report.failed) == 1 and "127.0.0.2" in report.failed[0].reason
+    assert "loopback" in report.failed[0].reason and "ALLOW_PRIVATE" in report.failed[0].reason
+    assert Handler.hits["/to-private"] == 1 and Handler.hits["/article.html"] == 1  # 127.0.0.2 was never asked
+
+
+def test_ssrf_connects_to_the_address_it_checked(server, second_server, fast, monkeypatch):
+    """DNS rebinding: a name that answers with a public address for the check and a private one
+    afterwards. The connection goes to the checked address; asking the resolver again would have
+    reached the second server."""
+    import socket
+
+    fast.settings.fetch.allow_private = False
+    _only_127_0_0_1_is_public(monkeypatch)
+    port = int(server.rsplit(":", 1)[1])
+    real = socket.getaddrinfo
+    answers = {"n": 0}
+
+    def rebinding(host, *args, **kwargs):
+        if host != "rebind.example":
+            return real(host, *args, **kwargs)
+        answers["n"] += 1
+        ip = "127.0.0.1" if answers["n"] <= 2 else "127.0.0.2"  # the hook and the backend each resolve once
+        return [(socket.AF_INET, socket.SOCK_STREAM, 6, "", (ip, kwargs.get("port") or (args[0] if args else port)))]
+
+    monkeypatch.setattr(socket, "getaddrinfo", rebinding)
+    report = fast.ingest([f"http://rebind.example:{port}/article.html"])
+    assert report.added and not report.failed
+    assert Handler.hits["/article.html"] == 1 and answers["n"] == 2

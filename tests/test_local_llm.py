@@ -110,6 +110,98 @@ def test_stale_record_of_a_dead_server_is_dropped(tmp_path):
     assert stop_warm_server(tmp_path) is False
 
 
+# -- the server dies with its owner ------------------------------------------------------------
+
+OWNER = """
+import signal, sys, threading, time
+from pathlib import Path
+from assistant.local_llm import LocalServer
+
+mode, data, pidfile, fake = sys.argv[1], Path(sys.argv[2]), sys.argv[3], sys.argv[4] == "fake"
+
+class FakeServer(LocalServer):
+    def command(self, port):  # the real command line, served by tests/fake_llama_server.py
+        return [sys.executable, "-m", "tests.fake_llama_server", *super().command(port)[3:]]
+
+model = data / "m.gguf"
+if fake:
+    model.write_bytes(b"GGUF")
+    ready = "no" if mode in ("kill-starting", "term-starting-in-thread") else "yes"
+    server = FakeServer(model, data, startup_timeout_s=300, extra_args=["--pidfile", pidfile, "--ready", ready])
+else:
+    from assistant.local_llm import ensure_model
+    server = LocalServer(ensure_model(data), data, n_ctx=512, n_threads=1, startup_timeout_s=300)
+signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))  # what `briefing` does
+if mode == "term-starting-in-thread":  # the chat page starts the model in a warm-up thread
+    threading.Thread(target=server.start, daemon=True).start()
+else:
+    server.start()
+    Path(pidfile).write_text(str(server.pid))
+print("STARTED", flush=True)
+time.sleep(600)
+"""
+
+
+def _gone(pid: int) -> bool:
+    """True when the process no longer runs (a zombie waiting for a reaper counts as gone)."""
+    try:
+        state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+    except (OSError, IndexError):
+        return True
+    return state in ("Z", "X")
+
+
+def _poll(predicate, seconds: float) -> bool:
+    import time
+
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        if predicate():
+            return True
+        time.sleep(0.1)
+    return predicate()
+
+
+def _owner_dies(tmp_path: Path, mode: str, fake: bool = True, wait_s: float = 120, data: Path | None = None) -> None:
+    import signal
+
+    pidfile = tmp_path / "server.pid"
+    owner = subprocess.Popen([sys.executable, "-c", OWNER, mode, str(data or tmp_path), str(pidfile),
+                              "fake" if fake else "real"],
+                             cwd=Path(__file__).resolve().parents[1], stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+    server_pid = None
+    try:
+        assert _poll(lambda: pidfile.is_file() and pidfile.read_text().strip(), wait_s), owner.stdout.read1()
+        server_pid = int(pidfile.read_text())
+        assert not _gone(server_pid)
+        if mode == "kill-started":
+            assert owner.stdout.readline().strip() == b"STARTED"
+        owner.send_signal(signal.SIGTERM if mode.startswith("term") else signal.SIGKILL)
+        owner.wait(timeout=30)
+        assert _poll(lambda: _gone(server_pid), 10), f"the server (pid {server_pid}) outlived its owner ({mode})"
+    finally:
+        owner.kill()
+        owner.wait()
+        if server_pid and not _gone(server_pid):
+            os.kill(server_pid, 9)  # the old code's orphan: do not leave it running
+
+
+@pytest.mark.parametrize("mode", ["kill-starting", "kill-started", "term-starting-in-thread"])
+def test_server_dies_with_its_owner(tmp_path, mode):
+    """SIGKILL of the owner while the server loads and once it serves, and a SIGTERM that ends the owner
+    while a worker thread is still waiting for the start: the server is gone within seconds."""
+    if importlib.util.find_spec("llama_cpp") is None:
+        pytest.skip("start() needs llama-cpp-python installed")
+    _owner_dies(tmp_path, mode)
+
+
+def test_owned_command_runs_the_module_under_the_watchdog():
+    cmd = local_llm.owned_command([sys.executable, "-m", "llama_cpp.server", "--port", "1"], owner_pid=42)
+    assert cmd[:2] == [sys.executable, "-c"] and cmd[3:] == ["42", "llama_cpp.server", "--port", "1"]
+    with pytest.raises(ValueError):
+        local_llm.owned_command(["llama-server", "--port", "1"])
+
+
 # -- the real server ---------------------------------------------------------------------------
 
 
@@ -174,6 +266,13 @@ def test_keep_warm_server_is_reused_then_stopped(local_data):
         assert stop_warm_server(local_data) is True
     assert not (local_data / "local-llm.json").exists()
     assert not local_llm._pid_is_server(rec["pid"])
+
+
+@pytest.mark.integration
+@needs_local
+def test_real_server_dies_with_its_owner(local_data, tmp_path):
+    """The real llama_cpp.server under the watchdog: SIGKILL its owner once it serves; gone in seconds."""
+    _owner_dies(tmp_path, "kill-started", fake=False, wait_s=300, data=local_data)
 
 
 @pytest.mark.integration

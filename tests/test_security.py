@@ -111,8 +111,57 @@ def test_defaults_bind_loopback_without_share_or_login(tmp_path, monkeypatch):
     assert (opts["server_name"], opts["share"], opts["auth"]) == ("127.0.0.1", False, None)
     monkeypatch.setenv("BRIEFING_AUTH", "ann:pw:with:colons")
     assert launch_options(load_settings(data_dir=tmp_path))["auth"] == ("ann", "pw:with:colons")
-    monkeypatch.setenv("BRIEFING_UI__AUTH", "bob:wins")  # the long name wins over the short one
-    assert launch_options(load_settings(data_dir=tmp_path))["auth"] == ("bob", "wins")
+    monkeypatch.setenv("BRIEFING_UI__AUTH", "bob:wins-every-time")  # the long name wins over the short one
+    assert launch_options(load_settings(data_dir=tmp_path))["auth"] == ("bob", "wins-every-time")
+
+
+@pytest.mark.parametrize("value", ["editor:", "editor:short7c", "editor:        ", ":long-enough-pw", "samename:samename"])
+def test_empty_or_trivial_passwords_are_refused(value, tmp_path, monkeypatch):
+    monkeypatch.setenv("BRIEFING_AUTH", value)
+    with pytest.raises(ConfigError, match="BRIEFING_AUTH") as caught:
+        load_settings(data_dir=tmp_path)
+    secret = value.partition(":")[2]
+    assert not secret.strip() or secret not in str(caught.value)
+
+
+@pytest.fixture
+def fake_launch(monkeypatch):
+    """ui.launch with Blocks.launch recording its options instead of serving, and no model warm-up."""
+    import gradio as gr
+
+    from assistant import ui
+
+    calls: list[dict] = []
+    monkeypatch.setattr(gr.Blocks, "launch", lambda self, **kw: calls.append(kw))
+    monkeypatch.setattr(ui, "_warm_up", lambda assistant: None)
+    monkeypatch.delenv("BRIEFING_AUTH", raising=False)
+    monkeypatch.delenv("BRIEFING_UI__AUTH", raising=False)
+    return calls
+
+
+@pytest.mark.parametrize("host,share", [("0.0.0.0", False), ("::", False), ("192.0.2.10", False),
+                                        ("127.0.0.1", True)])
+def test_exposed_page_without_login_is_refused(host, share, fake_launch, tmp_path, capsys):
+    from assistant import cli
+
+    assert cli.main(["chat", "--data-dir", str(tmp_path), "--host", host] + (["--share"] if share else [])) == 1
+    err = capsys.readouterr().err
+    assert "without a login" in err and "BRIEFING_AUTH" in err and "--no-auth" in err
+    assert fake_launch == []  # nothing was served
+
+
+def test_no_auth_serves_with_a_loud_warning_and_loopback_needs_nothing(fake_launch, tmp_path, capsys, monkeypatch):
+    from assistant import ui
+
+    ui.launch(data_dir=tmp_path, host="0.0.0.0", no_auth=True)
+    assert fake_launch[-1]["server_name"] == "0.0.0.0" and fake_launch[-1]["auth"] is None
+    assert "WITHOUT A LOGIN" in capsys.readouterr().err
+    for host in ("127.0.0.1", "localhost", "::1", None):
+        ui.launch(data_dir=tmp_path, host=host)
+        assert "WITHOUT A LOGIN" not in capsys.readouterr().err
+    monkeypatch.setenv("BRIEFING_AUTH", "editor:long-enough-pw")
+    ui.launch(data_dir=tmp_path, host="0.0.0.0")
+    assert fake_launch[-1]["auth"] == ("editor", "long-enough-pw") and len(fake_launch) == 6
 
 
 # --- uploads ---------------------------------------------------------------------------------------

@@ -186,14 +186,36 @@ def test_upload_accepts_supported_files_and_rejects_others_with_reasons(fake_ass
     assert origin.startswith(str(uploads.resolve()))
 
 
-def test_reupload_with_the_same_name_updates_the_article(fake_assistant, tmp_path):
+def test_reupload_with_the_same_name_updates_the_article_only_when_asked(fake_assistant, tmp_path):
     h = Handlers(fake_assistant)
     f = tmp_path / "brief.txt"
     f.write_text("Moscow is stalling on the talks, officials said.\n")
     assert "Added 1" in h.upload([str(f)])[0]
     f.write_text("Moscow is no longer stalling on the talks, officials said.\n")
-    report, _, picker = h.upload([str(f)])
+    report, _, picker = h.upload([str(f)], True)  # the page's "Replace earlier uploads with the same name"
     assert "updated 1" in report and len(picker["choices"]) == 1
+    assert "no longer" in fake_assistant.article(picker["choices"][0][1]).body
+
+
+def test_same_name_upload_from_another_session_never_replaces_an_article(fake_assistant, tmp_path):
+    """Two browser sessions (two Handlers over one assistant) upload different notes.txt files: both
+    articles stay. The same bytes again are unchanged, not a third copy."""
+    alice, bob = Handlers(fake_assistant), Handlers(fake_assistant)
+    (tmp_path / "a").mkdir()
+    (tmp_path / "b").mkdir()
+    mine, theirs = tmp_path / "a" / "notes.txt", tmp_path / "b" / "notes.txt"
+    mine.write_text("Alice's note: the envoy met officials in Washington on Tuesday.\n")
+    theirs.write_text("Bob's note: talks resumed in Geneva on Friday, diplomats said.\n")
+    assert "Added 1" in alice.upload([str(mine)])[0]
+    report, _, picker = bob.upload([str(theirs)])
+    assert "Added 1" in report and "updated 0" in report and "notes-2.txt" in report
+    bodies = sorted(fake_assistant.article(aid).body for _, aid in picker["choices"])
+    assert len(bodies) == 2 and bodies[0].startswith("Alice's note") and bodies[1].startswith("Bob's note")
+    uploads = fake_assistant.settings.data_dir / "uploads"
+    assert sorted(p.name for p in uploads.iterdir()) == ["notes-2.txt", "notes.txt"]
+    report, _, picker = alice.upload([str(mine)])  # the same content again: nothing new
+    assert "unchanged 1" in report and "Added 0" in report and len(picker["choices"]) == 2
+    assert sorted(p.name for p in uploads.iterdir()) == ["notes-2.txt", "notes.txt"]
 
 
 def test_upload_without_files_asks_for_some(fake_assistant):
