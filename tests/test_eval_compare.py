@@ -51,14 +51,19 @@ def two(tmp_path):
 
 def test_naive_config_runs_side_by_side_and_counts_sentences_without_citations(fake_assistant, two, seed_dir, tmp_path):
     # The tutorial pipeline shows whatever the model writes: a sentence with no marker is shown uncited.
-    fake_assistant._llm = RoutedWithNaive(ROUTES, ["Yes. Dmitriev will meet Steve Witkoff [1].",
-                                                   "Dmitriev is expected to meet Witkoff."])
+    fake_assistant._llm = RoutedWithNaive(ROUTES, ["Dmitriev will meet Steve Witkoff [1].",
+                                                   f"{MEET.replace('Wednesday', 'Friday')} [1]. Dmitriev is expected to meet Witkoff."])
     out = tmp_path / "r"
     result = run_eval(two, [seed_dir], out=out, assistant=fake_assistant, progress=False, configs=["naive"])
     naive = result.variants["naive"]
     assert naive.meta["config"] == {"name": "naive", "pipeline": "naive", "overrides": {}}
     nm = naive.metrics["citations"]
-    assert nm["shown_sentences"] == 3 and nm["unverified_shown"] == 2  # "Yes." and the unmarked sentence
+    assert nm["shown_sentences"] == 3 and nm["unverified_shown"] == 1  # the unmarked sentence
+    # The changed day ships in the naive pipeline; the retrieval similarity calls it close to its
+    # source, the judge does not.
+    wrong = naive.cases[1].sentences[0]
+    assert wrong["similarity"] > 0.7 and not wrong["supported"] and "friday" in wrong["why"]
+    assert nm["alce_recall"] < result.metrics["citations"]["alce_recall"] == 1.0
     assert result.metrics["citations"]["unverified_shown"] == 0
     # The naive prompt saw 4 passages of about 1,000 characters (the seed briefing is one article, so
     # its windows overlap) and no checks ran on what came back.
@@ -90,12 +95,13 @@ def test_config_overrides_are_checked():
 def test_baseline_lists_regressions_first_and_metric_deltas(fake_assistant, two, seed_dir, tmp_path, monkeypatch, capsys):
     from assistant.assistant import Assistant
 
-    fake_assistant._llm = RoutedChat(ROUTES)  # a: right; b: the negated answer (fails)
+    right = ROUTES["Who is Dmitriev expected to meet?"]
+    fake_assistant._llm = RoutedChat({**ROUTES, "Is Dmitriev expected to meet Witkoff?": REFUSAL})  # a right, b refused
     first = run_eval(two, [seed_dir], out=tmp_path / "old", assistant=fake_assistant, progress=False)
     assert [c["outcome"] for c in first.to_dict()["cases"]] == ["pass", "fail"]
     # The next run swaps them: a regresses, b is fixed.
-    fake_assistant._llm = RoutedChat({**ROUTES, "Who is Dmitriev expected to meet?": ROUTES["Is Dmitriev expected to meet Witkoff?"],
-                                      "Is Dmitriev expected to meet Witkoff?": ROUTES["Who is Dmitriev expected to meet?"]})
+    fake_assistant._llm = RoutedChat({**ROUTES, "Who is Dmitriev expected to meet?": REFUSAL,
+                                      "Is Dmitriev expected to meet Witkoff?": right})
     monkeypatch.setattr(Assistant, "from_settings", classmethod(lambda cls, **kw: fake_assistant))
     code = main(["eval", str(two), "--corpus", str(seed_dir), "--out", str(tmp_path / "new"),
                  "--baseline", str(tmp_path / "old" / "report.json")])

@@ -9,6 +9,7 @@ picks the judge, writes the reports and checks the gates.
 
 from __future__ import annotations
 
+import re
 import tempfile
 import time
 from dataclasses import dataclass, field
@@ -94,12 +95,25 @@ class EvalResult:
         return all(g["passed"] for g in self.gates)
 
 
+# A marker after a closing quote ('… reported.” [3]') belongs to the quoted sentence before it.
+_MARKER_AFTER_QUOTE = re.compile(r"([.!?][\"\u201d\u2019)]+)((?:\s*\[[^\]]{1,20}\])+)")
+# "The briefing says: “…”": what is claimed is the quoted text, so that is what the judge reads.
+_QUOTED_CLAIM = re.compile(r"^[^\"\u201c]{0,60}\b(?:says|said|reports?|reported|writes|wrote)\s*:\s*[\"\u201c](.+)[\"\u201d]\W*$")
+
+
 def shown_sentences(answer: Answer) -> list[tuple[str, list[int]]]:
     """The sentences the user was shown (`Answer.text`), each with the keys it cites.
 
     Only the refusal sentinel itself is left out; every other sentence counts, a connective or a
     refusal-shaped sentence that also asserts something included."""
-    return [(t, keys) for t, keys in split_answer(answer.text or "") if normalise(t).rstrip(".") != _REFUSAL_N]
+    text = _MARKER_AFTER_QUOTE.sub(lambda m: f"{m.group(2)}{m.group(1)}", answer.text or "")
+    return [(t, keys) for t, keys in split_answer(text) if normalise(t).rstrip(".") != _REFUSAL_N]
+
+
+def claim_of(sentence: str) -> str:
+    """What a shown sentence claims: the quoted text of an attributed verbatim quote, else the sentence."""
+    m = _QUOTED_CLAIM.match(sentence)
+    return m.group(1).strip() if m else sentence
 
 
 def score_case(item: EvalItem, answer: Answer, ranked: Sequence[Any], gold: set[str],
@@ -150,7 +164,7 @@ def score_case(item: EvalItem, answer: Answer, ranked: Sequence[Any], gold: set[
         })
     ev_text = {e.key: e.text for e in answer.evidence}
     shown = shown_sentences(answer)
-    claims = [(t, [ev_text.get(k) or quotes[k] for k in keys if k in ev_text or k in quotes]) for t, keys in shown]
+    claims = [(claim_of(t), [ev_text.get(k) or quotes[k] for k in keys if k in ev_text or k in quotes]) for t, keys in shown]
     unverified = sum(1 for _, keys in shown if not verbatim_keys.intersection(keys))
     c.counts = {"keys_written": total, "keys_valid": valid, "citations": len(answer.citations),
                 "citations_verbatim": sum(1 for x in c.citations if x["verbatim"]),
@@ -164,11 +178,11 @@ def score_case(item: EvalItem, answer: Answer, ranked: Sequence[Any], gold: set[
         if sims:
             m["citations.similarity"] = sum(sims) / len(sims)
         why = getattr(judge, "why", None)
-        c.sentences = [{"text": s.text, "keys": keys, "sources": list(s.sources), "supported": s.supported,
+        c.sentences = [{"text": shown_text, "claim": s.text, "keys": keys, "sources": list(s.sources), "supported": s.supported,
                         "verified": bool(verbatim_keys.intersection(keys)), "irrelevant": list(s.irrelevant),
                         "why": why(s.sources, s.text) if why and not s.supported else "",
                         "similarity": sims[i] if sims else None}
-                       for i, (s, (_, keys)) in enumerate(zip(res.sentences, shown))]
+                       for i, (s, (shown_text, keys)) in enumerate(zip(res.sentences, shown))]
     m["citations.cited_answer"] = (1.0 if answer.citations else 0.0) if answer.answerable else None
 
     text = MARKER.sub("", answer.text)
