@@ -153,7 +153,7 @@ def test_end_to_end_metrics_and_reports(routed_assistant, dataset, seed_dir, tmp
     assert "<span class='ok'>supported</span>" in page and "Steve Witkoff<br>" in page
     md = (out / "report.md").read_text()
     assert "## Worst cases" in md and "refused an answerable question" in md and "metrics.svg" in md
-    assert "similarity (retrieval score, not a judge)" in md and "citation judge entailment (stand-in)" in md
+    assert "similarity (not a judge)" in md and "citation judge entailment (stand-in)" in md
     assert (out / "metrics.svg").read_text().startswith("<svg")
 
 

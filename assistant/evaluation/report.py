@@ -26,7 +26,7 @@ HEADLINE = (
     ("retrieval.evidence_hits@10", "Evidence hits@10"), ("citations.validity", "Citation validity"),
     ("citations.alce_recall", "ALCE citation recall (judge)"),
     ("citations.alce_precision", "ALCE citation precision (judge)"),
-    ("citations.similarity", "similarity (retrieval score, not a judge)"),
+    ("citations.similarity", "similarity (not a judge)"),
     ("refusals.precision", "Refusal precision"), ("refusals.recall", "Refusal recall"),
     ("refusals.f1", "Refusal F1"), ("refusals.answer_rate", "Answer rate (answerable)"),
     ("correctness.answer_accuracy", "Answer accuracy (judge)"), ("correctness.exact_match", "Exact match (str-em)"),
