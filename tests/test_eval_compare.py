@@ -78,6 +78,7 @@ def test_naive_config_runs_side_by_side_and_counts_sentences_without_citations(f
 def test_config_overrides_are_checked():
     assert parse_config("k8=answer_k=8,llm.temperature=0.5").overrides == (("answer_k", 8), ("llm.temperature", 0.5))
     assert parse_config("naive-dense=pipeline=naive,mode=dense").naive
+    assert dict(parse_config("naive-plain=pipeline=naive,prompt=naive_answer_plain").overrides) == {"prompt": "naive_answer_plain"}
     with pytest.raises(ConfigError, match="no option"):
         parse_config("naive=answer_k=3")
     with pytest.raises(ConfigError):
@@ -237,3 +238,16 @@ def test_eval_judge_reads_the_committed_faithfulness_set_as_its_own_loader_does(
         ours, theirs = load_claims(path, split), faithfulness_data.load(path, split)
         assert [(r.claim, r.supported, r.kind) for r in ours] == \
             [(t.claim, t.label == "supported", t.kind) for t in theirs]
+
+
+def test_naive_plain_prompt_has_no_refusal_instruction(fake_assistant, seed_dir):
+    from assistant.evaluation.naive import NaivePipeline
+
+    from .fakes import ScriptedChat
+
+    fake_assistant.ingest([seed_dir])
+    chat = ScriptedChat(["Witkoff [1].", "Witkoff [2]."])
+    NaivePipeline(fake_assistant, chat).ask("Who will Dmitriev meet?")
+    plain = NaivePipeline(fake_assistant, chat, prompt="naive_answer_plain").ask("Who will Dmitriev meet?")
+    assert REFUSAL in chat.history[0][0]["content"] and REFUSAL not in chat.history[1][0]["content"]
+    assert plain.answerable and plain.citations[0].key == 2 and len(plain.evidence) == 4

@@ -4,6 +4,7 @@
     --config quote=answer.style=quote       a nested setting (dotted path into Settings)
     --config naive                          the tutorial pipeline (naive.py): BM25 top-4 ~1000-char chunks
     --config naive-dense=pipeline=naive,mode=dense,k=4,chunk_chars=1000
+    --config naive-plain=pipeline=naive,prompt=naive_answer_plain   (no refusal instruction)
 
 Values are read as JSON when they parse (numbers, true/false/null), else as text. An override of
 `llm.*` builds a fresh chat model from the changed settings; everything else reuses the run's
@@ -18,7 +19,7 @@ from typing import Any
 
 from ..errors import ConfigError
 
-NAIVE_KEYS = ("mode", "k", "chunk_chars")
+NAIVE_KEYS = ("mode", "k", "chunk_chars", "prompt")
 
 
 @dataclass(frozen=True)

@@ -20,16 +20,19 @@ from ..types import REFUSAL, Answer, AnswerSentence, Citation, EvidenceSentence
 
 
 class NaivePipeline:
-    """`ask(question)` -> Answer, the tutorial way. `mode`: "bm25", "dense" or "hybrid"."""
+    """`ask(question)` -> Answer, the tutorial way. `mode`: "bm25", "dense" or "hybrid"; `prompt`:
+    "naive_answer" (tells the model to reply with the refusal sentence when the passages lack the
+    answer) or "naive_answer_plain" (only "cite like [1]", as in issue 12's tutorial measurement)."""
 
     def __init__(self, assistant: Any, llm: Any, mode: str = "bm25", k: int = 4, chunk_chars: int = 1000,
-                 max_tokens: int = 220) -> None:
+                 max_tokens: int = 220, prompt: str = "naive_answer") -> None:
         self.assistant = assistant
         self.llm = llm
         self.mode = mode
         self.k = int(k)
         self.chunk_chars = int(chunk_chars)
         self.max_tokens = max_tokens
+        self.prompt = prompt  # naive_answer (may refuse) or naive_answer_plain (no refusal instruction)
 
     def ask(self, question: str, history: list[Any] | None = None, **filters: Any) -> Answer:
         """Retrieve, prompt once, return what the model wrote (markers parsed into citations)."""
@@ -39,7 +42,9 @@ class NaivePipeline:
         windows = [self._window(p, bodies.get(p.article_id, "")) for p in passages]
         t1 = time.perf_counter()
         text_block = "\n\n".join(f"[{i}] {w[0]}" for i, w in enumerate(windows, 1))
-        messages = load_prompt("naive_answer").render(passages=text_block, question=question, refusal=REFUSAL)
+        prompt = load_prompt(self.prompt)
+        extra = {"refusal": REFUSAL} if "refusal" in prompt.variables else {}
+        messages = prompt.render(passages=text_block, question=question, **extra)
         out = self.llm.complete(messages, max_tokens=self.max_tokens, temperature=0.0)
         t2 = time.perf_counter()
         text = " ".join(out.text.split())
