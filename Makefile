@@ -8,7 +8,7 @@ STAMP := $(VENV)/.installed-$(shell cat pyproject.toml | sha256sum | cut -c1-12)
 DATA ?= $(CURDIR)/.data
 export PIP_DISABLE_PIP_VERSION_CHECK := 1
 
-.PHONY: install run test test-fast browser eval eval-judge bench eval-retrieval clean
+.PHONY: install run test test-fast browser eval eval-judge bench eval-retrieval eval-news clean
 
 install: $(STAMP)
 
@@ -48,10 +48,17 @@ eval-judge: install
 # Speed and memory (bench/results.md); BENCH_ARGS=--quick for a short run. Big stores are cached in bench/tmp/.
 bench: install
 	$(BIN)/python -m evals.bench $(BENCH_ARGS)
+	$(BIN)/python -m evals.bench_answers
 
 # Retrieval quality on CLAPnq dev (evals/results/retrieval_clapnq.md), with the fusion/diversity measurements.
 eval-retrieval: install
 	$(BIN)/python evals/retrieval_clapnq.py --tune
+
+# News-style retrieval (evals/results/retrieval_news.md): dense, BM25 and hybrid with and without time words, on
+# evals/datasets/news_dev and CLAPnq; libraries are embedded once into evals/cache/. TUNE=--tune reruns the grid.
+eval-news: install
+	$(BIN)/python evals/retrieval_news.py --label after $(TUNE)
+	$(BIN)/python evals/retrieval_news.py --report
 
 clean:
 	rm -rf $(VENV) .data test-artifacts .pytest_cache

@@ -4,6 +4,7 @@ once verify.Verifier has checked it against the sentence it cites."""
 
 from __future__ import annotations
 
+import logging
 import re
 import time
 from typing import TYPE_CHECKING, Any, Generator, Iterator, Sequence
@@ -25,6 +26,8 @@ from .verify import Checked, Verifier
 
 if TYPE_CHECKING:
     from .assistant import Assistant
+
+log = logging.getLogger(__name__)
 
 MAX_EVIDENCE = 8
 # Below this cosine and with no shared content word, nothing retrieved is about the question:
@@ -52,7 +55,9 @@ def answer_stream(a: "Assistant", question: str, history: Sequence[Any] | None, 
     run.standalone = standalone
     t1 = time.perf_counter()
     qvec = a.embedder.embed([standalone])[0]
-    run.passages = a.retriever.search(standalone, k=k or a.settings.answer_k, filters=filters, query_vector=qvec)
+    found = a.retriever.retrieve(standalone, k=k or a.settings.answer_k, filters=filters, query_vector=qvec)
+    run.passages = found.passages
+    run.notes.extend(found.notes)  # which dates were searched, an archive's own "now" (retrieve.search_notes)
     run.evidence = select_evidence(a, standalone, qvec, run.passages, a.settings.context_tokens)
     run.timings["retrieve_s"] = round(time.perf_counter() - t1, 3)
     yield EvidenceEvent(passages=run.passages, evidence=run.evidence, standalone_question=standalone)
@@ -86,7 +91,9 @@ def answer_stream(a: "Assistant", question: str, history: Sequence[Any] | None, 
     else:
         messages = load_prompt("answer").render(evidence=block, question=standalone, refusal=REFUSAL)
     yield StatusEvent("Writing; each claim is checked against its source before it is shown\u2026")
-    raw = yield from _draft(run, llm, messages, a.settings.llm.max_tokens)
+    # With a llama.cpp endpoint the draft can only cite keys that exist (a grammar over its markers).
+    grammar = marker_grammar([e.key for e in run.evidence]) if getattr(llm, "constrain", "none") == "grammar" else None
+    raw = yield from _draft(run, llm, messages, a.settings.llm.max_tokens, grammar)
     yield StatusEvent("Checking each claim against the sentence it cites\u2026")
     t3 = time.perf_counter()
     # Markup the model was never asked for, and sentences carrying out an order hidden in a passage,
@@ -133,11 +140,16 @@ def answer_stream(a: "Assistant", question: str, history: Sequence[Any] | None, 
     yield AnswerEvent(run.finish(getattr(llm, "name", "")))
 
 
-def _draft(run: "_Run", llm: Any, messages: list[dict[str, str]], max_tokens: int) -> Generator[Any, None, str]:
+def _draft(run: "_Run", llm: Any, messages: list[dict[str, str]], max_tokens: int,
+           grammar: str | None = None) -> Generator[Any, None, str]:
     """Collect the model's whole draft (nothing of it is shown), recording timing and usage."""
     t2 = time.perf_counter()
     raw, model, deltas = "", getattr(llm, "name", ""), 0
-    for piece in llm.stream(messages, max_tokens=max_tokens):
+    opts: dict[str, Any] = {"max_tokens": max_tokens}
+    if grammar:
+        opts["grammar"] = grammar
+        log.debug("draft grammar: %s", grammar)
+    for piece in llm.stream(messages, **opts):
         if isinstance(piece, Completion):
             raw, model = piece.text, piece.model or model
             usage = piece.usage
@@ -218,6 +230,12 @@ def select_keys(llm: Any, block: str, question: str, evidence: Sequence[Evidence
     out = llm.complete(messages, **opts)
     keys = [int(x) for x in re.findall(r"\d+", out.text)]
     return [k for k in dict.fromkeys(keys) if k in known][:most], dict(out.usage or {})
+
+
+def marker_grammar(keys: Sequence[int]) -> str:
+    """A GBNF grammar for free answer text in which every [n] marker names a key that exists."""
+    key = " | ".join(f'"{k}"' for k in sorted(keys, key=lambda k: -len(str(k))))
+    return f'root ::= (text | marker)+\ntext ::= [^\\[\\]]\nmarker ::= "[" key "]"\nkey ::= {key}'
 
 
 def keys_grammar(keys: Sequence[int], most: int) -> str:

@@ -16,6 +16,7 @@ from .store import Store
 from .types import Answer, Article, Chunk, IngestFailure, IngestReport, Passage
 
 Progress = Callable[[int, str], None]
+ChunkProgress = Callable[[int, int], None]  # (chunks embedded and stored so far, chunks to embed in all)
 _RECORD_ORIGIN = re.compile(r"[:#]\d+$")
 _FLUSH_CHUNKS = 256  # chunks embedded and stored together during ingest
 
@@ -32,7 +33,9 @@ class Assistant:
         self.store = store
         self.embedder = embedder
         self.retriever = Retriever(store, embedder, per_article_cap=settings.per_article_cap, rrf_k=settings.rrf_k,
-                                   bm25_weight=settings.bm25_weight, mmr_lambda=settings.mmr_lambda)
+                                   bm25_weight=settings.bm25_weight, mmr_lambda=settings.mmr_lambda,
+                                   time_weight=settings.time_weight, collapse=settings.collapse,
+                                   index_dir=Path(settings.data_dir) / "index" / settings.collection)
         self._llm = llm
         self._llm_lock = threading.Lock()
         self._write_lock = threading.Lock()
@@ -49,9 +52,13 @@ class Assistant:
     # --- library --------------------------------------------------------------------------
 
     def ingest(self, paths: Iterable[str | Path] | str | Path, progress: Progress | None = None,
-               feed: str | None = None) -> IngestReport:
+               feed: str | None = None, on_chunks: ChunkProgress | None = None) -> IngestReport:
         """Read, chunk, embed and store articles from files/folders and http(s) URLs, then the new items
-        of an RSS/Atom `feed`. Idempotent by content hash; a page keeps one id per URL (fetch.py)."""
+        of an RSS/Atom `feed`. Idempotent by content hash; a page keeps one id per URL (fetch.py).
+
+        Everything is read and chunked first (cheap), then embedded and stored (the slow part), so the
+        progress shown is chunks embedded out of a known total: `progress(n, title)` is called per
+        article read, `on_chunks(done, total)` after each embedded batch (and once with 0 before)."""
         from .fetch import iter_sources  # imports the text splitters (~0.35 s) and httpx: only when ingesting
 
         if isinstance(paths, (str, Path)):
@@ -63,8 +70,8 @@ class Assistant:
         failed: list[IngestFailure] = []
         written = 0
         seen_ids: dict[str, str] = {}
-        pending: list[tuple[Article, list[Chunk], dict[str, Any] | None]] = []
-        bar = _bar()
+        queued: list[tuple[Article, list[Chunk], dict[str, Any] | None]] = []
+        bar = None
         with self._write_lock:
             self.store.cleanup()
             try:
@@ -82,7 +89,6 @@ class Assistant:
                     if isinstance(item, IngestFailure):
                         failed.append(item)
                         continue
-                    bar.update(1)
                     if progress:
                         progress(n, item.title)
                     if item.id in seen_ids and seen_ids[item.id] != item.content_hash:
@@ -103,14 +109,25 @@ class Assistant:
                     except IngestError as exc:
                         failed.append(IngestFailure(item.origin, str(exc)))
                         continue
-                    pending.append((item, chunks, old))
-                    if sum(len(c) for _, c, _ in pending) >= _FLUSH_CHUNKS:
-                        written += self._flush(pending, records, seen_ids, added, updated)
-                written += self._flush(pending, records, seen_ids, added, updated)
+                    queued.append((item, chunks, old))
+                total = sum(len(c) for _, c, _ in queued)
+                bar = _bar(total)
+                if on_chunks:
+                    on_chunks(0, total)
+                pending: list[tuple[Article, list[Chunk], dict[str, Any] | None]] = []
+                for i, entry in enumerate(queued, 1):
+                    pending.append(entry)
+                    if sum(len(c) for _, c, _ in pending) >= _FLUSH_CHUNKS or i == len(queued):
+                        n = self._flush(pending, records, seen_ids, added, updated)
+                        written += n
+                        bar.update(n)
+                        if on_chunks:
+                            on_chunks(written, total)
                 if added or updated or ungrouped:
                     self.store.regroup(added + updated + ungrouped)  # near-duplicate groups (dedup.py)
             finally:
-                bar.close()
+                if bar is not None:
+                    bar.close()
                 self.retriever.invalidate()
         return IngestReport(added=added, unchanged=unchanged, updated=updated, failed=failed,
                             chunks_written=written, seconds=round(time.perf_counter() - started, 3))
@@ -172,9 +189,10 @@ class Assistant:
             finally:
                 self.retriever.invalidate()
 
-    def search(self, question: str, k: int = 10, mode: Mode = "hybrid", **filters: Any) -> list[Passage]:
-        """The k passages that best match the question. Filters: published_after, published_before,
-        source(s), as_of, recency."""
+    def search(self, question: str, k: int | None = None, mode: Mode = "hybrid", **filters: Any) -> list[Passage]:
+        """The k passages (default BRIEFING_SEARCH_K) that best match the question. Filters:
+        published_after, published_before, source(s), as_of, recency."""
+        k = self.settings.search_k if k is None else k
         self.check_request(question, k=k)
         return self.retriever.search(question, k=k, filters=Filters.from_kwargs(**filters), mode=mode)
 
@@ -266,8 +284,8 @@ class Assistant:
         self.close()
 
 
-def _bar():
+def _bar(total: int):
     from tqdm import tqdm
 
     # Auto-disabled when stderr is not a terminal, so scripts and --json output stay clean.
-    return tqdm(desc="ingest", unit="article", disable=None, leave=False)
+    return tqdm(total=total, desc="embedding", unit="chunk", disable=None, leave=False)

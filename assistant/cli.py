@@ -1,7 +1,9 @@
-"""The `briefing` command: ingest | search | articles | delete | ask | timeline | chat | eval | stop-model.
+"""The `briefing` command: ingest | search | articles | delete | ask | timeline | chat | serve | mcp | verify | log
+| eval | doctor | server | stop-model.
 
-Expected failures (AssistantError) become one line on stderr naming the fix, exit code 1;
-a traceback only with BRIEFING_DEBUG=1.
+Exit codes: 0 done; 1 an expected failure (AssistantError: one line on stderr naming the fix, a
+traceback only with BRIEFING_DEBUG=1), or `doctor` found a problem; 2 bad usage; 3 `ingest` could not
+read some inputs (listed under failed; every other input was stored); 130 interrupted.
 """
 
 from __future__ import annotations
@@ -11,13 +13,23 @@ import json
 import os
 import signal
 import sys
+import time
 from typing import Any, Sequence
 
 from .errors import AssistantError
 
+EXIT_INPUT_FAILED = 3  # ingest stored what it could read, but some inputs failed
+
 
 def _parser() -> argparse.ArgumentParser:
-    common = argparse.ArgumentParser(add_help=False)
+    # Logging options work before or after the command (`briefing -v ingest …`, `briefing ingest -v …`);
+    # SUPPRESS keeps a subcommand's unset copy from overwriting the top-level value.
+    logging_opts = argparse.ArgumentParser(add_help=False)
+    logging_opts.add_argument("-v", "--verbose", action="count", default=argparse.SUPPRESS,
+                              help="show what happens: -v info, -vv debug (default BRIEFING_LOG_LEVEL)")
+    logging_opts.add_argument("--log-level", choices=["DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"],
+                              type=str.upper, default=argparse.SUPPRESS, help="log level of the assistant's messages")
+    common = argparse.ArgumentParser(add_help=False, parents=[logging_opts])
     common.add_argument("--data-dir", help="library folder (default: BRIEFING_DATA_DIR or ~/.local/share/briefing-assistant)")
     common.add_argument("--chroma-url", help="use a Chroma server, e.g. http://127.0.0.1:8000 (BRIEFING_CHROMA_URL)")
     filters = argparse.ArgumentParser(add_help=False)
@@ -26,7 +38,9 @@ def _parser() -> argparse.ArgumentParser:
     filters.add_argument("--source", action="append", help="only this source (repeatable)")
     filters.add_argument("--as-of", help="answer as of this date: later briefings are ignored")
 
-    p = argparse.ArgumentParser(prog="briefing", description="Cited answers over news briefings.")
+    p = argparse.ArgumentParser(prog="briefing", description="Cited answers over news briefings.",
+                                parents=[logging_opts])
+    p.add_argument("--version", action="version", version=f"%(prog)s {_version()}")
     sub = p.add_subparsers(dest="command", required=True)
     s = sub.add_parser("ingest", parents=[common], help="add files, folders or web pages (http/https URLs) to the library")
     s.add_argument("paths", nargs="*", help="files, folders or http(s) URLs of articles")
@@ -34,7 +48,7 @@ def _parser() -> argparse.ArgumentParser:
     s.add_argument("--json", action="store_true", help="print the ingest report as JSON")
     s = sub.add_parser("search", parents=[common, filters], help="show the passages that match a question")
     s.add_argument("question")
-    s.add_argument("--k", type=int, default=10)
+    s.add_argument("--k", type=int, default=None, help="passages to show (default BRIEFING_SEARCH_K)")
     s.add_argument("--mode", choices=["hybrid", "dense", "bm25"], default="hybrid")
     s.add_argument("--json", action="store_true")
     s = sub.add_parser("articles", parents=[common], help="list the library")
@@ -42,15 +56,20 @@ def _parser() -> argparse.ArgumentParser:
     s = sub.add_parser("delete", parents=[common], help="remove an article by id")
     s.add_argument("article_id")
     s = sub.add_parser("ask", parents=[common, filters], help="answer a question with citations")
-    s.add_argument("question")
+    s.add_argument("question", help="the question, or - to read it from standard input")
     s.add_argument("--k", type=int, default=None, help="passages to read (default BRIEFING_ANSWER_K)")
     s.add_argument("--json", action="store_true", help="print the Answer as JSON and nothing else")
+    s.add_argument("-c", "--continue", dest="cont", action="store_true",
+                   help="continue the last conversation (its questions and answers are the history)")
+    s.add_argument("--format", choices=["md", "json", "html"],
+                   help="print an evidence pack (quotes, sources, sha256 of each article) instead of the answer")
+    s.add_argument("--out", help="write the evidence pack to this file instead of standard output")
     s = sub.add_parser("timeline", parents=[common, filters], help="answer for each briefing date, then what changed")
     s.add_argument("question")
     s.add_argument("--k", type=int, default=None, help="passages to read per date (default BRIEFING_ANSWER_K)")
     s.add_argument("--max-dates", type=int, default=None, help="answer at most this many dates (default 6)")
     s.add_argument("--json", action="store_true", help="print the list of Answers as JSON and nothing else")
-    s = sub.add_parser("chat", parents=[common], help="open the chat page in the browser")
+    s = sub.add_parser("chat", parents=[common], help="serve the chat page (open the address it prints in a browser)")
     s.add_argument("--host")
     s.add_argument("--port", type=int)
     s.add_argument("--share", action="store_true", help="public Gradio link (off unless asked)")
@@ -59,7 +78,20 @@ def _parser() -> argparse.ArgumentParser:
     s.add_argument("--ingest", nargs="*", default=[], help="files/folders to ingest before opening")
     sub.add_parser("stop-model", parents=[common],
                    help="stop the local model server kept warm by BRIEFING_LOCAL__KEEP_WARM=true")
-    s = sub.add_parser("eval", help="score the assistant on a questions dataset (fresh temporary store)")
+    s = sub.add_parser("serve", parents=[common], help="OpenAI-compatible API (/v1/chat/completions) and the chat page")
+    s.add_argument("--host", help="address to listen on (default 127.0.0.1; others need BRIEFING_AUTH)")
+    s.add_argument("--port", type=int, default=8000)
+    s.add_argument("--no-auth", action="store_true", help="allow a non-loopback host without a login (private networks)")
+    s.add_argument("--no-page", action="store_true", help="serve the API only, not the chat page at /")
+    s = sub.add_parser("mcp", parents=[common], help="serve the ask/search/articles tools to an MCP client over stdio")
+    s = sub.add_parser("verify", parents=[common], help="re-check every quote of an evidence pack, offline")
+    s.add_argument("pack", help="an evidence pack (.json, .md or .html) from `briefing ask --format`")
+    s.add_argument("--files", nargs="+", help="check against these article files instead of the library")
+    s.add_argument("--json", action="store_true")
+    s = sub.add_parser("log", parents=[common], help="past questions and answers (briefing ask)")
+    s.add_argument("--limit", type=int, default=20)
+    s.add_argument("--json", action="store_true")
+    s = sub.add_parser("eval", parents=[logging_opts], help="score the assistant on a questions dataset (fresh temporary store)")
     from .evaluation.command import add_arguments as _eval_arguments
 
     _eval_arguments(s)
@@ -67,7 +99,21 @@ def _parser() -> argparse.ArgumentParser:
     from .evaluation.command import add_judge_arguments as _judge_arguments
 
     _judge_arguments(s)
+    s = sub.add_parser("doctor", parents=[common], help="check the install: versions, model, server, store, settings")
+    s.add_argument("--full", action="store_true", help="also re-hash the model file (sha256 of 1.1 GB, a few seconds)")
+    s.add_argument("--json", action="store_true", help="print the checks as JSON")
+    s = sub.add_parser("server", parents=[common], help="the kept-warm local model server (BRIEFING_LOCAL__KEEP_WARM)")
+    s.add_argument("action", choices=["status", "stop"])
     return p
+
+
+def _version() -> str:
+    from importlib.metadata import PackageNotFoundError, version
+
+    try:
+        return version("briefing-assistant")
+    except PackageNotFoundError:
+        return "unknown (not installed)"
 
 
 def _assistant(args: argparse.Namespace) -> Any:
@@ -112,6 +158,12 @@ def _run(args: argparse.Namespace) -> int:
         from .evaluation.command import run_judge as _eval_judge
 
         return _eval_judge(args)
+    if args.command == "doctor":
+        from .doctor import run as _doctor
+
+        return _doctor(data_dir=args.data_dir, chroma_url=args.chroma_url, full=args.full, as_json=args.json)
+    if args.command == "server":
+        return _server(args)
     if args.command == "chat":
         from .ui import launch
 
@@ -125,6 +177,24 @@ def _run(args: argparse.Namespace) -> int:
         stopped = stop_warm_server(load_settings(data_dir=args.data_dir).data_dir)
         print("stopped the warm local model server" if stopped else "no warm local model server was running")
         return 0
+    if args.command == "serve":
+        from .serve import serve
+
+        serve(data_dir=args.data_dir, chroma_url=args.chroma_url, host=args.host, port=args.port,
+              no_auth=args.no_auth, page=not args.no_page)
+        return 0
+    if args.command == "mcp":
+        from .mcp_tools import run_stdio
+
+        run_stdio(data_dir=args.data_dir, chroma_url=args.chroma_url)
+        return 0
+    if args.command == "log":
+        return _log(args)
+    if args.command == "ask" and args.question == "-":
+        args.question = sys.stdin.read().strip()
+        if not args.question:
+            print("briefing: no question on standard input", file=sys.stderr)
+            return 2
     if args.command == "ingest" and not args.paths and not args.feed:
         print("briefing: give files, folders or URLs to ingest, or --feed URL", file=sys.stderr)
         return 2
@@ -135,7 +205,7 @@ def _run(args: argparse.Namespace) -> int:
                 _print_json(report)
             else:
                 print(report)
-            return 0 if report.ok or (report.added or report.updated or report.unchanged) else 1
+            return EXIT_INPUT_FAILED if report.failed else 0
         if args.command == "search":
             passages = a.search(args.question, k=args.k, mode=args.mode, **_filters(args))
             if args.json:
@@ -164,32 +234,67 @@ def _run(args: argparse.Namespace) -> int:
             return _ask(a, args)
         if args.command == "timeline":
             return _timeline(a, args)
+        if args.command == "verify":
+            from .packs import verify
+
+            return verify(a, args)
     return 2
 
 
+def _server(args: argparse.Namespace) -> int:
+    from .config import load_settings
+    from .local_llm import stop_warm_server, warm_server_status
+
+    settings = load_settings(data_dir=args.data_dir)
+    info = warm_server_status(settings.data_dir)
+    if args.action == "status":
+        if info is None:
+            print(f"no warm local model server for {settings.data_dir} "
+                  "(BRIEFING_LOCAL__KEEP_WARM=1 keeps one running between commands)")
+            return 0
+        up = time.time() - float(info.get("started", time.time()))
+        print(f"running: pid {info['pid']}, http://127.0.0.1:{info['port']}/v1, "
+              f"{'healthy' if info['healthy'] else 'NOT answering'}, up {up / 60:.0f} min, model {info.get('model')}")
+        return 0 if info["healthy"] else 1
+    if stop_warm_server(settings.data_dir):
+        print(f"stopped the warm local model server (pid {info['pid'] if info else '?'})")
+    else:
+        print("no warm local model server was running")
+    return 0
+
+
 def _ask(a: Any, args: argparse.Namespace) -> int:
+    from .conversations import Conversations
     from .types import AnswerEvent, EvidenceEvent, StatusEvent, TextDelta
 
     answer = None
     streamed = ""
-    for event in a.ask_stream(args.question, k=args.k, **_filters(args)):
-        if args.json:
+    quiet = args.json or bool(args.format)
+    with Conversations(a.settings.data_dir) as log:
+        conversation = log.latest() if args.cont else None
+        history = log.history(conversation) if conversation is not None else []
+        conversation = log.start() if conversation is None else conversation
+        for event in a.ask_stream(args.question, history=history or None, k=args.k, **_filters(args)):
             if isinstance(event, AnswerEvent):
                 answer = event.answer
-            continue
-        if isinstance(event, EvidenceEvent):
-            # Evidence first, on stderr, so the user reads while the model thinks; stdout stays the answer.
-            print("Evidence:", file=sys.stderr)
-            for e in event.evidence:
-                print(f"  [{e.key}] {e.text}", file=sys.stderr)
-        elif isinstance(event, StatusEvent):
-            print(event.text, file=sys.stderr, flush=True)
-        elif isinstance(event, TextDelta):
-            # Each sentence as soon as it has passed the checks; nothing unchecked is printed.
-            streamed += event.text
-            print(event.text, end="", flush=True)
-        elif isinstance(event, AnswerEvent):
-            answer = event.answer
+            elif quiet:
+                continue
+            elif isinstance(event, EvidenceEvent):
+                # Evidence first, on stderr, so the user reads while the model thinks; stdout stays the answer.
+                print("Evidence:", file=sys.stderr)
+                for e in event.evidence:
+                    print(f"  [{e.key}] {e.text}", file=sys.stderr)
+            elif isinstance(event, StatusEvent):
+                print(event.text, file=sys.stderr, flush=True)
+            elif isinstance(event, TextDelta):
+                # Each sentence as soon as it has passed the checks; nothing unchecked is printed.
+                streamed += event.text
+                print(event.text, end="", flush=True)
+        log.add(conversation, answer)
+    if args.format:
+        from .packs import emit
+
+        return emit(a, answer, args.format, args.out)
     if args.json:
         _print_json(answer)
         return 0
@@ -202,6 +307,20 @@ def _ask(a: Any, args: argparse.Namespace) -> int:
         print(answer)
     for note in answer.notes:
         print(f"Note: {note}", file=sys.stderr)
+    return 0
+
+
+def _log(args: argparse.Namespace) -> int:
+    from .config import load_settings
+    from .conversations import Conversations
+
+    with Conversations(load_settings(data_dir=args.data_dir).data_dir) as log:
+        turns = log.recent(args.limit)
+    if args.json:
+        _print_json([t.to_dict() for t in turns])
+        return 0
+    for t in turns:
+        print(f"#{t.conversation} {t.at}\nQ: {t.question}\nA: {t.answer}\n")
     return 0
 
 
@@ -243,15 +362,31 @@ def _print_traceback_without_secrets() -> None:
     print(text, file=sys.stderr, end="")
 
 
+def _setup(args: argparse.Namespace) -> bool:
+    """Configure logging once from -v/--log-level and the settings (environment and .env); returns
+    BRIEFING_DEBUG. Invalid settings are reported by the command itself, so fall back to defaults here."""
+    from .config import load_settings
+    from .logs import configure_logging, level_from
+
+    try:
+        s = load_settings()
+        level, debug = s.log_level, s.debug
+    except AssistantError:
+        level, debug = "WARNING", False
+    configure_logging(level_from(getattr(args, "verbose", 0), getattr(args, "log_level", None), level, debug))
+    return debug
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of the `briefing` console script."""
     args = _parser().parse_args(argv)
+    debug = _setup(args)
     # SIGTERM runs the same exit path as Ctrl-C, so atexit stops a local model server we started.
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
     try:
         return _run(args)
     except AssistantError as exc:
-        if os.environ.get("BRIEFING_DEBUG") == "1":
+        if debug:
             _print_traceback_without_secrets()
             return 1
         print(f"briefing: {exc.one_line()}", file=sys.stderr)

@@ -8,7 +8,7 @@ import os
 from pathlib import Path
 from typing import Literal
 
-from pydantic import BaseModel, Field, SecretStr, field_validator, model_validator
+from pydantic import AliasChoices, BaseModel, Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from .errors import ConfigError
@@ -21,6 +21,13 @@ MIN_PASSWORD_CHARS = 8
 def default_data_dir() -> Path:
     """Where the library lives unless BRIEFING_DATA_DIR says otherwise (XDG data home)."""
     base = os.environ.get("XDG_DATA_HOME") or str(Path.home() / ".local" / "share")
+    return Path(base) / "briefing-assistant"
+
+
+def default_model_cache() -> Path:
+    """Where the bundled model is assembled once per machine unless BRIEFING_MODEL_CACHE says otherwise
+    (XDG cache home): every data dir, eval run and test shares it."""
+    base = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
     return Path(base) / "briefing-assistant"
 
 
@@ -151,6 +158,12 @@ class Settings(BaseSettings):
     # MMR over the fused pool (0..1, 1 = relevance only; None = per-article cap only). 0.7 kept single-question
     # MRR and covered both parts of more two-part questions (evals/results/retrieval_clapnq.md).
     mmr_lambda: float | None = 0.7
+    # Question time words ("this week", "recently") add a date prior to the fused score, at most this many
+    # first-place ranks; they never filter (issue 17, evals/results/retrieval_news.md).
+    time_weight: float = Field(default=0.5, ge=0)
+    # Near-duplicate stories (dedup.py): keep the group's "canonical" (earliest) article, the "best"-ranked
+    # copy, or "off" (all copies).
+    collapse: Literal["canonical", "best", "off"] = "best"
     context_tokens: int = 360
     min_support: float = 0.42
     repair_support: float = 0.55
@@ -162,14 +175,30 @@ class Settings(BaseSettings):
     limits: LimitSettings = Field(default_factory=LimitSettings)
     auth: SecretStr | None = Field(default=None, repr=False)  # BRIEFING_AUTH=user:password, the short name of ui.auth
     debug: bool = False
+    # --- operating (issue 15): model cache, logging, the OPENAI_* names read like every other setting
+    model_cache: Path = Field(default_factory=default_model_cache)
+    log_level: str = "WARNING"  # the assistant's own log messages on stderr; -v / --log-level override it
+    # Users already know OPENAI_API_KEY / OPENAI_BASE_URL: read from the environment *and* .env through
+    # these aliases (no prefix). BRIEFING_LLM__* wins when both are set.
+    openai_api_key: SecretStr | None = Field(default=None, repr=False,
+                                             validation_alias=AliasChoices("OPENAI_API_KEY", "openai_api_key"))
+    openai_base_url: str | None = Field(default=None,
+                                        validation_alias=AliasChoices("OPENAI_BASE_URL", "openai_base_url"))
+
+    @field_validator("log_level")
+    @classmethod
+    def _level_name(cls, v: str) -> str:
+        v = str(v).strip().upper()
+        if v not in ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"):
+            raise ValueError("must be one of DEBUG, INFO, WARNING, ERROR, CRITICAL")
+        return v
 
     @model_validator(mode="after")
     def _openai_names(self) -> "Settings":
-        # Users already know OPENAI_API_KEY / OPENAI_BASE_URL; BRIEFING_LLM__* wins when both are set.
-        if self.llm.api_key is None and os.environ.get("OPENAI_API_KEY"):
-            self.llm.api_key = SecretStr(os.environ["OPENAI_API_KEY"])
-        if not self.llm.base_url and os.environ.get("OPENAI_BASE_URL"):
-            self.llm.base_url = os.environ["OPENAI_BASE_URL"]
+        if self.llm.api_key is None and self.openai_api_key is not None and self.openai_api_key.get_secret_value():
+            self.llm.api_key = self.openai_api_key
+        if not self.llm.base_url and self.openai_base_url:
+            self.llm.base_url = self.openai_base_url
         if self.llm.api_key is not None and not self.llm.base_url and not self.llm.model:
             self.llm.model = "gpt-4o-mini"
         if self.chunk_overlap >= self.chunk_size:
@@ -202,7 +231,8 @@ class Settings(BaseSettings):
         keep = self.model_dump(
             mode="json",
             include={"embedder", "chunk_size", "chunk_overlap", "search_k", "answer_k",
-                     "per_article_cap", "rrf_k", "bm25_weight", "mmr_lambda", "context_tokens", "min_support", "repair_support"},
+                     "per_article_cap", "rrf_k", "bm25_weight", "mmr_lambda", "time_weight", "collapse",
+                     "context_tokens", "min_support", "repair_support"},
         )
         keep["answer"] = self.answer.model_dump(mode="json")
         keep["llm"] = {k: v for k, v in self.llm.model_dump(mode="json").items() if k != "api_key"}

@@ -123,11 +123,12 @@ def canonical_key(article_id: str, meta: Mapping[str, Any]) -> tuple:
     return (ts is None, ts or 0, int(meta.get("ingested_ts", 0) or 0), article_id)
 
 
-def collapse(order: list[dict[str, Any]], records: Mapping[str, Mapping[str, Any]]) -> list[dict[str, Any]]:
+def collapse(order: list[dict[str, Any]], records: Mapping[str, Mapping[str, Any]],
+             prefer_canonical: bool = True) -> list[dict[str, Any]]:
     """Keep one article per duplicate group among ranked retrieval entries (dicts holding `sc`).
 
-    The kept article is the group's canonical one when any of its chunks ranked, else the best-ranked
-    member; every kept entry of a group gets `also` = ((source, title, url), ...) for the group's
+    The kept article is the group's canonical one when any of its chunks ranked (with
+    `prefer_canonical`), else the best-ranked member; every kept entry of a group gets `also` = ((source, title, url), ...) for the group's
     other members in the library, earliest first.
     """
     members: dict[str, list[str]] = {}
@@ -148,7 +149,7 @@ def collapse(order: list[dict[str, Any]], records: Mapping[str, Mapping[str, Any
             out.append(e)
             continue
         if group not in chosen:
-            chosen[group] = group if group in present else aid
+            chosen[group] = group if prefer_canonical and group in present else aid
         if chosen[group] != aid:
             continue
         others = sorted((m for m in members[group] if m != aid), key=lambda i: canonical_key(i, records[i]))

@@ -114,16 +114,22 @@ class Checker:
 
     def answers(self, question: str, evidence: Sequence[str], *, block: str | None = None,
                 keys: Sequence[int] | None = None) -> bool:
-        """Does the evidence answer the question? Asked of the model judge; without one, most of the
-        question's content words must be in the evidence."""
-        if self.llm is None:
-            from .citations import content_stems
+        """Does the evidence answer the question? Two cheap conditions first (it has what the question
+        asks for, a number for "how many", a date for "when", a name for "who"; and most of the question's
+        content words), then the model judge when there is one."""
+        from .citations import content_stems
 
-            q = content_stems(question)
-            have = set().union(*(content_stems(e) for e in evidence)) if evidence else set()
-            hit = sum(1 for w in q if any(h.startswith(w[:5]) or w.startswith(h[:5]) for h in have if len(h) >= 4)
-                      or w in have)
-            return bool(q) and hit / len(q) >= 0.6
+        joined = " ".join(evidence)
+        if not answer_shape_ok(question, joined):
+            return False
+        q = content_stems(question)
+        have = content_stems(joined)
+        hit = sum(1 for w in q if w in have or any(
+            min(len(w), len(h)) >= 4 and (h.startswith(w[:5]) or w.startswith(h[:5])) for h in have))
+        if not q or hit / len(q) < 0.5:
+            return False
+        if self.llm is None:
+            return True
         if block is None or keys is None:
             keys = list(range(1, len(evidence) + 1))
             block = evidence_block(evidence, keys)
@@ -158,6 +164,27 @@ class Checker:
         if self._ask_yes_no(messages):
             return Verdict(True, judged=True)
         return Verdict(False, "judge", "the model judge did not find the claim in the evidence", judged=True)
+
+
+_ASKS_NUMBER = re.compile(r"\bhow (many|much|long|far|old|big|large)\b|\bwhat (number|percentage|share|amount)\b", re.I)
+_ASKS_DATE = re.compile(r"^\s*when\b|\bwhat (year|date|day|month|time)\b|\bwhich (year|day|month)\b", re.I)
+_ASKS_NAME = re.compile(r"^\s*(who|whom)\b|\bwhat is the name\b|\bwho\b", re.I)
+_TIME_WORDS = re.compile(r"\b(\d{4}|january|february|march|april|may|june|july|august|september|october|november|"
+                         r"december|monday|tuesday|wednesday|thursday|friday|saturday|sunday|today|yesterday|"
+                         r"week|month|year|ago|since|until|morning|evening|night)\b", re.I)
+
+
+def answer_shape_ok(question: str, evidence: str) -> bool:
+    """The evidence has the kind of thing the question asks for: a number, a date, a name."""
+    from .guards import names, numbers
+
+    if _ASKS_NUMBER.search(question) and not (numbers(evidence) - {"1"}):
+        return False
+    if _ASKS_DATE.search(question) and not _TIME_WORDS.search(evidence):
+        return False
+    if _ASKS_NAME.search(question) and not names(evidence):
+        return False
+    return True
 
 
 def _first_word(text: str) -> str:

@@ -25,6 +25,12 @@ class ConfigError(AssistantError):
     hint = "check your BRIEFING_* settings or .env file"
 
 
+class RequestError(AssistantError):
+    """A request from a client (the HTTP API, MCP, the Gradio API) is malformed; the message says how."""
+
+    hint = ""
+
+
 class IngestError(AssistantError):
     """A file, line or URL could not be read as an article."""
 

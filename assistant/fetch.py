@@ -1,4 +1,5 @@
-"""Web pages and RSS/Atom feeds as Articles. The only importer of httpx (and httpcore), trafilatura and feedparser.
+"""Web pages and RSS/Atom feeds as Articles. The only importer of httpx (and httpcore) and feedparser (HTML is
+read by htmlread.py).
 
 Every way a download can go wrong (dead host, timeout, redirect loop, 4xx/5xx, not a page, too big,
 no text) becomes one IngestFailure that says what to do; nothing half-read reaches the store,
@@ -167,33 +168,19 @@ def fetch_url(url: str, settings: Settings, client: httpx.Client | None = None) 
 
 
 def extract_article(html: str, url: str, origin: str) -> Article:
-    """Article text and metadata from downloaded HTML (trafilatura, offline), with the file reader's
-    HTML parsing as the fallback for pages trafilatura finds no main text in."""
-    import trafilatura
-    from .ingest import article_from_page
+    """Article text and metadata from downloaded HTML (`read_html`), with the URL and its host as
+    the defaults for `url` and `source`."""
+    from .htmlread import read_html
+    from .ingest import article_from_parts
 
-    params = {"original_date": True, "extensive_search": True, "outputformat": "%Y-%m-%dT%H:%M:%S%z",
-              "max_date": time.strftime("%Y-%m-%d")}
-    doc = trafilatura.bare_extraction(html, url=url, with_metadata=True, include_comments=False,
-                                      include_tables=True, include_images=False, include_links=False,
-                                      date_extraction_params=params)
-    meta: dict[str, Any] = {"url": url, "source": _host(url)}
-    text = ""
-    if doc is not None:
-        text = doc.text or ""
-        # Without a site name in the page, trafilatura answers with the host (and port): keep ours.
-        site = doc.sitename if doc.sitename and doc.sitename.lower() not in _hosts(url) else ""
-        meta.update({k: v for k, v in (("title", doc.title), ("date", doc.date), ("source", site),
-                                       ("author", doc.author)) if v})
-    if text.strip():
-        art = article_from_page(text, meta, origin=origin, html=False)
-    else:
-        try:
-            art = article_from_page(html, meta, origin=origin, html=True)
-        except IngestError as exc:
-            raise IngestError("no article text found on the page; if it needs JavaScript or a login, save it "
-                              "from a browser and ingest the file") from exc
-    return replace(art, author=str(meta.get("author", "")))
+    body, meta, headings = read_html(html, url)
+    merged = {"url": url, "source": _host(url), **{k: v for k, v in meta.items() if v}}
+    try:
+        art = article_from_parts(body, merged, headings, origin=origin)
+    except IngestError as exc:
+        raise IngestError("no article text found on the page; if it needs JavaScript or a login, open it in "
+                          "a browser, save it as HTML and ingest that file (it is read the same way)") from exc
+    return replace(art, author=str(merged.get("author", "")))
 
 
 def read_feed(url: str, settings: Settings, known: Container[str] = frozenset(),
@@ -337,7 +324,8 @@ def _status_message(code: int, reason: str) -> str:
     if code in (404, 410):
         return f"{head}: the page is not there; check the URL"
     if code in (401, 403):
-        return f"{head}: the site refuses the download; save the page from a browser and ingest the file"
+        return (f"{head}: the site refuses the download (it may need a login); open the page in a browser, "
+                "save it as HTML and ingest that file: it is read with the same extraction as a URL")
     if code == 429:
         return f"{head}: the site is rate limiting; try again later"
     if code >= 500:
@@ -353,12 +341,6 @@ def _too_big(size: int, max_bytes: int, more: bool = False) -> str:
 def _host(url: str) -> str:
     host = urlsplit(url).hostname or ""
     return host[4:] if host.startswith("www.") else host
-
-
-def _hosts(url: str) -> set[str]:
-    parts = urlsplit(url)
-    names = {parts.netloc.lower(), (parts.hostname or "").lower()}
-    return names | {n[4:] for n in names if n.startswith("www.")}
 
 
 def _reason(exc: BaseException) -> str:

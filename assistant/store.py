@@ -10,6 +10,7 @@ carries the same content hash.
 from __future__ import annotations
 
 import functools
+import secrets
 import threading
 import time
 from dataclasses import dataclass
@@ -107,6 +108,7 @@ class Store:
             )
         except Exception as exc:  # chromadb raises many types; all mean the same to a user
             raise StoreError(f"cannot open the Chroma collections: {exc}") from exc
+        self._chunks_name = f"{name}_chunks"
         stored = (self.chunks.metadata or {}).get("embedder")
         if stored and stored != embedder.name:
             raise StoreError(f"this library was embedded with {stored}, not {embedder.name}",
@@ -189,6 +191,7 @@ class Store:
         if not items:
             return
         with self._lock:
+            self._bump()  # before and after: an index built from a half-done write is never reused
             rows = [(c, {**_meta(art), "article_id": art.id, "start": c.start, "end": c.end,
                          "section": c.section, "index": c.index}, vecs[j])
                     for art, chunks, vecs in items for j, c in enumerate(chunks)]
@@ -208,6 +211,7 @@ class Store:
             for i in range(0, len(stale), 100):
                 part = stale[i:i + 100]
                 self._call(self.chunks.delete, where=part[0] if len(part) == 1 else {"$or": part})
+            self._bump()
 
     def delete_article(self, article_id: str) -> bool:
         """Remove an article and its chunks. Returns False when there was no such article.
@@ -217,8 +221,10 @@ class Store:
         with self._lock:
             got = self._call(self.articles_col.get, ids=[article_id], include=["metadatas"])
             existed = bool(got["ids"])
+            self._bump()
             self._call(self.articles_col.delete, ids=[article_id])
             self._call(self.chunks.delete, where={"article_id": article_id})
+            self._bump()
             group = (got["metadatas"][0] or {}).get("dup_group") if existed else None
             if group:
                 self.regroup([article_id, group])
@@ -247,6 +253,8 @@ class Store:
             for i in range(0, len(ids), _BATCH):
                 part = ids[i:i + _BATCH]
                 self._call(self.articles_col.update, ids=part, metadatas=[{"dup_group": updates[x]} for x in part])
+            if ids:
+                self._bump()  # duplicate groups are part of what search reads
             return len(ids)
 
     def _fill_signatures(self, records: dict[str, dict[str, Any]]) -> None:
@@ -269,7 +277,25 @@ class Store:
             orphans = [cid for cid, m in self._chunk_metas() if committed.get(m.get("article_id")) != m.get("content_hash")]
             for i in range(0, len(orphans), _BATCH):
                 self._call(self.chunks.delete, ids=orphans[i:i + _BATCH])
+            if orphans:
+                self._bump()
             return len(orphans)
+
+    # --- library version (what saved search indexes are keyed by) ------------------------------
+
+    def version_tag(self) -> str:
+        """Changes whenever chunks or article records are written or deleted, by any process: a random
+        token kept in the chunks collection's metadata, plus the chunk count. One read of each."""
+        col = self._call(self.client.get_collection, name=self._chunks_name,
+                         embedding_function=self.chunks._embedding_function)
+        return f"{(col.metadata or {}).get('library_version', 'v0')}-{self.count()}"
+
+    def _bump(self) -> None:
+        # A random token, not a counter: two writers can never both land on the same "next" value.
+        col = self._call(self.client.get_collection, name=self._chunks_name,
+                         embedding_function=self.chunks._embedding_function)
+        meta = {**(col.metadata or {}), "library_version": secrets.token_hex(8)}
+        self._call(self.chunks.modify, metadata=meta)
 
     # --- reads for retrieval --------------------------------------------------------------
 

@@ -4,8 +4,8 @@ then what changed between consecutive dates.
 Each date's answer goes through the ordinary answer pipeline (answering.py) restricted to that day
 (UTC), so every statement is cited and verified by citations.py; a date whose answer is the refusal
 is left out. The closing "what changed" answer is written from the sentences the dated answers
-cited, re-keyed, and validated by the same code, so its citations can only point at passages of
-the dates it compares.
+cited, re-keyed, and checked by the same gate (verify.Verifier): every sentence must cite two
+dates, and a date it names must be the cited briefing's date or be in its text.
 """
 
 from __future__ import annotations
@@ -16,11 +16,14 @@ from datetime import date, datetime, timedelta, timezone
 from typing import TYPE_CHECKING, Iterator, Sequence
 
 from .answering import answer_stream, format_evidence
-from .citations import content_stems, validate
+from .citations import content_stems, split_answer
+from .entailment import Checker
+from .injection import clean_answer, drop_echoes, orders_in
 from .llm import Completion
 from .prompting import load_prompt
 from .retrieve import Filters
 from .types import REFUSAL, Answer, AnswerEvent, EvidenceSentence, Passage
+from .verify import Verifier
 
 if TYPE_CHECKING:
     from .assistant import Assistant
@@ -88,27 +91,40 @@ def _answer_for_day(a: "Assistant", question: str, filters: Filters, k: int | No
 
 
 def what_changed(a: "Assistant", question: str, entries: Sequence[Answer]) -> Answer:
-    """What changed between consecutive dated answers, cited to the sentences those answers cited."""
+    """What changed between consecutive dated answers, cited to the sentences those answers cited.
+
+    The comparison goes through the same gate as every answer (injection clean-up, echo filter,
+    verify.Verifier); each sentence must cite briefings of two different dates, and a date written
+    in a sentence must be the cited briefing's date or appear in its text.
+    """
     t0 = time.perf_counter()
     evidence = changes_evidence(entries)
     dates = [e.as_of for e in entries]
+    block = format_evidence(evidence)
     messages = load_prompt("timeline_changes").render(
-        evidence=format_evidence(evidence), question=question, dates=", ".join(dates), refusal=REFUSAL)
+        evidence=block, question=question, dates=", ".join(dates), refusal=REFUSAL)
     out: Completion = a.llm.complete(messages, max_tokens=a.settings.llm.max_tokens)
-    bodies = a.store.bodies(e.article_id for e in evidence)
-    checked = validate(out.text, evidence, bodies, a.embedder, a.settings.min_support, a.settings.repair_support)
     passages = _union_passages(entries)
+    system = messages[0]["content"]
+    text, _ = drop_echoes(clean_answer(out.text), orders_in(p.text for p in passages), [e.text for e in evidence],
+                          question, system)
+    checker = Checker(a.llm if a.settings.answer.judge else None, constrain=getattr(a.llm, "constrain", "none"),
+                      embedder=a.embedder, min_support=a.settings.min_support)
+    bodies = a.store.bodies(e.article_id for e in evidence)
+    verifier = Verifier(evidence, bodies, a.embedder, checker, question, block, a.settings.repair_support,
+                        quote_fallback=False, min_dates=2)
+    checked = [verifier.check(s, keys, i) for i, (s, keys) in enumerate(split_answer(text))]
+    shown = [c for c in checked if c.shown]
+    citations = [x for c in shown for x in c.citations]
     by_chunk = {p.chunk_id: p for p in passages}
-    cited = [by_chunk[c.chunk_id].published_at for c in checked.citations
+    cited = [by_chunk[c.chunk_id].published_at for c in citations
              if c.chunk_id in by_chunk and by_chunk[c.chunk_id].published_at]
-    # A comparison rests on at least two dates; one that cites a single date is not shown.
-    compares = checked.answerable and len({d.date() for d in cited}) >= 2
-    return Answer(question=question, text=checked.text if compares else REFUSAL, answerable=compares,
-                  citations=checked.citations if compares else [], passages=passages,
+    return Answer(question=question, text=" ".join(c.shown for c in shown) if shown else REFUSAL,
+                  answerable=bool(shown), citations=citations, passages=passages,
                   model=out.model or getattr(a.llm, "name", ""), usage=dict(out.usage or {}),
                   latency_s=round(time.perf_counter() - t0, 3), settings_hash=a.settings.settings_hash(),
-                  standalone_question=question, evidence=evidence, sentences=checked.sentences, raw_text=out.text,
-                  timings={"generate_s": round(time.perf_counter() - t0, 3)},
+                  standalone_question=question, evidence=evidence, sentences=[c.record() for c in checked],
+                  raw_text=out.text, timings={"generate_s": round(time.perf_counter() - t0, 3)},
                   as_of=max(cited).date().isoformat() if cited else "", kind="changes")
 
 

@@ -1,6 +1,12 @@
 """Relative time in questions ("this week", "yesterday", "since Monday", "in the past 3 days")
 resolved to a published-date window against an `as_of` date.
 
+The window is a *preference*, not a filter: the retriever raises briefings inside it (and, less and
+less, those near it) in the fused score (retrieve.py), so a question never loses its answer to a
+date. "this week" and "recently" are rolling (the last 7 days plus a day's margin): a news reader
+asking on Thursday about "this week" means Sunday's story too. `SearchDates` and `search_notes` say
+which dates a search used, for the answer's notes.
+
 Only words that speak about *when the news came out* are read. Month and year names ("in 2023",
 "in November") are left alone: in a question they usually name when something happened, and a
 briefing from 2026 about 2023 must still be found. "latest", "now", "currently" do not narrow the
@@ -12,6 +18,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
+from typing import Any, Sequence
 
 from .dates import end_of_day, parse_date, start_of_day
 
@@ -31,6 +38,8 @@ _SINCE = re.compile(r"\bsince\s+(?!then\b|when\b)([^?!;,]+)", re.I)
 _AGO = re.compile(rf"\b{_NUM}\s+(day|week)s?\s+ago\b", re.I)
 _ON_DAY = re.compile(rf"\b(?:on|last)\s+{_DAY}\b", re.I)
 _CALENDAR = re.compile(r"\b(this|last|previous)\s+(week|month|year)\b", re.I)
+_RECENT = re.compile(r"\b(?:recently|lately|in recent days|these past few days|this past week|past few days)\b", re.I)
+_RECENT_WEEKS = re.compile(r"\bin recent weeks\b", re.I)
 _DAYWORD = re.compile(r"\b(today|tonight|this morning|this afternoon|this evening|yesterday)\b", re.I)
 
 
@@ -43,10 +52,68 @@ class TimeWindow:
     phrase: str
 
 
+@dataclass(frozen=True)
+class TimePrior:
+    """The soft date preference a question's time words set: `window` resolved against `now`."""
+
+    window: TimeWindow
+    now: datetime
+    archive_now: bool = False  # `now` is the newest briefing's date: no as_of given, the library is older
+
+
+@dataclass(frozen=True)
+class SearchDates:
+    """Which published dates a search looked at: what the answer's notes can tell the user.
+
+    `after`/`before`/`as_of` were hard limits (the caller's); `preferred` is the window the question's
+    time words asked for (a preference only), read against `now`."""
+
+    after: datetime | None = None
+    before: datetime | None = None
+    as_of: datetime | None = None
+    preferred: TimeWindow | None = None
+    now: datetime | None = None
+    archive_now: bool = False
+
+    @property
+    def hard(self) -> bool:
+        """True when the caller's dates limited what could be found."""
+        return self.after is not None or self.before is not None
+
+    def describe(self) -> str:
+        """The hard window in words: 'published 2026-11-01 to 2026-11-05'."""
+        lo = self.after.date().isoformat() if self.after else None
+        hi = self.before.date().isoformat() if self.before else None
+        if lo and hi:
+            return f"published {lo} to {hi}" if lo != hi else f"published on {lo}"
+        return f"published on or after {lo}" if lo else f"published on or before {hi}"
+
+
+def search_notes(dates: SearchDates, passages: Sequence[Any]) -> tuple[str, ...]:
+    """One-line notes about dates for an answer: the archive's own "now", an empty hard window, a
+    preferred window that held nothing."""
+    notes: list[str] = []
+    if dates.archive_now and dates.preferred is not None and dates.now is not None:
+        notes.append(f"The newest briefing is from {dates.now.date().isoformat()}, so \"{dates.preferred.phrase}\" "
+                     f"was read as of that date, not today.")
+    if not passages and dates.hard:
+        notes.append(f"Only briefings {dates.describe()} were searched (the dates you set), and none matched.")
+    elif dates.preferred is not None and passages:
+        w = dates.preferred
+        inside = [p for p in passages if p.published_at is not None and w.after <= p.published_at <= w.before]
+        if not inside and any(p.published_at is not None for p in passages):
+            notes.append(f"No briefing from {w.after.date().isoformat()} to {w.before.date().isoformat()} "
+                         f"(\"{w.phrase}\") matched; the passages shown are from other dates or undated.")
+    return tuple(notes)
+
+
+ROLLING_WEEK_DAYS = 8  # "this week", "recently": the last 7 days and a day's margin
+
+
 def question_window(question: str, as_of: datetime | None = None) -> TimeWindow | None:
     """The published-date window a question's time words ask for, against `as_of` (default: now).
 
-    "this week" is Monday of as_of's week to the end of as_of; "today" is as_of's day; "yesterday"
+    "this week" and "recently" are the last 7 days plus a day (rolling, not the calendar week); "today" is as_of's day; "yesterday"
     runs to the end of as_of too, since a day's news is often published the next morning; "last
     week"/"last month" are the previous calendar week/month; "in the past 3 days" and "since Monday"
     run up to as_of. Returns None when the question has no such words.
@@ -54,7 +121,7 @@ def question_window(question: str, as_of: datetime | None = None) -> TimeWindow 
     now = parse_date(as_of) if as_of is not None else datetime.now(timezone.utc)
     end = end_of_day(now)
     today = start_of_day(now)
-    for rule in (_rolling, _since_day, _since_date, _ago, _on_day, _calendar, _dayword):
+    for rule in (_rolling, _since_day, _since_date, _ago, _on_day, _calendar, _recent, _dayword):
         got = rule(question, now, today, end)
         if got is not None:
             after, before, phrase = got
@@ -150,9 +217,9 @@ def _calendar(q: str, now: datetime, today: datetime, end: datetime):
         return None
     which, unit = m.group(1).lower(), m.group(2).lower()
     if unit == "week":
+        if which == "this":  # rolling: on a Thursday, Sunday's story is "this week" news
+            return today - timedelta(days=ROLLING_WEEK_DAYS), end, m.group(0)
         start = today - timedelta(days=today.weekday())
-        if which == "this":
-            return start, end, m.group(0)
         return start - timedelta(days=7), end_of_day(start - timedelta(days=1)), m.group(0)
     if unit == "month":
         start = today.replace(day=1)
@@ -164,6 +231,14 @@ def _calendar(q: str, now: datetime, today: datetime, end: datetime):
     if which == "this":
         return start, end, m.group(0)
     return start.replace(year=start.year - 1), end_of_day(start - timedelta(days=1)), m.group(0)
+
+
+def _recent(q: str, now: datetime, today: datetime, end: datetime):
+    m = _RECENT_WEEKS.search(q)
+    if m:
+        return today - timedelta(days=21), end, m.group(0)
+    m = _RECENT.search(q)
+    return (today - timedelta(days=ROLLING_WEEK_DAYS), end, m.group(0)) if m else None
 
 
 def _dayword(q: str, now: datetime, today: datetime, end: datetime):

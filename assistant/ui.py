@@ -7,6 +7,8 @@ from settings and serves the page. All HTML comes from render.py, which escapes 
 
 from __future__ import annotations
 
+import functools
+import inspect
 import json
 import logging
 import sys
@@ -18,6 +20,7 @@ import gradio as gr
 
 from .assistant import Assistant
 from .config import Settings
+from .endpoints import Endpoints, ingest as ingest_items
 from .errors import AssistantError
 from .ingest import SUFFIXES
 from .render import (
@@ -27,7 +30,9 @@ from .render import (
 )
 from .render_timeline import CSS as TIMELINE_CSS, timeline_views
 from .types import AnswerEvent, EvidenceEvent, StatusEvent, TextDelta
-from .uploads import UPLOAD_TYPES, check_upload, place_upload, safe_name, unique_target  # noqa: F401 - public here too
+from .uploads import (  # noqa: F401 - public here too
+    UPLOAD_TYPES, accept_uploads, check_upload, place_upload, safe_name, unique_target,
+)
 
 log = logging.getLogger(__name__)
 
@@ -87,6 +92,7 @@ class Handlers:
                 elif isinstance(event, AnswerEvent):
                     answer = event.answer
                     turn["html"], turn["text"] = answer_html(answer), answer.text
+                    turn["answer"] = answer  # for the evidence pack download
                     panel = sources_html(answer, self.bodies(p.article_id for p in answer.sources()))
                 else:
                     continue
@@ -122,6 +128,36 @@ class Handlers:
             raise gr.Error(exc.one_line()) from exc
         return answer.to_dict()
 
+    def api_ingest(self, files: list[gr.FileData] | None = None, urls: list[str] | None = None) -> dict:
+        """Add files (txt, md, html, json, jsonl; checked like uploads on the page) and http(s) URLs to the
+        library. Returns the ingest report: added, unchanged, updated, failed (with reasons), plus
+        `rejected` for files refused before ingest."""
+        # Only files uploaded with the request (they land in Gradio's upload folder): a client naming a path
+        # on this machine must not get that file read into the library and quoted back.
+        uploads = Path(gr.utils.get_upload_folder()).resolve()
+        paths = [Path(str(f.get("path") if isinstance(f, dict) else getattr(f, "path", f) or "")).resolve()
+                 for f in files or []]
+        if any(uploads not in p.parents for p in paths):
+            raise gr.Error("files must be uploaded with the request (gradio_client.handle_file), not named by path")
+        accepted, rejected = accept_uploads(self.assistant.settings, paths)
+        if rejected and not accepted and not urls:
+            raise gr.Error("; ".join(rejected))
+        try:
+            report = ingest_items(self.assistant, accepted, urls or [])
+        except AssistantError as exc:
+            raise gr.Error(exc.one_line()) from exc
+        return {**report, "rejected": rejected}
+
+    def pack_file(self, turns: list[Turn] | None) -> Any:
+        """The evidence pack (HTML, with the checkable JSON inside) of the latest answer, for the download button."""
+        from .packs import build_pack, write_pack
+
+        answer = next((t.get("answer") for t in reversed(turns or []) if t.get("answer") is not None), None)
+        if answer is None or not answer.citations:
+            return gr.update(value=None, visible=False)
+        folder = Path(self.assistant.settings.data_dir) / "packs"
+        return gr.update(value=str(write_pack(build_pack(answer, self.assistant.article), "html", folder)), visible=True)
+
     @staticmethod
     def take(question: str) -> tuple[str, str]:
         """Move the typed question out of the box (cleared at once) into the pending state."""
@@ -146,8 +182,10 @@ class Handlers:
         choices = [(f"{a.title} \u00b7 {fmt_date(a.published_at)} \u00b7 {a.id}", a.id) for a in arts]
         return library_html(arts), gr.update(choices=choices, value=None)
 
-    def upload(self, files: Sequence[Any] | None, replace: bool = False) -> tuple[str, str, Any]:
-        """Check type and size, copy accepted files under <data_dir>/uploads with safe names, ingest them.
+    def upload(self, files: Sequence[Any] | None, replace: bool = False,
+               progress: Any = gr.Progress()) -> tuple[str, str, Any]:  # noqa: B008
+        """Check type and size, copy accepted files under <data_dir>/uploads with safe names, ingest them,
+        showing chunks embedded out of the total on the page (gr.Progress; Gradio injects it).
         A file never overwrites an earlier upload of the same name (another user's, perhaps) unless the
         content is the same or `replace` is ticked; otherwise it is saved as name-2, name-3...
         Returns (report, library table, picker update)."""
@@ -177,7 +215,12 @@ class Handlers:
         if not accepted and not rejected:
             return (notice_html("Choose one or more files to upload first.", ok=False), *self.library())
         try:
-            report = self.assistant.ingest(accepted) if accepted else None
+            progress(0, desc="Reading files…")
+
+            def embedded(done: int, total: int) -> None:
+                progress((done, total) if total else 1.0, desc=f"Embedding chunks: {done} of {total}", unit="chunks")
+
+            report = self.assistant.ingest(accepted, on_chunks=embedded) if accepted else None
         except AssistantError as exc:
             gr.Warning(exc.one_line())
             return (notice_html(f"Could not add the files: {exc.one_line()}", ok=False), *self.library())
@@ -250,12 +293,35 @@ def date_filters(since: str | None, until: str | None) -> dict[str, str]:
     return {key: value.strip() for key, value in (("since", since), ("until", until)) if value and value.strip()}
 
 
+def gradio_errors(fn: Any) -> Any:
+    """`fn` with AssistantError shown to API clients as one line (gr.Error); the signature and type hints
+    stay visible to gr.api (functools.wraps), and a generator stays a generator."""
+    if inspect.isgeneratorfunction(fn):
+        @functools.wraps(fn)
+        def stream(*args: Any, **kwargs: Any) -> Any:
+            try:
+                yield from fn(*args, **kwargs)
+            except AssistantError as exc:
+                raise gr.Error(exc.one_line()) from exc
+        return stream
+
+    @functools.wraps(fn)
+    def call(*args: Any, **kwargs: Any) -> Any:
+        try:
+            return fn(*args, **kwargs)
+        except AssistantError as exc:
+            raise gr.Error(exc.one_line()) from exc
+    return call
+
+
 # --- the page ----------------------------------------------------------------------------------------
 
 def build_app(assistant: Assistant) -> gr.Blocks:
     """The chat page over `assistant`: Ask (chat + sources + settings) and Library tabs, plus the
-    public API endpoint `/ask`. Every other event is private to the page."""
+    public API: `/ask` (streamed updates; the final one is the Answer as JSON), `/search`, `/articles`,
+    `/ingest`, `/timeline`. Every other event is private to the page."""
     h = Handlers(assistant)
+    ep = Endpoints(assistant)
     s = assistant.settings
     private: dict[str, Any] = {"api_visibility": "private"}
     heavy: dict[str, Any] = {"concurrency_id": "heavy", "concurrency_limit": answer_concurrency(s)}
@@ -290,6 +356,8 @@ def build_app(assistant: Assistant) -> gr.Blocks:
                                             elem_id="ba-new")
                             timeline = gr.Checkbox(label="Timeline: answer per briefing date, then what changed",
                                                    value=False, scale=0, elem_id="ba-timeline")
+                            pack = gr.DownloadButton("Download evidence pack", visible=False, size="sm", scale=0,
+                                                     variant="secondary", elem_id="ba-pack")
                     with gr.Column(scale=5, min_width=320):
                         sources = gr.HTML(empty_sources_html(), elem_id="ba-sources-panel")
             with gr.Tab("Library", id="library") as library_tab:
@@ -309,11 +377,20 @@ def build_app(assistant: Assistant) -> gr.Blocks:
                     pick = gr.Dropdown(label="Delete an article", choices=[], scale=5, elem_id="ba-pick")
                     remove = gr.Button("Delete", variant="stop", scale=1, min_width=110, elem_id="ba-delete")
 
-        gr.api(h.api_ask, api_name="ask", **heavy)  # first, so no private event can claim the name
+        # First, so no private event can claim the names. `/ask` streams; predict() still returns the final
+        # Answer JSON, and history may still be a JSON string, as in its first version.
+        gr.api(gradio_errors(ep.ask), api_name="ask", **heavy)
+        gr.api(gradio_errors(ep.search), api_name="search", concurrency_limit=4)
+        gr.api(gradio_errors(ep.articles), api_name="articles", concurrency_limit=4)
+        gr.api(h.api_ingest, api_name="ingest", **heavy)
+        gr.api(gradio_errors(ep.timeline), api_name="timeline", **heavy)
         answer = {"fn": h.respond, "inputs": [pending, turns, k, since, until, timeline], "outputs": [chat, turns, sources],
                   "show_progress": "hidden", **private, **heavy}
-        gr.on([box.submit, send.click], h.take, [box], [box, pending], queue=False, **private).then(**answer)
-        chat.example_select(h.take_example, None, [box, pending], queue=False, **private).then(**answer)
+        offer_pack = {"fn": h.pack_file, "inputs": [turns], "outputs": [pack], **private}
+        gr.on([box.submit, send.click], h.take, [box], [box, pending], queue=False, **private).then(
+            **answer).then(**offer_pack)
+        chat.example_select(h.take_example, None, [box, pending], queue=False, **private).then(
+            **answer).then(**offer_pack)
         new.click(h.reset, None, [chat, turns, sources], queue=False, **private)
         chat.clear(h.reset, None, [chat, turns, sources], queue=False, **private)
         add.click(h.upload, [files, replace], [report, listing, pick], **private, **heavy).then(
@@ -322,6 +399,16 @@ def build_app(assistant: Assistant) -> gr.Blocks:
         library_tab.select(h.library, None, [listing, pick], **private)
         app.load(h.library, None, [listing, pick], **private)
     return app
+
+
+def mount_page(app: Any, assistant: Assistant, path: str = "/") -> None:
+    """Serve the chat page on an existing FastAPI app (`briefing serve`), with the same login, upload limit
+    and look as `briefing chat`."""
+    blocks = build_app(assistant)
+    blocks.queue(default_concurrency_limit=1)
+    opts = launch_options(assistant.settings)
+    gr.mount_gradio_app(app, blocks, path, auth=opts["auth"], max_file_size=opts["max_file_size"],
+                        footer_links=opts["footer_links"], theme=opts["theme"], css=opts["css"])
 
 
 def answer_concurrency(settings: Settings) -> int:

@@ -8,12 +8,36 @@ import re
 import threading
 import unicodedata
 from pathlib import Path
-from typing import Iterator, Sequence
+from typing import TYPE_CHECKING, Any, Iterator, Sequence
 
 from .errors import IngestError
 from .ingest import SUFFIXES, decode
 
+if TYPE_CHECKING:
+    from .config import Settings
+
 UPLOAD_TYPES = "txt, md, html, json or jsonl"
+
+
+def accept_uploads(settings: "Settings", files: Sequence[Any] | None,
+                   replace: bool = False) -> tuple[list[Path], list[str]]:
+    """Check each file (check_upload) and copy the accepted ones under <data_dir>/uploads with safe names,
+    never over another upload of the same name unless the bytes are equal or `replace` (place_upload).
+    Returns (saved paths, "name: reason" for each refused file)."""
+    dest = Path(settings.data_dir) / "uploads"
+    accepted: list[Path] = []
+    rejected: list[str] = []
+    for item in files or []:
+        src = Path(item if isinstance(item, (str, Path)) else getattr(item, "name", str(item)))
+        problem = check_upload(src, settings.upload_limit_mb, settings.upload_limit_setting)
+        if problem:
+            rejected.append(f"{src.name}: {problem}")
+            continue
+        try:
+            accepted.append(place_upload(src, dest, safe_name(src.name), accepted, replace))
+        except OSError as exc:
+            rejected.append(f"{src.name}: could not be saved under {dest} ({exc.strerror or exc})")
+    return accepted, rejected
 
 
 def check_upload(path: Path, max_mb: float, setting: str = "BRIEFING_UI__MAX_UPLOAD_MB") -> str:

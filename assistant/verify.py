@@ -19,6 +19,7 @@ from .citations import cite, content_stems, is_refusal, split_answer, support, w
 from .embed import Embedder
 from .entailment import Checker, Verdict
 from .guards import hedges, strip_yes_no
+from .injection import defang
 from .types import AnswerSentence, Citation, EvidenceSentence
 
 QUOTE_LEAD = "The briefing says:"
@@ -38,7 +39,8 @@ class Checked:
 
     def record(self) -> AnswerSentence:
         """The per-sentence record kept on the Answer."""
-        return AnswerSentence(self.draft, self.keys, self.support, bool(self.shown), self.note)
+        # A shown sentence is recorded as shown; the model's wording of it stays in the raw draft (debug only).
+        return AnswerSentence(self.shown or self.draft, self.keys, self.support, bool(self.shown), self.note)
 
 
 class Verifier:
@@ -109,11 +111,12 @@ class Verifier:
         notes.append(f"not stated by its evidence: {why}" if not verdict.supported else why)
         # A claim that only dropped who says so is the cited sentence itself; any other failure needs
         # the cited sentence to answer the question before it stands in for the claim.
-        quote = self._quote(valid or [k for k in written if k in self.by_key], index,
-                            relevant_only=verdict.layer != "attribution")
+        # A claim about something else than its citation ("similarity") is dropped, not replaced.
+        quote = None if verdict.layer in ("similarity", "citation", "empty") else self._quote(
+            valid or [k for k in written if k in self.by_key], index, relevant_only=verdict.layer != "attribution")
         if quote is not None:
             notes.append(f"shown as a quote of [{quote.key}] instead")
-            return Checked(sentence, with_markers(f"{QUOTE_LEAD} \u201c{quote.quote}\u201d", [quote.key]), (quote,),
+            return Checked(sentence, with_markers(quote_text(quote.quote), [quote.key]), (quote,),
                            (quote.key,), 1.0, "; ".join(notes), verdict.layer)
         return Checked(sentence, "", (), tuple(valid), score, "; ".join(notes), verdict.layer or "citation")
 
@@ -123,7 +126,7 @@ class Verifier:
         c = self._quote([key], index, relevant_only=must_answer, fallback=False)
         if c is None:
             return None
-        text = with_markers(f"{QUOTE_LEAD} \u201c{c.quote}\u201d", [key])
+        text = with_markers(quote_text(c.quote), [key])
         return Checked(text, text, (c,), (key,), 1.0, "exact quote")
 
     def mark_cited(self, keys: Sequence[int]) -> None:
@@ -187,6 +190,13 @@ class Verifier:
                 self.quoted.add(k)
                 return c
         return None
+
+
+def quote_text(quote: str) -> str:
+    """An article sentence shown as an attributed quote in the answer text. Markers and chat tokens
+    inside it are defanged ("[99]" -> "(99)") so article text cannot pose as a citation; the
+    Citation keeps the exact words."""
+    return f"{QUOTE_LEAD} \u201c{defang(quote)}\u201d"
 
 
 def _bare_yes_no(sentence: str) -> bool:

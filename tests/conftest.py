@@ -57,7 +57,8 @@ def seed_dir(tmp_path) -> Path:
 def real_llm():
     """The real bundled model behind llama.cpp's OpenAI-compatible server, shared by the session.
 
-    The GGUF is assembled once under .data/test-llm (kept between runs of the same checkout).
+    The GGUF comes from the machine's model cache (BRIEFING_MODEL_CACHE, default ~/.cache/briefing-assistant):
+    assembled at most once per machine, shared with every checkout, eval run and data dir.
     """
     from assistant.llm import chat_model_from_settings
 

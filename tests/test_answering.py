@@ -105,3 +105,24 @@ def test_cli_ask_json_is_the_answer_only(fake_assistant, seed_dir, chat, capsys,
     assert data["answerable"] is False and data["text"] == REFUSAL
     for field in ("question", "citations", "passages", "model", "usage", "latency_s", "settings_hash"):
         assert field in data
+
+
+def test_follow_up_that_cannot_be_resolved_says_so(fake_assistant, seed_dir, chat):
+    from assistant.errors import LLMError
+
+    from .fakes import ScriptedChat
+
+    class FailingRewrite(ScriptedChat):
+        def complete(self, messages, **opts):
+            raise LLMError("endpoint timed out")
+
+    a = _seeded(fake_assistant, seed_dir)
+    a._llm = FailingRewrite([REFUSAL])
+    history = [{"role": "user", "content": "Who is Dmitriev meeting?"},
+               {"role": "assistant", "content": "He is expected to meet Steve Witkoff."}]
+    answer = a.ask("And what did China say?", history=history)
+    assert answer.standalone_question == "And what did China say?"
+    assert answer.notes and "answered as asked" in answer.notes[0] and "timed out" in answer.notes[0]
+    # A rewrite that comes back empty is no better: the user is told as well.
+    a._llm = ScriptedChat(["", REFUSAL])
+    assert "rambled" in a.ask("And what did China say?", history=history).notes[0]

@@ -221,7 +221,7 @@ def test_redirect_chain_is_followed(server, fast):
 @pytest.mark.parametrize("path, words", [
     ("/nowhere", ["HTTP 404", "check the URL"]),
     ("/error", ["HTTP 500", "server error", "try again later"]),
-    ("/forbidden", ["HTTP 403", "save the page from a browser"]),
+    ("/forbidden", ["HTTP 403", "save it as HTML", "same extraction"]),
     ("/loop/a", ["more than 5 redirects", "redirect loop", "BRIEFING_FETCH__MAX_REDIRECTS"]),
     ("/slow", ["within 0.8 s", "BRIEFING_FETCH__TIMEOUT_S"]),
     ("/drip", ["within 0.8 s"]),
@@ -329,7 +329,7 @@ def test_cli_ingest_url_and_feed_json(server, fast, monkeypatch, capsys):
     assert cli.main(["ingest", "--feed", f"{server}/feed.atom", "--json"]) == 0
     out = json.loads(capsys.readouterr().out)
     assert len(out["added"]) == 2 and set(out) >= {"added", "unchanged", "updated", "failed"}
-    assert cli.main(["ingest", f"{server}/error"]) == 1
+    assert cli.main(["ingest", f"{server}/error"]) == cli.EXIT_INPUT_FAILED  # 3: an input failed
     assert "HTTP 500" in capsys.readouterr().out
     assert cli.main(["ingest"]) == 2
 

@@ -400,3 +400,29 @@ def test_chunk_ids_come_from_article_id_and_content(tmp_path):
     assert chunk_id("brief-1", "x", 0) == chunk_id("brief-1", "x", 0)
     assert len({chunk_id("brief-1", "x", 0), chunk_id("brief-2", "x", 0), chunk_id("brief-1", "x", 5),
                 chunk_id("brief-1", "y", 0)}) == 4
+
+
+def test_local_html_is_read_like_a_web_page(tmp_path):
+    """Issue 15: one HTML reader. A saved page goes through the same trafilatura extraction as its URL:
+    share buttons, related links and newsletter boxes inside <article> are dropped (the old block
+    reader kept them), "| Site" is trimmed off <title>, and the page's own date tag keeps its time."""
+    from assistant.fetch import extract_article
+
+    paras = "".join(f"<p>Paragraph {i}: the envoy met officials in Washington on Tuesday and discussed "
+                    "sanctions, energy and the prisoner exchange at length.</p>" for i in range(4))
+    html = ("<html><head><title>Envoy visits Washington | The Daily</title>"
+            "<meta property='article:published_time' content='2025-04-02T10:30:00+02:00'></head><body><article>"
+            "<h1>Envoy visits Washington</h1><div class='share'><ul><li>Share on Facebook</li><li>Share on X</li></ul>"
+            f"</div><h2>The News</h2>{paras}<aside class='related'><h3>Related stories</h3><ul><li>Ten things to "
+            f"know about tariffs</li></ul></aside><h2>Signals</h2>{paras}<div class='newsletter'><p>Subscribe to "
+            "our newsletter for more.</p></div></article></body></html>")
+    p = tmp_path / "2025-04-02-envoy.html"
+    p.write_text(html, encoding="utf-8")
+    a = read_one(p)
+    for gone in ("Share on", "Related stories", "tariffs", "Subscribe"):
+        assert gone not in a.body
+    assert a.title == "Envoy visits Washington"
+    assert a.published_at == datetime(2025, 4, 2, 8, 30, tzinfo=timezone.utc)
+    assert "The News" in heading_texts(a) and "Signals" in heading_texts(a)
+    web = extract_article(html, "https://daily.example/envoy", origin="https://daily.example/envoy")
+    assert web.body == a.body and web.title == a.title and web.published_at == a.published_at

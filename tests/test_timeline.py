@@ -74,7 +74,8 @@ def _script(keyed: KeyedChat) -> None:
         REFUSAL,  # 2025-04-04: energy prices, nothing about the pause
         "On 2025-04-02 Ukraine and Russia agreed to a 30-day pause in strikes on energy facilities after talks "
         "opened in Riyadh on 2025-04-01 {agreed to a 30-day}{opened in Riyadh}. "
-        "On 2025-04-03 the energy strike pause collapsed after a drone hit a substation {collapsed}.",
+        "On 2025-04-03 the energy strike pause agreed on 2025-04-02 collapsed after a drone hit a substation "
+        "{agreed to a 30-day}{collapsed}.",
     )
 
 
@@ -122,6 +123,20 @@ def test_a_comparison_citing_one_date_is_left_out(story, keyed):
     )
     entries = story.timeline(QUESTION)
     assert [e.kind for e in entries] == ["date", "date", "date"] and keyed.replies == []
+
+
+def test_a_change_naming_a_date_its_briefings_do_not_have_is_dropped(story, keyed):
+    # The archive case: "On 2022-08-05 ... [3]" citing a 2022-11-09 article must not ship.
+    keyed.enqueue(
+        "Energy talks opened in Riyadh, but no agreement on the pause was reached {opened in Riyadh}{No agreement}.",
+        "Ukraine and Russia agreed to a 30-day pause in strikes on energy facilities {agreed to a 30-day}.",
+        "The energy strike pause collapsed after a drone hit a substation near Kherson {collapsed}.",
+        REFUSAL,
+        "On 2025-03-28 the energy strike pause agreed on 2025-04-02 collapsed after a drone hit a substation "
+        "{agreed to a 30-day}{collapsed}.",
+    )
+    entries = story.timeline(QUESTION)
+    assert [e.kind for e in entries] == ["date", "date", "date"]
 
 
 def test_unrelated_question_has_an_empty_timeline(story, keyed):

@@ -6,7 +6,7 @@ import json
 import socket
 
 import pytest
-from gradio_client import Client
+from gradio_client import Client, handle_file
 from gradio_client.exceptions import AppError, AuthenticationError
 from pydantic import SecretStr
 
@@ -54,7 +54,8 @@ def test_ask_returns_the_answer_json_with_exact_citations(served, chat):
     key = stalling_key(assistant)
     chat.enqueue(f"Yes. {STALLING} as Russian troops make progress on the battlefield [{key}].")
     client = Client(url, auth=AUTH, verbose=False, analytics_enabled=False, download_files=False)
-    assert list(client.view_api(print_info=False, return_format="dict")["named_endpoints"]) == ["/ask"]
+    named = client.view_api(print_info=False, return_format="dict")["named_endpoints"]
+    assert sorted(named) == ["/articles", "/ask", "/ingest", "/search", "/timeline"]
 
     out = client.predict(question=QUESTION, api_name="/ask")
 
@@ -91,3 +92,76 @@ def test_login_is_required(served):
         Client(url, auth=("editor", "wrong"), verbose=False, analytics_enabled=False)
     with pytest.raises(AuthenticationError):  # no login at all: the API is not reachable either
         Client(url, verbose=False, analytics_enabled=False).predict(question=QUESTION, api_name="/ask")
+
+
+def login(url: str) -> Client:
+    return Client(url, auth=AUTH, verbose=False, analytics_enabled=False, download_files=False)
+
+
+def test_ask_streams_evidence_then_the_answer_and_takes_typed_parameters(served, chat):
+    assistant, url = served
+    key = stalling_key(assistant)
+    chat.enqueue(QUESTION,  # the follow-up rewritten to stand alone
+                 f"Yes. {STALLING} as Russian troops make progress on the battlefield [{key}].")
+    history = [{"role": "user", "content": "How close are Russia and China?"},
+               {"role": "assistant", "content": "The briefings don't say."}]
+
+    job = login(url).submit(question="And is Russia stalling?", history=history, k=4, as_of="2030-01-01", api_name="/ask")
+    final = job.result(timeout=60)
+    updates = job.outputs()
+
+    assert updates[0]["type"] == "evidence" and any(STALLING in e["text"] for e in updates[0]["evidence"]), updates
+    assert final == updates[-1] and final["type"] == "answer" and final["answerable"] is True
+    assert all(u["type"] == "sentence" and u["citations"] for u in updates[1:-1] if "[" in u.get("text", ""))
+    [cite] = final["cited"]
+    assert assistant.article(cite["article_id"]).body[cite["start"]:cite["end"]] == cite["quote"]
+    assert cite["title"] and "url" in cite and "date" in cite
+    assert "How close are Russia and China?" in str(chat.history[0])  # history arrived as a list
+    with pytest.raises(AppError, match="out of range"):
+        login(url).predict(question=QUESTION, k=500, api_name="/ask")
+
+
+def test_search_articles_ingest_and_timeline(served, chat, tmp_path):
+    assistant, url = served
+    client = login(url)
+
+    [article] = client.predict(api_name="/articles")
+    hits = client.predict(query=QUESTION, k=2, api_name="/search")
+    assert 1 <= len(hits) <= 2 and hits[0]["article_id"] == article["id"] and hits[0]["rank"] == 1
+    assert client.predict(query=QUESTION, until="2000-01-01", api_name="/search") == []
+    with pytest.raises(AppError, match="not a date"):
+        client.predict(query=QUESTION, since="whenever", api_name="/search")
+
+    note = tmp_path / "2025-04-05-ceasefire.md"
+    note.write_text("# Ceasefire talks resume\n\nNegotiators met in Riyadh on Friday to resume ceasefire talks.\n")
+    report = client.predict(files=[handle_file(str(note))], urls=[], api_name="/ingest")
+    assert len(report["added"]) == 1 and report["failed"] == [] and report["rejected"] == [], report
+    assert len(client.predict(api_name="/articles")) == 2
+    bad = tmp_path / "picture.png"
+    bad.write_bytes(b"\x89PNG\r\n\x1a\n" + bytes(100))
+    with pytest.raises(AppError, match="not supported"):
+        client.predict(files=[handle_file(str(bad))], api_name="/ingest")
+    with pytest.raises(AppError, match="not an http"):
+        client.predict(urls=["file:///etc/passwd"], api_name="/ingest")
+
+    chat.enqueue("Negotiators met in Riyadh on Friday to resume ceasefire talks [1].")
+    [entry] = client.predict(question="Where did negotiators resume ceasefire talks?", api_name="/timeline")
+    assert entry["kind"] == "date" and entry["as_of"] == "2025-04-05"
+    assert [c["quote"] for c in entry["cited"]] == ["Negotiators met in Riyadh on Friday to resume ceasefire talks."]
+
+
+def test_ingest_reads_only_files_uploaded_with_the_request(served, tmp_path):
+    """A client must not make the server read a file of its own disk by naming its path."""
+    import httpx
+
+    assistant, url = served
+    secret = tmp_path / "server-secret.txt"
+    secret.write_text("Server-side secret that no API client may read.\n")
+    before = len(assistant.articles())
+    with httpx.Client(base_url=url, timeout=30) as http:
+        assert http.post("/login/", data={"username": AUTH[0], "password": AUTH[1]}).status_code == 200
+        for named in (str(secret), {"path": str(secret), "meta": {"_type": "gradio.FileData"}}):
+            event = http.post("/gradio_api/call/ingest", json={"data": [[named], []]}).json()["event_id"]
+            reply = http.get(f"/gradio_api/call/ingest/{event}").text
+            assert "event: error" in reply and "added" not in reply
+    assert len(assistant.articles()) == before

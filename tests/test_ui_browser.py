@@ -132,7 +132,7 @@ def test_answer_streams_in_with_markers_tied_to_highlighted_sources(page):
     highlighted = {marks.nth(i).get_attribute("data-key") for i in range(marks.count())}
     assert highlighted == markers, "every marker in the answer has its highlighted sentence, and no other"
     panel = page.locator("#ba-sources-panel").text_content()
-    assert QUESTION in panel and re.search(r"(Strong|Moderate|Weak) support \(0\.\d\d\)", panel)
+    assert QUESTION in panel and re.search(r"Checked|Exact quote", panel)
     assert "Russia envoy washington" in panel
 
 
@@ -171,3 +171,31 @@ def test_library_lists_escaped_titles_uploads_and_deletes(page, tmp_path):
     page.click("#ba-delete")
     page.wait_for_selector("#ba-report :text('Deleted')", timeout=60_000)
     page.wait_for_function("!document.querySelector('#ba-library').innerText.includes('Kremlin notes')", timeout=30_000)
+
+
+_RECORD = """() => {
+  window.__seen = [];
+  const chat = document.querySelector('#ba-chat');
+  const grab = () => { for (const el of chat.querySelectorAll('.ba-checked, .ba-text, .ba-draft'))
+                         window.__seen.push([el.className, el.innerText]); };
+  new MutationObserver(grab).observe(chat, {subtree: true, childList: true, characterData: true});
+}"""
+
+
+def test_no_unchecked_sentence_is_ever_on_the_page_while_an_answer_streams(page):
+    # Every state the chat passes through is recorded in the page itself, then checked: only text made of
+    # sentences that each end in a citation marker may appear, and no draft element at all.
+    page.evaluate(_RECORD)
+    page.fill("#ba-question textarea", "How might Trump increase pressure on Russia?")
+    page.press("#ba-question textarea", "Enter")
+    page.wait_for_selector("#ba-chat .ba-answer, #ba-chat .ba-refusal, #ba-chat .ba-error", timeout=ANSWER_WAIT_MS)
+    seen = page.evaluate("window.__seen")
+    assert seen, "the observer saw no answer text"
+    assert not [t for cls, t in seen if "ba-draft" in cls]
+    final = page.locator("#ba-chat .ba-answer .ba-text, #ba-chat .ba-refusal").last.inner_text()
+    for _, text in seen:
+        text = " ".join(text.split())
+        if not text or text == REFUSAL:
+            continue
+        assert re.fullmatch(r"(?:[^\[\]]+?(?:\[\d+\])+[.!?]?\s*)+", text), f"unchecked text on the page: {text!r}"
+        assert " ".join(final.split()).startswith(text), (text, final)

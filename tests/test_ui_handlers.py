@@ -46,7 +46,7 @@ def seeded(fake_assistant, seed_dir):
     return fake_assistant
 
 
-def test_ask_streams_status_evidence_draft_then_cited_answer(seeded, chat):
+def test_ask_streams_status_evidence_checked_sentences_then_cited_answer(seeded, chat):
     key = evidence_key(seeded, QUESTION, STALLING)
     chat.enqueue(f"Yes. {STALLING} as Russian troops make progress on the battlefield [{key}].")
     outputs = run(Handlers(seeded).respond(QUESTION, [], 6, "", ""))
@@ -57,12 +57,14 @@ def test_ask_streams_status_evidence_draft_then_cited_answer(seeded, chat):
     assert reading, "the evidence must show before the model's text"
     assert re.search(r"Reading \d+ sentences from 1 briefing", reading[0][0][1]["content"])
     assert STALLING in reading[0][2], "the sources panel lists the evidence being read"
-    drafts = [o for o in outputs if "ba-draft" in o[0][1]["content"]]
-    assert len(drafts) >= 2 and outputs.index(drafts[0]) > outputs.index(reading[0])
+    checked = [o for o in outputs if "ba-checked" in o[0][1]["content"]]
+    assert checked and outputs.index(checked[0]) > outputs.index(reading[0])
+    # The model's bare "Yes." is part of its draft, which is never shown: only checked sentences are.
+    assert not any("Yes" in o[0][1]["content"] for o in outputs)
 
     chat_msgs, turns, panel = outputs[-1]
     final = chat_msgs[-1]["content"]
-    assert "ba-draft" not in final and "ba-status" not in final
+    assert "ba-checked" not in final and "ba-status" not in final
     assert f'<sup class="ba-cite">[{key}]</sup>' in final
     assert turns[-1]["text"].endswith(f"[{key}].") and turns[-1]["question"] == QUESTION
     # The panel highlights exactly the cited span of the article body, numbered like the marker.
@@ -70,7 +72,7 @@ def test_ask_streams_status_evidence_draft_then_cited_answer(seeded, chat):
     marked = re.search(rf'<mark data-key="{key}"><span class="ba-mark-key">{key}</span>(.*?)</mark>', panel)
     assert marked and STALLING in html.unescape(marked.group(1))
     assert html.unescape(marked.group(1)) in body
-    assert re.search(r"(Strong|Moderate|Weak) support \(0\.\d\d\)", panel)
+    assert re.search(r"Checked|Exact quote", panel) and "support (0." not in panel
     # The passage around the span is shown, not the whole article.
     assert "Kirill Dmitriev was reportedly visiting Washington" not in panel
     assert "SIGNALS" in panel  # the section of the cited passage
@@ -154,7 +156,8 @@ def test_xss_article_and_model_output_are_escaped_everywhere(fake_assistant, tmp
         assert raw not in every
     assert "&lt;img src=x onerror=alert(1)&gt;" in panel and esc(XSS_TITLE) in panel
     assert "&lt;b&gt;Wire&lt;/b&gt;" in panel
-    assert "&lt;script&gt;alert(2)&lt;/script&gt;" in every  # the model's text, shown as text while it streams
+    # The model's markup never reaches the page: its draft is not streamed, and the checked text has none.
+    assert "alert(2)" not in every
     table, _ = Handlers(fake_assistant).library()
     assert "<script" not in table and esc(XSS_TITLE) in table
 
@@ -278,12 +281,12 @@ def test_support_words_and_model_description_never_leak_secrets(tmp_path):
     assert "bundled local model" in describe_model(Settings(data_dir=tmp_path))
 
 
-def test_app_exposes_only_ask_and_never_the_key(tmp_path, fake_assistant):
+def test_app_exposes_only_the_named_api_and_never_the_key(tmp_path, fake_assistant):
     s = Settings(data_dir=tmp_path / "d", llm={"base_url": "http://127.0.0.1:9/v1", "api_key": "sk-secret-123"},
                  ui={"auth": "ann:pw:with:colons"})
     a = Assistant(s, fake_assistant.store, fake_assistant.embedder, llm=ScriptedChat())
     app = build_app(a)
-    assert list(app.get_api_info()["named_endpoints"]) == ["/ask"]
+    assert sorted(app.get_api_info()["named_endpoints"]) == ["/articles", "/ask", "/ingest", "/search", "/timeline"]
     assert "sk-secret-123" not in json.dumps(app.config, default=str)
     assert "127.0.0.1:9/v1" in json.dumps(app.config, default=str)
     opts = launch_options(s)
@@ -307,5 +310,7 @@ def test_corrected_markers_and_dropped_sentences_are_shown_discreetly(seeded, ch
     assert f"[{right}]" in final and "pony" not in final
     assert "1 unsupported sentence removed" in final and "1 citation corrected by the checker" in final
     assert "Checker: 1 sentence removed" in panel and "1 citation corrected" in panel
-    assert "Putin wants a pony" in panel and "marker corrected by the checker" in panel
+    # What was removed is described, not shown: the page carries checked sentences only.
+    assert "Putin wants a pony" not in panel and "A sentence of the draft was removed" in panel
+    assert "marker corrected by the checker" in panel
     assert f'<mark data-key="{right}">' in panel and f'data-key="{wrong}"' not in panel
