@@ -126,7 +126,7 @@ class Checker:
         have = content_stems(joined)
         hit = sum(1 for w in q if w in have or any(
             min(len(w), len(h)) >= 4 and (h.startswith(w[:5]) or w.startswith(h[:5])) for h in have))
-        if not q or hit / len(q) < 0.5:
+        if not q or hit / len(q) < 0.6:
             return False
         if self.llm is None:
             return True
@@ -166,7 +166,8 @@ class Checker:
         return Verdict(False, "judge", "the model judge did not find the claim in the evidence", judged=True)
 
 
-_ASKS_NUMBER = re.compile(r"\bhow (many|much|long|far|old|big|large)\b|\bwhat (number|percentage|share|amount)\b", re.I)
+_ASKS_NUMBER = re.compile(r"\bhow (many|much|long|far|old|big|large)\b|\bwhat (number|percentage|share|amount)\b|"
+                          r"\b(population|price|cost|death toll|number of)\b", re.I)
 _ASKS_DATE = re.compile(r"^\s*when\b|\bwhat (year|date|day|month|time)\b|\bwhich (year|day|month)\b", re.I)
 _ASKS_NAME = re.compile(r"^\s*(who|whom)\b|\bwhat is the name\b|\bwho\b", re.I)
 _TIME_WORDS = re.compile(r"\b(\d{4}|january|february|march|april|may|june|july|august|september|october|november|"
