@@ -8,7 +8,7 @@ STAMP := $(VENV)/.installed-$(shell cat pyproject.toml | sha256sum | cut -c1-12)
 DATA ?= $(CURDIR)/.data
 export PIP_DISABLE_PIP_VERSION_CHECK := 1
 
-.PHONY: install run test test-fast browser eval bench eval-retrieval eval-news clean
+.PHONY: install run test test-fast browser eval eval-judge bench eval-retrieval eval-news clean
 
 install: $(STAMP)
 
@@ -34,8 +34,16 @@ test: install browser
 test-fast: install
 	$(BIN)/python -m pytest -q -m "not integration"
 
+# The seed eval with the committed gates (evals/thresholds.json): exits non-zero when a metric misses
+# its threshold or a gated metric was not measured. The tutorial pipeline (naive) runs on the same
+# questions beside ours. EVAL_ARGS adds options, e.g. EVAL_ARGS="--baseline old/report.json".
 eval: install
-	$(BIN)/briefing eval evals/datasets/seed_briefing.jsonl --corpus examples/briefings --out evals/reports/seed
+	$(BIN)/briefing eval evals/datasets/seed_briefing.jsonl --corpus examples/briefings --out evals/reports/seed \
+		--fail-under --config naive $(EVAL_ARGS)
+
+# How far to trust the citation judge: its accuracy on the labelled faithfulness set (evals/results/judge_eval.*).
+eval-judge: install
+	$(BIN)/briefing eval-judge $(EVAL_JUDGE_ARGS)
 
 # Speed and memory (bench/results.md); BENCH_ARGS=--quick for a short run. Big stores are cached in bench/tmp/.
 bench: install

@@ -95,6 +95,10 @@ def _parser() -> argparse.ArgumentParser:
     from .evaluation.command import add_arguments as _eval_arguments
 
     _eval_arguments(s)
+    s = sub.add_parser("eval-judge", help="measure the citation judge on the labelled faithfulness set")
+    from .evaluation.command import add_judge_arguments as _judge_arguments
+
+    _judge_arguments(s)
     s = sub.add_parser("doctor", parents=[common], help="check the install: versions, model, server, store, settings")
     s.add_argument("--full", action="store_true", help="also re-hash the model file (sha256 of 1.1 GB, a few seconds)")
     s.add_argument("--json", action="store_true", help="print the checks as JSON")
@@ -150,6 +154,10 @@ def _run(args: argparse.Namespace) -> int:
         from .evaluation.command import run as _eval
 
         return _eval(args)
+    if args.command == "eval-judge":
+        from .evaluation.command import run_judge as _eval_judge
+
+        return _eval_judge(args)
     if args.command == "doctor":
         from .doctor import run as _doctor
 

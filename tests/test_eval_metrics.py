@@ -209,8 +209,14 @@ def test_gates(tmp_path):
                                 "fail_over": {"cost.latency_s.total.p90": 10}}))
     gates = {g["metric"]: g for g in check(metrics, load_thresholds(path))}
     assert not gates["citations.alce_recall"]["passed"]
-    assert gates["citations.validity"]["passed"] and gates["citations.validity"]["note"] == "not measured"
+    # A gated metric that was not measured fails, unless the run says it accepts that.
+    assert not gates["citations.validity"]["passed"] and gates["citations.validity"]["note"].startswith("not measured")
     assert not gates["cost.latency_s.total.p90"]["passed"]
+    skipped = {g["metric"]: g for g in check(metrics, load_thresholds(path), skip=["citations.validity"])}
+    assert skipped["citations.validity"]["passed"] and skipped["citations.validity"]["note"].startswith("skipped")
+    assert not skipped["citations.alce_recall"]["passed"]
+    with pytest.raises(DatasetError, match="names no gated metric"):
+        check(metrics, load_thresholds(path), skip=["citations.typo"])
     with pytest.raises(DatasetError):
         check(metrics, {"fail_under": {"citations.nope": 0.1}})
     path.write_text("{not json")

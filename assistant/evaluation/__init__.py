@@ -3,8 +3,10 @@
     from assistant.evaluation import run_eval
     result = run_eval("evals/datasets/seed_briefing.jsonl", ["examples/briefings"], out="evals/reports/seed")
 
-Modules: dataset (eval file format), metrics (pure functions), judge (support judges), runner,
-gates (thresholds), report (JSON / Markdown / HTML), command (`briefing eval`).
+Modules: dataset (eval file format), metrics (pure functions), correctness (answer vs gold),
+judge (support judges; make_judge builds them), judge_eval (`briefing eval-judge`), runner,
+gates (thresholds), compare (outcomes, --baseline), configs (--config), naive (the tutorial
+pipeline), report and plots (JSON / Markdown / HTML / SVG), command (the CLI side).
 Formulas and the dataset format: docs/evals.md.
 """
 
@@ -15,6 +17,8 @@ from importlib import import_module
 _EXPORTS = {
     "DatasetError": "dataset", "EvalItem": "dataset", "load_dataset": "dataset", "resolve_gold": "dataset",
     "select": "dataset", "LexicalJudge": "judge", "LLMJudge": "judge", "SupportJudge": "judge",
+    "EntailmentJudge": "judge", "make_judge": "judge", "run_eval_judge": "judge_eval", "compare": "compare",
+    "NaivePipeline": "naive",
     "CaseResult": "runner", "EvalResult": "runner", "aggregate": "runner", "evaluate": "runner",
     "run_eval": "runner", "score_case": "runner",
 }

@@ -3,8 +3,9 @@
 A line holds `id`, `question`, `answerable`, and optionally `answer` (the reference, also accepted
 as `reference`), `evidence` (verbatim quotes of the source), `gold_article_ids` (article ids, file
 names or titles), `must_mention` (regexes the answer must all match), `history` (earlier turns for
-a follow-up) and `as_of` (answer as of this date). Unknown fields are ignored, so a CLAPnq line
-(with `all_answers`, `provenance` ...) loads as it is. See docs/evals.md.
+a follow-up), `as_of` (answer as of this date; `question_date` is the same), `choices` with
+`answer_index` (a quiz row) and `type` (question type, for breakdowns). Unknown fields are ignored,
+so a CLAPnq line (with `all_answers`, `provenance` ...) loads as it is. See docs/evals.md.
 """
 
 from __future__ import annotations
@@ -16,7 +17,7 @@ import re
 from pathlib import Path
 from typing import Any, Literal, Sequence
 
-from pydantic import AliasChoices, BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic import AliasChoices, BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from ..dates import parse_date
 from ..errors import AssistantError
@@ -51,7 +52,10 @@ class EvalItem(BaseModel):
     gold_article_ids: tuple[str, ...] = ()
     must_mention: tuple[str, ...] = ()
     history: tuple[Turn, ...] = ()
-    as_of: str | None = None
+    as_of: str | None = Field(default=None, validation_alias=AliasChoices("as_of", "question_date"))
+    choices: tuple[str, ...] = ()
+    answer_index: int | None = Field(default=None, ge=0)
+    qtype: str = Field(default="", validation_alias=AliasChoices("type", "question_type", "qtype"))
 
     @field_validator("id", mode="before")
     @classmethod
@@ -68,19 +72,33 @@ class EvalItem(BaseModel):
                 raise ValueError(f"must_mention pattern {pattern!r} is not a valid regex: {exc}") from exc
         return v
 
-    @field_validator("as_of")
+    @field_validator("as_of", mode="before")
     @classmethod
-    def _as_of_is_date(cls, v: str | None) -> str | None:
-        if v not in (None, "") and parse_date(v) is None:
+    def _as_of_is_date(cls, v: Any) -> str | None:
+        if v in (None, ""):
+            return None
+        when = parse_date(str(v))
+        if when is None:
             raise ValueError(f"as_of {v!r} is not a date (use YYYY-MM-DD)")
-        return v or None
+        # A question_date may carry a time or another format; as_of filters by the day.
+        return str(v) if re.fullmatch(r"\d{4}-\d{2}-\d{2}", str(v)) else when.date().isoformat()
+
+    @model_validator(mode="after")
+    def _choice_in_range(self) -> "EvalItem":
+        if self.answer_index is not None and self.answer_index >= len(self.choices):
+            raise ValueError(f"answer_index {self.answer_index} is not an index of choices ({len(self.choices)})")
+        return self
 
     @property
     def reference(self) -> str | None:
         """The reference answer, None when absent or when it is only a placeholder for 'no answer'."""
-        if not self.answer or not self.answerable:
+        if not self.answerable:
             return None
-        return self.answer
+        if self.answer:
+            return self.answer
+        if self.answer_index is not None:
+            return self.choices[self.answer_index]
+        return None
 
     def history_turns(self) -> list[dict[str, str]]:
         """History in the shape Assistant.ask takes."""

@@ -1,10 +1,15 @@
 """Support judges: does a source text entail a claim? Used for ALCE citation recall/precision.
 
-- LexicalJudge: the offline default. It scores with `assistant.citations.support` (mean of content-
-  word coverage and best embedding cosine, the same score the answer pipeline keeps sentences by)
-  and says "supported" at a threshold calibrated on CLAPnq evidence sentences
-  (evals/calibrate_judge.py -> evals/results/judge_calibration.json).
+- EntailmentJudge: the default. The claim checker of `assistant.entailment` (deterministic guards
+  for numbers, dates, negation, names and attribution, then the chat model asked a one-word yes/no
+  question). It is measured on the labelled faithfulness set by `briefing eval-judge`; every eval
+  report prints that measurement next to the citation numbers.
 - LLMJudge: asks a chat model with prompts/judge.md (SUPPORTED / UNSUPPORTED) at temperature 0.
+- LexicalJudge: the retrieval similarity (`assistant.citations.support`) at a threshold. It shares
+  the answer pipeline's blind spots (negation, numbers, attribution), so reports show it only as
+  the "similarity" column, never under the ALCE names.
+
+`make_judge` is the one place a judge is built from its name.
 """
 
 from __future__ import annotations
@@ -106,11 +111,114 @@ class LLMJudge:
         return verdict
 
 
+class EntailmentJudge:
+    """ALCE judge over a claim checker: `checker.check(claim, evidence) -> Verdict` (supported, layer,
+    reason). Verdicts are cached per (sources, claim) and kept for the report (which layer said no)."""
+
+    def __init__(self, checker: Any, label: str = "entailment") -> None:
+        self.checker = checker
+        self.name = f"{label} ({getattr(checker, 'name', type(checker).__name__)})"
+        self.calls = 0
+        self.rejected_by: dict[str, int] = {}
+        self._cache: dict[tuple[tuple[str, ...], str], Any] = {}
+
+    def verdict(self, sources: Sequence[str], claim: str) -> Any:
+        """The checker's Verdict for the claim against the joined sources (cached)."""
+        key = (tuple(sources), claim)
+        if key not in self._cache:
+            self.calls += 1
+            v = self.checker.check(claim, list(sources))
+            if not v.supported:
+                layer = getattr(v, "layer", "") or "unknown"
+                self.rejected_by[layer] = self.rejected_by.get(layer, 0) + 1
+            self._cache[key] = v
+        return self._cache[key]
+
+    def supports(self, sources: Sequence[str], claim: str) -> bool:
+        """True when the checker finds the claim in the sources."""
+        if not sources or not claim.strip():
+            return False
+        return bool(self.verdict(sources, claim).supported)
+
+    def why(self, sources: Sequence[str], claim: str) -> str:
+        """'layer: reason' of a rejection ('' when supported or never asked)."""
+        v = self._cache.get((tuple(sources), claim))
+        if v is None or v.supported:
+            return ""
+        return f"{getattr(v, 'layer', '')}: {getattr(v, 'reason', '')}".strip(": ")
+
+
+JUDGES = ("entailment", "guards", "openai", "llm", "lexical")
+
+
+def make_judge(kind: str, assistant: Any, judge_model: str | None = None, judge_url: str | None = None) -> SupportJudge:
+    """The support judge by name, built on the assistant's parts:
+
+    - "entailment" (default): `assistant.entailment.Checker` with the assistant's chat model as judge;
+    - "guards": the same checker without the model (deterministic layers only; offline, fast);
+    - "openai" / "llm": the checker with another chat model on an OpenAI-compatible endpoint as judge
+      (`judge_model` on `judge_url`, default the configured endpoint); "llm" without `judge_model`
+      keeps the old prompts/judge.md judge on the configured endpoint;
+    - "lexical": accepted for old command lines; runs "guards" (the similarity score is reported
+      in its own column in every run).
+    """
+    from ..errors import ConfigError
+
+    if kind not in JUDGES:
+        raise ConfigError(f"unknown judge {kind!r}", hint="use " + ", ".join(JUDGES))
+    if kind == "llm" and not judge_model:
+        if assistant.settings.llm.uses_local and getattr(assistant, "_llm", None) is None:
+            raise ConfigError("the LLM judge needs a capable hosted model, but none is configured",
+                              hint="set OPENAI_API_KEY or BRIEFING_LLM__BASE_URL and BRIEFING_LLM__MODEL, "
+                                   "or pass --judge-model")
+        return LLMJudge(assistant.llm)
+    Checker = checker_class()
+    embedder = getattr(assistant, "embedder", None)
+    # llama.cpp takes a grammar that lets the judge say only yes or no; hosted endpoints do not.
+    # A chat model that says what it takes (`.constrain`) is believed.
+    llm = None if kind in ("guards", "lexical") else assistant.llm
+    constrain = getattr(llm, "constrain", None) or ("grammar" if assistant.settings.llm.uses_local else "none")
+    if kind in ("guards", "lexical"):
+        return EntailmentJudge(_checker(Checker, None, embedder), label="guards")
+    if kind == "entailment":
+        return EntailmentJudge(_checker(Checker, llm, embedder, constrain))
+    if not judge_model:
+        raise ConfigError("--judge openai needs a model name", hint="pass --judge-model NAME")
+    from ..llm import OpenAIChat
+
+    s = assistant.settings.llm
+    key = s.api_key.get_secret_value() if s.api_key is not None else "not-needed"
+    chat = OpenAIChat(judge_url or s.base_url, key, judge_model, temperature=0.0, seed=s.seed,
+                      timeout_s=s.timeout_s, max_retries=s.max_retries)
+    return EntailmentJudge(_checker(Checker, chat, embedder, "grammar" if judge_url else "none"), label="entailment")
+
+
+def checker_class() -> Any:
+    """The claim checker class (assistant.entailment.Checker); ConfigError when it is not there."""
+    from ..errors import ConfigError
+
+    try:
+        from ..entailment import Checker
+    except ImportError as exc:
+        raise ConfigError("the entailment checker (assistant/entailment.py) is not available",
+                          hint="use --judge openai --judge-model NAME, or update the code") from exc
+    return Checker
+
+
+def _checker(cls: Any, llm: Any, embedder: Any, constrain: str = "none") -> Any:
+    # The interface promised is Checker(llm=...); the embedder (similarity floor) and the grammar
+    # are used when the checker takes them.
+    try:
+        return cls(llm=llm, embedder=embedder, constrain=constrain)
+    except TypeError:
+        return cls(llm=llm)
+
+
 def judge_info(judge: Any) -> dict[str, Any]:
     """What a report records about the judge that was used."""
     info: dict[str, Any] = {"name": getattr(judge, "name", type(judge).__name__),
                             "calls": getattr(judge, "calls", None)}
-    for attr in ("threshold", "unparsed", "usage"):
+    for attr in ("threshold", "unparsed", "usage", "rejected_by"):
         if hasattr(judge, attr):
             info[attr] = getattr(judge, attr)
     return info

@@ -11,33 +11,61 @@ import json
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Sequence
 
+from .plots import delta_svg, latency_svg, metric_bars_svg
+
 if TYPE_CHECKING:
     from .runner import CaseResult, EvalResult
 
-# (metric path, label) of the 0..1 metrics shown in the bar plot and the summary table.
+__all__ = ["HEADLINE", "delta_svg", "fmt", "get", "html_page", "judge_line", "latency_svg", "markdown",
+           "metric_bars_svg", "worst_cases", "write_all"]
+
+# (metric path, label) of the 0..1 metrics shown in the bar plot and the summary table. The ALCE
+# numbers are the judge's; "similarity" is the retrieval score, shown apart and named as such.
 HEADLINE = (
     ("retrieval.hits@5", "Hits@5"), ("retrieval.recall@10", "Recall@10"), ("retrieval.mrr@10", "MRR@10"),
     ("retrieval.evidence_hits@10", "Evidence hits@10"), ("citations.validity", "Citation validity"),
-    ("citations.verbatim", "Verbatim quotes"), ("citations.alce_recall", "ALCE citation recall"),
-    ("citations.alce_precision", "ALCE citation precision"), ("refusals.precision", "Refusal precision"),
-    ("refusals.recall", "Refusal recall"), ("refusals.answer_rate", "Answer rate (answerable)"),
-    ("correctness.must_mention", "must_mention pass"), ("correctness.token_f1", "Token F1"),
-    ("correctness.rougeL", "ROUGE-L"),
+    ("citations.alce_recall", "ALCE citation recall (judge)"),
+    ("citations.alce_precision", "ALCE citation precision (judge)"),
+    ("citations.similarity", "similarity (not a judge)"),
+    ("refusals.precision", "Refusal precision"), ("refusals.recall", "Refusal recall"),
+    ("refusals.f1", "Refusal F1"), ("refusals.answer_rate", "Answer rate (answerable)"),
+    ("correctness.answer_accuracy", "Answer accuracy (judge)"), ("correctness.exact_match", "Exact match (str-em)"),
+    ("correctness.token_f1", "Token F1"), ("correctness.choice_accuracy", "Choice accuracy (quiz)"),
+    ("correctness.must_mention", "must_mention pass"), ("correctness.rougeL", "ROUGE-L"),
 )
-LAT_STAGES = ("retrieve", "generate", "postprocess", "total")
+COUNTS = (("citations.unverified_shown", "Sentences shown without a verified citation (must be 0)"),
+          ("citations.shown_sentences", "Sentences shown"))
+
+
+def judge_line(meta: dict[str, Any]) -> str:
+    """'citation judge X: measured accuracy A (kappa K) on N labelled claims' or why it is unknown."""
+    j = meta.get("judge", {}) or {}
+    m = j.get("measured")
+    name = j.get("name", "?")
+    if not m:
+        return f"citation judge {name}: accuracy not measured (run `briefing eval-judge`)"
+    same = "" if m.get("same_judge") else f" [measured for {m.get('judge')}]"
+    return (f"citation judge {name}: measured accuracy {fmt(m.get('accuracy'))}, kappa {fmt(m.get('kappa'))}, "
+            f"keep rate {fmt(m.get('keep_rate'))} on {m.get('n')} labelled claims ({m.get('date', '')[:10]}){same}")
 WORST = 10
 
 
 def write_all(result: "EvalResult", out: Path) -> dict[str, str]:
-    """Write report.json, report.md (+ its two SVG plots) and report.html into `out`; return paths."""
+    """Write report.json, report.md (+ its SVG plots) and report.html into `out`, and each --config run's
+    own reports into out/<name>/; return the main paths."""
     out.mkdir(parents=True, exist_ok=True)
     paths = {"json": out / "report.json", "markdown": out / "report.md", "html": out / "report.html"}
     bars, lat = metric_bars_svg(result), latency_svg(result.cases)
+    delta = delta_svg(result.comparison, HEADLINE) if result.comparison else ""
     (out / "metrics.svg").write_text(bars, encoding="utf-8")
     (out / "latency.svg").write_text(lat, encoding="utf-8")
+    if delta:
+        (out / "delta.svg").write_text(delta, encoding="utf-8")
     paths["json"].write_text(json.dumps(result.to_dict(), ensure_ascii=False, indent=2) + "\n", encoding="utf-8")
     paths["markdown"].write_text(markdown(result), encoding="utf-8")
-    paths["html"].write_text(html_page(result, bars, lat), encoding="utf-8")
+    paths["html"].write_text(html_page(result, bars, lat, delta), encoding="utf-8")
+    for name, variant in result.variants.items():
+        write_all(variant, out / name)
     return {k: str(v) for k, v in paths.items()}
 
 
@@ -61,31 +89,25 @@ def fmt(value: Any, digits: int = 3) -> str:
 
 
 def badness(case: "CaseResult") -> tuple[float, list[str]]:
-    """How bad a case is (higher is worse) and why, for the worst-cases table."""
+    """How bad a case is (higher is worse) and why (compare.failures), for ordering the cases."""
+    from .compare import failures
+
+    why = failures(case)
     if case.error:
-        return 5.0, [f"error: {case.error}"]
-    m, score, why = case.metrics, 0.0, []
+        return 5.0, why
+    m, score = case.metrics, 0.0
     if case.gold_answerable != case.answered:
         score += 2.0
-        why.append("refused an answerable question" if case.gold_answerable else "answered an unanswerable question")
-    if m.get("correctness.must_mention") == 0.0:
-        score += 1.0
-        why.append("missed " + ", ".join(f"/{p}/" for p in case.missed_patterns))
-    for key, weight, label in (("citations.alce_recall", 1.0, "ALCE recall"),
-                               ("citations.alce_precision", 0.5, "ALCE precision"),
-                               ("correctness.token_f1", 0.5, "token F1")):
+    for key, weight in (("correctness.answer_accuracy", 1.0), ("correctness.must_mention", 1.0),
+                        ("citations.alce_recall", 1.0), ("citations.alce_precision", 0.5),
+                        ("correctness.token_f1", 0.25)):
         v = m.get(key)
         if v is not None and v < 1.0:
             score += weight * (1.0 - v)
-            if v < 0.5:
-                why.append(f"{label} {v:.2f}")
-    unknown = case.counts.get("keys_written", 0) - case.counts.get("keys_valid", 0)
-    if unknown > 0:
-        score += 0.25
-        why.append(f"{unknown} unknown citation key(s) written")
+    score += 0.5 * case.counts.get("sentences_unverified", 0)
     if m.get("retrieval.hits@10") == 0.0:
         score += 0.5
-        why.append("no gold article in the top 10")
+        why = why + ["no gold article in the top 10"]
     return score, why
 
 
@@ -94,70 +116,6 @@ def worst_cases(cases: Sequence["CaseResult"], n: int = WORST) -> list[tuple["Ca
     scored = [(c, *badness(c)) for c in cases]
     scored = [s for s in scored if s[1] > 0]
     return sorted(scored, key=lambda s: -s[1])[:n]
-
-
-# --- SVG ------------------------------------------------------------------------------------
-
-
-def metric_bars_svg(result: "EvalResult") -> str:
-    """Horizontal bars of the headline 0..1 metrics, with gate thresholds as red ticks."""
-    limits = {g["metric"]: g["threshold"] for g in result.gates if g["op"] == ">="}
-    rows = [(label, get(result.metrics, path), limits.get(path)) for path, label in HEADLINE]
-    left, width, row_h = 190, 360, 22
-    h = row_h * len(rows) + 30
-    parts = [f'<svg xmlns="http://www.w3.org/2000/svg" width="{left + width + 70}" height="{h}" '
-             f'font-family="sans-serif" font-size="12" role="img" aria-label="metric bars">']
-    for x in (0, 0.25, 0.5, 0.75, 1.0):
-        px = left + x * width
-        parts.append(f'<line x1="{px:.1f}" y1="5" x2="{px:.1f}" y2="{h - 20}" stroke="#ddd"/>'
-                     f'<text x="{px:.1f}" y="{h - 6}" text-anchor="middle" fill="#666">{x:g}</text>')
-    for i, (label, value, limit) in enumerate(rows):
-        y = 8 + i * row_h
-        parts.append(f'<text x="{left - 6}" y="{y + 13}" text-anchor="end">{html.escape(label)}</text>')
-        if value is None:
-            parts.append(f'<text x="{left + 4}" y="{y + 13}" fill="#999">n/a</text>')
-        else:
-            v = max(0.0, min(1.0, float(value)))
-            color = "#c0392b" if limit is not None and v < limit else "#2e86c1"
-            parts.append(f'<rect x="{left}" y="{y + 2}" width="{v * width:.1f}" height="{row_h - 6}" fill="{color}"/>'
-                         f'<text x="{left + v * width + 4:.1f}" y="{y + 13}">{v:.3f}</text>')
-        if limit is not None:
-            px = left + max(0.0, min(1.0, limit)) * width
-            parts.append(f'<line x1="{px:.1f}" y1="{y}" x2="{px:.1f}" y2="{y + row_h - 2}" stroke="#c0392b" '
-                         f'stroke-width="2"><title>threshold {limit:g}</title></line>')
-    parts.append("</svg>")
-    return "".join(parts)
-
-
-def latency_svg(cases: Sequence["CaseResult"]) -> str:
-    """Latency distribution: one dot per question per stage on a shared seconds axis, p50 marked."""
-    from .metrics import percentile
-
-    data = {s: [c.timings[s] for c in cases if not c.error and s in c.timings] for s in LAT_STAGES}
-    top = max([v for vals in data.values() for v in vals] + [0.001])
-    left, width, row_h = 90, 460, 34
-    h = row_h * len(LAT_STAGES) + 34
-    parts = [f'<svg xmlns="http://www.w3.org/2000/svg" width="{left + width + 30}" height="{h}" '
-             f'font-family="sans-serif" font-size="12" role="img" aria-label="latency distribution">']
-    for i in range(5):
-        x = top * i / 4
-        px = left + width * i / 4
-        parts.append(f'<line x1="{px:.1f}" y1="4" x2="{px:.1f}" y2="{h - 22}" stroke="#ddd"/>'
-                     f'<text x="{px:.1f}" y="{h - 8}" text-anchor="middle" fill="#666">{x:.3g}s</text>')
-    for i, stage in enumerate(LAT_STAGES):
-        y = 8 + i * row_h + row_h / 2
-        parts.append(f'<text x="{left - 8}" y="{y + 4:.1f}" text-anchor="end">{stage}</text>')
-        for j, v in enumerate(data[stage]):
-            jitter = ((j * 7) % 9 - 4) * 1.6
-            parts.append(f'<circle cx="{left + width * v / top:.1f}" cy="{y + jitter:.1f}" r="3" '
-                         f'fill="#2e86c1" fill-opacity="0.55"><title>{v:.3f}s</title></circle>')
-        p50 = percentile(data[stage], 50)
-        if p50 is not None:
-            px = left + width * p50 / top
-            parts.append(f'<line x1="{px:.1f}" y1="{y - 12:.1f}" x2="{px:.1f}" y2="{y + 12:.1f}" stroke="#111" '
-                         f'stroke-width="2"><title>p50 {p50:.3f}s</title></line>')
-    parts.append("</svg>")
-    return "".join(parts)
 
 
 # --- Markdown -------------------------------------------------------------------------------
@@ -174,16 +132,29 @@ def _meta_lines(meta: dict[str, Any]) -> list[tuple[str, str]]:
             ("dataset hash", meta.get("dataset_hash", "")), ("corpus hash", meta.get("corpus_hash", "")),
             ("questions", f"{meta.get('questions')} (limit {meta.get('limit')}, stratified {meta.get('stratified')}, seed {meta.get('seed')})"),
             ("embedder", meta.get("embedder", "")), ("judge", judge.get("name", "")),
+            ("judge measured", judge_line(meta)), ("config", json.dumps(meta.get("config") or "default")),
             ("temperature / seed", f"{meta.get('temperature')} / {meta.get('llm_seed')}")]
 
 
+def _columns(result: "EvalResult") -> tuple[list[str], list[dict[str, Any]]]:
+    return ["default", *result.variants], [result.metrics, *(v.metrics for v in result.variants.values())]
+
+
 def markdown(result: "EvalResult") -> str:
-    """The human report as Markdown (plots referenced as metrics.svg and latency.svg)."""
+    """The human report as Markdown (plots referenced as metrics.svg, latency.svg, delta.svg)."""
     m, lines = result.metrics, ["# Eval report", ""]
     lines += ["| | |", "|---|---|"] + [f"| {k} | {_md(v)} |" for k, v in _meta_lines(result.meta)]
     lines += [""] + [f"> warning: {_md(w)}" for w in result.meta.get("warnings", [])]
-    lines += ["", "## Metrics", "", "![metric bars](metrics.svg)", "", "| metric | value |", "|---|---|"]
-    lines += [f"| {label} (`{path}`) | {fmt(get(m, path))} |" for path, label in HEADLINE]
+    names, runs = _columns(result)
+    lines += ["", "## Metrics", "", f"> {_md(judge_line(result.meta))}", "", "![metric bars](metrics.svg)", "",
+              "| metric | " + " | ".join(names) + " |", "|---|" + "---|" * len(names)]
+    lines += [f"| {label} (`{path}`) | " + " | ".join(fmt(get(r, path)) for r in runs) + " |"
+              for path, label in HEADLINE + COUNTS]
+    lines.append("| latency p50 s | " + " | ".join(fmt(r["cost"]["latency_s"]["total"]["p50"], 1) for r in runs) + " |")
+    if m.get("by_type"):
+        keys = ["n", "answer_accuracy", "exact_match", "token_f1", "choice_accuracy", "refusal_f1", "answer_rate"]
+        lines += ["", "## By question type", "", "| type | " + " | ".join(keys) + " |", "|---|" + "---|" * len(keys)]
+        lines += [f"| {_md(t)} | " + " | ".join(fmt(row.get(k)) for k in keys) + " |" for t, row in m["by_type"].items()]
     conf = m["refusals"]["confusion"]
     lines += ["", "## Refusals", "", "| gold \\ assistant | answered | refused |", "|---|---|---|",
               f"| answerable | {conf['answerable']['answered']} | {conf['answerable']['refused']} |",
@@ -199,6 +170,12 @@ def markdown(result: "EvalResult") -> str:
         lines += [f"| `{g['metric']}` | {g['op']} {g['threshold']:g} | {fmt(g['value'])} | "
                   f"{'pass' if g['passed'] else '**FAIL**'}{' (' + g['note'] + ')' if g['note'] else ''} |"
                   for g in result.gates]
+    if result.comparison:
+        from .compare import summary_lines
+
+        lines += ["", "## Against the baseline", "", "![metric deltas](delta.svg)", "", "```"]
+        lines += summary_lines(result.comparison, tuple(p for p, _ in HEADLINE + COUNTS), limit=50)
+        lines.append("```")
     lines += ["", "## Worst cases", ""]
     worst = worst_cases(result.cases)
     if not worst:
@@ -206,9 +183,11 @@ def markdown(result: "EvalResult") -> str:
     for c, score, why in worst:
         lines += [f"### {_md(c.id)}: {_md(c.question)}", "", f"- why: {_md('; '.join(why))}",
                   f"- answer: {_md(c.answer or c.error)}"]
-        for cit in c.citations:
-            lines.append(f"- [{cit['key']}] `{cit['article_id']}` {cit['start']}:{cit['end']}: "
-                         f"{_md(cit['before'][-60:])} **{_md(cit['quote'])}** {_md(cit['after'][:60])}")
+        if c.reference:
+            lines.append(f"- gold: {_md(c.reference)}")
+        for s in c.sentences:
+            verdict = "supported" if s["supported"] else f"NOT supported ({_md(s.get('why', ''))})"
+            lines.append(f"- sentence {s.get('keys', [])}: {_md(s['text'])} -> {verdict}")
         lines.append("")
     return "\n".join(lines) + "\n"
 
@@ -217,27 +196,37 @@ def markdown(result: "EvalResult") -> str:
 
 _CSS = """body{font-family:system-ui,sans-serif;margin:2rem auto;max-width:1100px;color:#222;line-height:1.4}
 table{border-collapse:collapse;margin:.5rem 0 1rem}td,th{border:1px solid #ccc;padding:.3rem .5rem;vertical-align:top;text-align:left}
-th{background:#f4f4f4}mark{background:#fde68a}.fail{color:#c0392b;font-weight:bold}.muted{color:#777}
-.cites li{margin-bottom:.4rem}.ctx{font-size:.9em}code{font-size:.85em}"""
+th{background:#f4f4f4}mark{background:#fde68a}.fail{color:#c0392b;font-weight:bold}.ok{color:#27ae60}.muted{color:#777}
+.cites li{margin-bottom:.4rem}.ctx{font-size:.9em}code{font-size:.85em}details{margin:.3rem 0}"""
 
 
 def _e(value: Any) -> str:
     return html.escape(str(value), quote=True)
 
 
-def html_page(result: "EvalResult", bars_svg: str, latency_svg_: str) -> str:
-    """One self-contained page: provenance, metric bars, refusals, latency, gates, worst cases."""
+def html_page(result: "EvalResult", bars_svg: str, latency_svg_: str, delta_svg_: str = "") -> str:
+    """One self-contained page: provenance, metrics (one column per config), the judge's measured
+    accuracy, by type, refusals, latency, gates, the baseline comparison, then every case."""
     m = result.metrics
     out = ["<!doctype html><html lang='en'><head><meta charset='utf-8'><title>Eval report</title>",
            f"<style>{_CSS}</style></head><body><h1>Eval report</h1><table>"]
     out += [f"<tr><th>{_e(k)}</th><td>{_e(v)}</td></tr>" for k, v in _meta_lines(result.meta)]
     out.append("</table>")
     out += [f"<p class='fail'>warning: {_e(w)}</p>" for w in result.meta.get("warnings", [])]
-    out += ["<h2>Metrics</h2>", bars_svg, "<table><tr><th>metric</th><th>value</th></tr>"]
-    out += [f"<tr><td>{_e(label)} <code>{_e(path)}</code></td><td>{_e(fmt(get(m, path)))}</td></tr>"
-            for path, label in HEADLINE]
+    names, runs = _columns(result)
+    out += ["<h2>Metrics</h2>", f"<p><b>{_e(judge_line(result.meta))}</b></p>", bars_svg,
+            "<table><tr><th>metric</th>" + "".join(f"<th>{_e(n)}</th>" for n in names) + "</tr>"]
+    out += [f"<tr><td>{_e(label)} <code>{_e(path)}</code></td>" + "".join(f"<td>{_e(fmt(get(r, path)))}</td>" for r in runs)
+            + "</tr>" for path, label in HEADLINE + COUNTS]
+    out.append("</table>")
+    if m.get("by_type"):
+        keys = ["n", "answer_accuracy", "exact_match", "token_f1", "choice_accuracy", "refusal_f1", "answer_rate"]
+        out.append("<h2>By question type</h2><table><tr><th>type</th>" + "".join(f"<th>{k}</th>" for k in keys) + "</tr>")
+        out += [f"<tr><td>{_e(t)}</td>" + "".join(f"<td>{_e(fmt(row.get(k)))}</td>" for k in keys) + "</tr>"
+                for t, row in m["by_type"].items()]
+        out.append("</table>")
     conf = m["refusals"]["confusion"]
-    out += ["</table><h2>Refusals</h2><table><tr><th>gold \\ assistant</th><th>answered</th><th>refused</th></tr>",
+    out += ["<h2>Refusals</h2><table><tr><th>gold \\ assistant</th><th>answered</th><th>refused</th></tr>",
             f"<tr><th>answerable</th><td>{conf['answerable']['answered']}</td><td>{conf['answerable']['refused']}</td></tr>",
             f"<tr><th>unanswerable</th><td>{conf['unanswerable']['answered']}</td><td>{conf['unanswerable']['refused']}</td></tr></table>",
             "<h2>Cost</h2>", latency_svg_,
@@ -255,34 +244,66 @@ def html_page(result: "EvalResult", bars_svg: str, latency_svg_: str) -> str:
             out.append(f"<tr><td><code>{_e(g['metric'])}</code></td><td>{_e(g['op'])} {g['threshold']:g}</td>"
                        f"<td>{_e(fmt(g['value']))}</td><td>{verdict}{note}</td></tr>")
         out.append("</table>")
-    out += ["<h2>Worst cases</h2>", _worst_table(result.cases), "</body></html>"]
+    if result.comparison:
+        out += ["<h2>Against the baseline</h2>", f"<p>{_e(result.comparison['baseline'])} "
+                f"({_e(result.comparison['baseline_date'])})</p>", delta_svg_, _changed_table(result.comparison)]
+    out += ["<h2>Cases</h2><p class='muted'>Failed cases first, worst first. Each shown sentence with its "
+            "citations and the judge's verdict.</p>", _cases_html(result.cases), "</body></html>"]
     return "\n".join(out) + "\n"
 
 
-def _worst_table(cases: Sequence["CaseResult"]) -> str:
-    worst = worst_cases(cases)
-    if not worst:
-        return "<p>None: every case passed every check.</p>"
-    rows = ["<table><tr><th>question</th><th>answer</th><th>citations and source spans</th><th>why</th></tr>"]
-    for c, score, why in worst:
-        gold = "answerable" if c.gold_answerable else "unanswerable"
-        q = f"<b>{_e(c.id)}</b> <span class='muted'>({gold})</span><br>{_e(c.question)}"
-        if c.standalone_question and c.standalone_question != c.question:
-            q += f"<br><span class='muted'>as: {_e(c.standalone_question)}</span>"
-        answer = _e(c.answer or c.error)
-        if c.reference:
-            answer += f"<br><span class='muted'>reference: {_e(c.reference)}</span>"
-        items = []
-        for cit in c.citations:
-            span = (f"{_e(cit['before'])}<mark>{_e(cit['quote'])}</mark>{_e(cit['after'])}" if cit["verbatim"]
-                    else f"<span class='fail'>not verbatim:</span> {_e(cit['quote'])}")
-            items.append(f"<li>[{cit['key']}] {_e(cit.get('title', ''))} <code>{_e(cit['article_id'])}</code> "
-                         f"{cit['start']}:{cit['end']}"
-                         f"<div class='ctx'>\u2026{span}\u2026</div></li>")
-        missing = [e["quote"] for e in c.evidence if not e["retrieved"]]
-        if missing:
-            items.append("<li class='muted'>gold evidence not retrieved: " + " / ".join(_e(x) for x in missing) + "</li>")
-        rows.append(f"<tr><td>{q}</td><td>{answer}</td><td><ul class='cites'>{''.join(items)}</ul></td>"
-                    f"<td>{_e('; '.join(why))}<br><span class='muted'>score {score:.2f}</span></td></tr>")
+def _changed_table(comparison: dict[str, Any]) -> str:
+    if not comparison["changed"]:
+        return "<p>No case changed its outcome.</p>"
+    rows = ["<table><tr><th>case</th><th>change</th><th>why</th><th>answer before / now</th></tr>"]
+    for c in comparison["changed"]:
+        cls = "fail" if c["kind"] == "regression" else "ok"
+        rows.append(f"<tr><td><b>{_e(c['id'])}</b> {_e(c['question'])}</td><td class='{cls}'>{_e(c['kind'])}</td>"
+                    f"<td>{_e('; '.join(c['why']))}</td><td>{_e(c['old_answer'])}<hr>{_e(c['new_answer'])}</td></tr>")
     rows.append("</table>")
     return "".join(rows)
+
+
+def _cases_html(cases: Sequence["CaseResult"]) -> str:
+    ordered = sorted(((c, *badness(c)) for c in cases), key=lambda s: -s[1])
+    rows = ["<table><tr><th>question</th><th>answer: each shown sentence, its citations, the judge's verdict</th>"
+            "<th>gold</th><th>outcome</th></tr>"]
+    for c, score, why in ordered:
+        gold = "answerable" if c.gold_answerable else "unanswerable"
+        q = f"<b>{_e(c.id)}</b> <span class='muted'>({gold}{', ' + _e(c.qtype) if c.qtype else ''})</span><br>{_e(c.question)}"
+        if c.standalone_question and c.standalone_question != c.question:
+            q += f"<br><span class='muted'>as: {_e(c.standalone_question)}</span>"
+        if c.error:
+            answer = f"<span class='fail'>{_e(c.error)}</span>"
+        elif not c.sentences:
+            answer = _e(c.answer) + ("" if c.answered else " <span class='muted'>(refused)</span>")
+        else:
+            answer = "<ol>" + "".join(_sentence_html(s, c.citations) for s in c.sentences) + "</ol>"
+        missing = [e["quote"] for e in c.evidence if not e["retrieved"]]
+        if missing:
+            answer += "<p class='muted'>gold evidence not retrieved: " + " / ".join(_e(x) for x in missing) + "</p>"
+        gold_html = _e(c.reference or "") + (f"<br><span class='muted'>choices: {_e(' | '.join(c.choices))}</span>" if c.choices else "")
+        verdict = ("<span class='ok'>pass</span>" if not why else
+                   "<span class='fail'>fail</span><br>" + "<br>".join(_e(w) for w in why))
+        rows.append(f"<tr><td>{q}</td><td>{answer}</td><td>{gold_html}</td><td>{verdict}"
+                    f"<br><span class='muted'>{c.timings.get('total', 0):.1f} s</span></td></tr>")
+    rows.append("</table>")
+    return "".join(rows)
+
+
+def _sentence_html(s: dict[str, Any], citations: Sequence[dict[str, Any]]) -> str:
+    mark = "<span class='ok'>supported</span>" if s["supported"] else f"<span class='fail'>not supported</span> {_e(s.get('why', ''))}"
+    if not s.get("verified", True):
+        mark += " <span class='fail'>no verbatim citation</span>"
+    cites = []
+    for key in s.get("keys", []):
+        cit = next((x for x in citations if x["key"] == key), None)
+        if cit is None:
+            cites.append(f"<li>[{key}] <span class='fail'>no citation object</span></li>")
+            continue
+        span = (f"{_e(cit['before'][-120:])}<mark>{_e(cit['quote'])}</mark>{_e(cit['after'][:120])}" if cit["verbatim"]
+                else f"<span class='fail'>not verbatim:</span> {_e(cit['quote'])}")
+        cites.append(f"<li>[{key}] {_e(cit.get('title', ''))} <code>{_e(cit['article_id'])}</code> "
+                     f"<div class='ctx'>\u2026{span}\u2026</div></li>")
+    sim = f" <span class='muted'>similarity {s['similarity']:.2f}</span>" if s.get("similarity") is not None else ""
+    return f"<li>{_e(s['text'])} — {mark}{sim}<ul class='cites'>{''.join(cites)}</ul></li>"

@@ -9,25 +9,30 @@ picks the judge, writes the reports and checks the gates.
 
 from __future__ import annotations
 
+import re
 import tempfile
 import time
-from collections import Counter
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any, Sequence
 
-from ..citations import MARKER, is_refusal, split_answer
+from ..citations import MARKER, normalise, split_answer
 from ..errors import AssistantError, ConfigError, LLMError
-from ..types import Answer, to_jsonable
+from ..types import REFUSAL, Answer, to_jsonable
+from . import correctness as C
 from . import metrics as M
-from .dataset import DatasetError, EvalItem, corpus_hash, file_hash, load_dataset, resolve_gold, select
-from .judge import LexicalJudge, LLMJudge, SupportJudge, judge_info
+from .dataset import DatasetError, EvalItem, corpus_hash, load_dataset, resolve_gold, select
+from .judge import LexicalJudge, SupportJudge, make_judge
+from .provenance import run_meta
+
+_REFUSAL_N = normalise(REFUSAL).rstrip(".")
 
 KS = (1, 5, 10)
 SEARCH_K = 10
 CONTEXT_CHARS = 160
 MAX_CONSECUTIVE_ERRORS = 3
+DEFAULT_JUDGE_RESULTS = Path("evals") / "results" / "judge_eval.json"
 STAGES = ("rewrite", "retrieve", "first_token", "generate", "postprocess", "total")
 
 
@@ -57,6 +62,9 @@ class CaseResult:
     timings: dict[str, float] = field(default_factory=dict)
     usage: dict[str, int] = field(default_factory=dict)
     error: str = ""
+    qtype: str = ""
+    choices: list[str] = field(default_factory=list)
+    answer_index: int | None = None
 
 
 @dataclass
@@ -68,11 +76,18 @@ class EvalResult:
     cases: list[CaseResult]
     gates: list[dict[str, Any]] = field(default_factory=list)
     paths: dict[str, str] = field(default_factory=dict)
+    variants: dict[str, "EvalResult"] = field(default_factory=dict)  # --config name -> its run
+    comparison: dict[str, Any] | None = None  # against --baseline (compare.compare)
 
     def to_dict(self) -> dict[str, Any]:
-        """JSON-ready dict of the whole run."""
-        return to_jsonable({"meta": self.meta, "metrics": self.metrics, "gates": self.gates,
-                            "cases": self.cases})
+        """JSON-ready dict of the whole run (variants as their metrics; their cases are in their own reports)."""
+        from .compare import outcome
+
+        cases = [{**to_jsonable(c), "outcome": outcome(c)} for c in self.cases]
+        return to_jsonable({"meta": self.meta, "metrics": self.metrics, "gates": self.gates, "cases": cases,
+                            "configs": {k: {"meta": v.meta.get("config"), "metrics": v.metrics}
+                                        for k, v in self.variants.items()},
+                            "comparison": self.comparison})
 
     @property
     def passed(self) -> bool:
@@ -80,13 +95,36 @@ class EvalResult:
         return all(g["passed"] for g in self.gates)
 
 
+# A marker after a closing quote ('… reported.” [3]') belongs to the quoted sentence before it.
+_MARKER_AFTER_QUOTE = re.compile(r"([.!?][\"\u201d\u2019)]+)((?:\s*\[[^\]]{1,20}\])+)")
+# "The briefing says: “…”": what is claimed is the quoted text, so that is what the judge reads.
+_QUOTED_CLAIM = re.compile(r"^[^\"\u201c]{0,60}\b(?:says|said|reports?|reported|writes|wrote)\s*:\s*[\"\u201c](.+)[\"\u201d]\W*$")
+
+
+def shown_sentences(answer: Answer) -> list[tuple[str, list[int]]]:
+    """The sentences the user was shown (`Answer.text`), each with the keys it cites.
+
+    Only the refusal sentinel itself is left out; every other sentence counts, a connective or a
+    refusal-shaped sentence that also asserts something included."""
+    text = _MARKER_AFTER_QUOTE.sub(lambda m: f"{m.group(2)}{m.group(1)}", answer.text or "")
+    return [(t, keys) for t, keys in split_answer(text) if normalise(t).rstrip(".") != _REFUSAL_N]
+
+
+def claim_of(sentence: str) -> str:
+    """What a shown sentence claims: the quoted text of an attributed verbatim quote, else the sentence."""
+    m = _QUOTED_CLAIM.match(sentence)
+    return m.group(1).strip() if m else sentence
+
+
 def score_case(item: EvalItem, answer: Answer, ranked: Sequence[Any], gold: set[str],
-               bodies: dict[str, str], judge: SupportJudge) -> CaseResult:
-    """Score one answer against its eval item. `ranked` are the top passages of a separate search."""
+               bodies: dict[str, str], judge: SupportJudge, similarity: Any = None) -> CaseResult:
+    """Score one answer against its eval item. `ranked` are the top passages of a separate search;
+    `similarity` (a LexicalJudge) fills the similarity column, never the ALCE numbers."""
     c = CaseResult(id=item.id, question=item.question, gold_answerable=item.answerable,
                    answered=bool(answer.answerable), answer=answer.text, raw_answer=answer.raw_text,
                    standalone_question=answer.standalone_question, model=answer.model,
-                   reference=item.reference, must_mention=list(item.must_mention), gold_ids=sorted(gold))
+                   reference=item.reference, must_mention=list(item.must_mention), gold_ids=sorted(gold),
+                   qtype=item.qtype, choices=list(item.choices), answer_index=item.answer_index)
     m = c.metrics
     ranked_ids = [p.article_id for p in ranked]
     c.retrieved = [{"rank": i, "article_id": p.article_id, "title": p.title, "gold": p.article_id in gold}
@@ -106,35 +144,45 @@ def score_case(item: EvalItem, answer: Answer, ranked: Sequence[Any], gold: set[
         m["retrieval.evidence_recall@10"] = sum(found) / len(found)
         m["retrieval.evidence_shown"] = M.evidence_shown([e.text for e in answer.evidence], item.evidence)
 
-    # Citations: validity of the keys the model wrote, verbatim quotes, ALCE with the judge.
+    # Citations: validity of the keys the model wrote, verbatim quotes, then ALCE over every shown sentence.
     written = [k for _, keys in split_answer(answer.raw_text) for k in keys] if answer.raw_text else []
     valid, total = M.citation_validity(written, [e.key for e in answer.evidence])
-    verbatim = 0
+    verbatim_keys: set[int] = set()
+    quotes: dict[int, str] = {}
     titles = {p.article_id: p.title for p in answer.passages}
     for cit in answer.citations:
         body = bodies.get(cit.article_id, "")
         ok = M.is_verbatim(cit.quote, body, cit.start, cit.end)
-        verbatim += ok
+        if ok:
+            verbatim_keys.add(cit.key)
+        quotes.setdefault(cit.key, cit.quote)
         c.citations.append({
             "key": cit.key, "article_id": cit.article_id, "title": titles.get(cit.article_id, ""), "quote": cit.quote, "start": cit.start, "end": cit.end,
             "sentence_index": cit.sentence_index, "support": cit.support, "repaired": cit.repaired, "verbatim": ok,
             "before": body[max(0, cit.start - CONTEXT_CHARS):cit.start] if ok else "",
             "after": body[cit.end:cit.end + CONTEXT_CHARS] if ok else "",
         })
-    c.counts = {"keys_written": total, "keys_valid": valid, "citations": len(answer.citations),
-                "citations_verbatim": verbatim, "sentences_raw": len(answer.sentences),
-                "sentences_kept": sum(1 for s in answer.sentences if s.kept)}
     ev_text = {e.key: e.text for e in answer.evidence}
-    claims = [(s.text, [ev_text[k] for k in s.keys if k in ev_text]) for s in answer.sentences
-              if s.kept and s.note != "connective" and not is_refusal(s.text)] if answer.answerable else []
+    shown = shown_sentences(answer)
+    claims = [(claim_of(t), [ev_text.get(k) or quotes[k] for k in keys if k in ev_text or k in quotes]) for t, keys in shown]
+    unverified = sum(1 for _, keys in shown if not verbatim_keys.intersection(keys))
+    c.counts = {"keys_written": total, "keys_valid": valid, "citations": len(answer.citations),
+                "citations_verbatim": sum(1 for x in c.citations if x["verbatim"]),
+                "sentences_raw": len(answer.sentences), "sentences_kept": sum(1 for s in answer.sentences if s.kept),
+                "sentences_shown": len(shown), "sentences_unverified": unverified}
     if claims:
-        if hasattr(judge, "prefetch"):
-            judge.prefetch([t for t, _ in claims] + [x for _, srcs in claims for x in srcs])
         res = M.alce(claims, judge.supports)
         m["citations.alce_recall"] = res.recall
         m["citations.alce_precision"] = res.precision
-        c.sentences = [{"text": s.text, "sources": list(s.sources), "supported": s.supported,
-                        "irrelevant": list(s.irrelevant)} for s in res.sentences]
+        sims = [similarity.score(srcs, t) for t, srcs in claims] if similarity is not None else []
+        if sims:
+            m["citations.similarity"] = sum(sims) / len(sims)
+        why = getattr(judge, "why", None)
+        c.sentences = [{"text": shown_text, "claim": s.text, "keys": keys, "sources": list(s.sources), "supported": s.supported,
+                        "verified": bool(verbatim_keys.intersection(keys)), "irrelevant": list(s.irrelevant),
+                        "why": why(s.sources, s.text) if why and not s.supported else "",
+                        "similarity": sims[i] if sims else None}
+                       for i, (s, (shown_text, keys)) in enumerate(zip(res.sentences, shown))]
     m["citations.cited_answer"] = (1.0 if answer.citations else 0.0) if answer.answerable else None
 
     text = MARKER.sub("", answer.text)
@@ -144,6 +192,7 @@ def score_case(item: EvalItem, answer: Answer, ranked: Sequence[Any], gold: set[
     if item.reference:
         m["correctness.token_f1"] = M.token_f1(text, item.reference)
         m["correctness.rougeL"] = M.rouge_l(text, item.reference)
+    m.update(C.score_answer(text, c.answered, item.reference, item.choices, item.answer_index, judge.supports))
     c.timings = {s: float(answer.timings[f"{s}_s"]) for s in STAGES[:-1] if f"{s}_s" in answer.timings}
     c.timings["total"] = float(answer.latency_s)
     c.usage = dict(answer.usage)
@@ -173,6 +222,7 @@ def aggregate(cases: Sequence[CaseResult]) -> dict[str, Any]:
     confusion = M.refusal_confusion((c.gold_answerable, c.answered) for c in ok)
     tokens = {k: sum(c.usage.get(k, 0) for c in ok) for k in ("prompt_tokens", "completion_tokens")}
     latency = {s: M.distribution([c.timings.get(s) for c in ok]) for s in STAGES}
+    shown = sum(c.counts.get("sentences_shown", 0) for c in ok)
     return {
         "retrieval": retrieval,
         "citations": {
@@ -180,16 +230,22 @@ def aggregate(cases: Sequence[CaseResult]) -> dict[str, Any]:
             "verbatim": micro("citations_verbatim", "citations"),
             "alce_recall": avg("citations.alce_recall"),
             "alce_precision": avg("citations.alce_precision"),
+            "similarity": avg("citations.similarity"),
             "cited_answers": avg("citations.cited_answer"),
             "kept_sentences": micro("sentences_kept", "sentences_raw"),
+            "unverified_shown": sum(c.counts.get("sentences_unverified", 0) for c in ok) if ok else None,
+            "shown_sentences": shown,
             "n_answers": count("citations.alce_recall"),
         },
         "refusals": {**M.refusal_scores(confusion), "confusion": confusion},
         "correctness": {
-            "must_mention": avg("correctness.must_mention"), "token_f1": avg("correctness.token_f1"),
-            "rougeL": avg("correctness.rougeL"), "n_must_mention": count("correctness.must_mention"),
-            "n_reference": count("correctness.token_f1"),
+            "answer_accuracy": avg("correctness.answer_accuracy"), "exact_match": avg("correctness.exact_match"),
+            "token_f1": avg("correctness.token_f1"), "rougeL": avg("correctness.rougeL"),
+            "choice_accuracy": avg("correctness.choice_accuracy"), "must_mention": avg("correctness.must_mention"),
+            "n_reference": count("correctness.token_f1"), "n_judged": count("correctness.answer_accuracy"),
+            "n_choice": count("correctness.choice_accuracy"), "n_must_mention": count("correctness.must_mention"),
         },
+        "by_type": C.by_type(ok),
         "cost": {"latency_s": latency, "tokens": {**tokens, "per_question": {
             k: (v / len(ok) if ok else None) for k, v in tokens.items()}}},
         "run": {"questions": len(cases), "errors": len(cases) - len(ok),
@@ -197,10 +253,8 @@ def aggregate(cases: Sequence[CaseResult]) -> dict[str, Any]:
     }
 
 
-def evaluate(assistant: Any, items: Sequence[EvalItem], corpus: Sequence[str | Path], judge: SupportJudge,
-             progress: bool = True, as_of: str | None = None) -> tuple[list[CaseResult], dict[str, Any]]:
-    """Ingest the corpus, ask each question, score it. Returns the cases and provenance facts.
-    `as_of` answers every question without its own as_of as of that date (time words resolve against it)."""
+def ingest_corpus(assistant: Any, corpus: Sequence[str | Path]) -> dict[str, Any]:
+    """Ingest the corpus into the assistant's (fresh) store; the provenance facts of the library."""
     t = time.perf_counter()
     report = assistant.ingest(list(corpus))
     ingest_s = time.perf_counter() - t
@@ -209,19 +263,32 @@ def evaluate(assistant: Any, items: Sequence[EvalItem], corpus: Sequence[str | P
         reasons = "; ".join(f"{f.where}: {f.reason}" for f in report.failed[:3])
         raise DatasetError(f"the corpus gave no articles ({reasons or 'nothing found'})",
                            hint="pass --corpus with briefing files, folders or an articles JSONL")
+    return {"articles": len(articles), "corpus_hash": corpus_hash(articles), "ingest_s": round(ingest_s, 2),
+            "ingest_failed": [f"{f.where}: {f.reason}" for f in report.failed]}
+
+
+def ask_all(assistant: Any, items: Sequence[EvalItem], judge: SupportJudge, pipeline: Any = None,
+            progress: bool = True, as_of: str | None = None, desc: str = "eval",
+            journal: Path | None = None) -> list[CaseResult]:
+    """Ask each question through `pipeline` (default the assistant itself; anything with `.ask`) over the
+    assistant's ingested library and score it. `journal`: a JSONL file each finished case is appended
+    to, so a long run that is stopped still leaves its cases."""
     from tqdm import tqdm
 
+    pipeline = pipeline or assistant
+    articles = assistant.articles()
+    similarity = LexicalJudge(assistant.embedder) if getattr(assistant, "embedder", None) is not None else None
     cases: list[CaseResult] = []
     streak = 0
-    bar = tqdm(items, desc="eval", unit="q", disable=None if progress else True, leave=False)
+    bar = tqdm(items, desc=desc, unit="q", disable=None if progress else True, leave=False)
     for item in bar:
         gold, unresolved = resolve_gold(item.gold_article_ids, articles)
         filters = {"as_of": item.as_of or as_of} if (item.as_of or as_of) else {}
         try:
-            answer = assistant.ask(item.question, history=item.history_turns() or None, **filters)
+            answer = pipeline.ask(item.question, history=item.history_turns() or None, **filters)
             ranked = assistant.search(answer.standalone_question or item.question, k=SEARCH_K, **filters)
             bodies = assistant.store.bodies({c.article_id for c in answer.citations})
-            case = score_case(item, answer, ranked, gold, bodies, judge)
+            case = score_case(item, answer, ranked, gold, bodies, judge, similarity=similarity)
             streak = 0
         except (LLMError, ConfigError) as exc:
             streak += 1
@@ -232,31 +299,52 @@ def evaluate(assistant: Any, items: Sequence[EvalItem], corpus: Sequence[str | P
         except AssistantError as exc:
             case = CaseResult(id=item.id, question=item.question, gold_answerable=item.answerable, error=exc.one_line())
         case.unresolved_gold = unresolved
+        case.qtype = item.qtype
         cases.append(case)
+        if journal is not None:
+            import json
+
+            with journal.open("a", encoding="utf-8") as f:
+                f.write(json.dumps(to_jsonable(case), ensure_ascii=False, default=str) + "\n")
         done = [x for x in cases if not x.error]
         bar.set_postfix(answered=sum(x.answered for x in done), refused=sum(not x.answered for x in done),
                         errors=len(cases) - len(done))
     bar.close()
-    facts = {"articles": len(articles), "corpus_hash": corpus_hash(articles), "ingest_s": round(ingest_s, 2),
-             "ingest_failed": [f"{f.where}: {f.reason}" for f in report.failed]}
-    return cases, facts
+    return cases
+
+
+def evaluate(assistant: Any, items: Sequence[EvalItem], corpus: Sequence[str | Path], judge: SupportJudge,
+             progress: bool = True, as_of: str | None = None) -> tuple[list[CaseResult], dict[str, Any]]:
+    """Ingest the corpus, ask each question, score it. Returns the cases and provenance facts.
+    `as_of` answers every question without its own as_of as of that date (time words resolve against it)."""
+    facts = ingest_corpus(assistant, corpus)
+    return ask_all(assistant, items, judge, progress=progress, as_of=as_of), facts
 
 
 def run_eval(dataset: str | Path, corpus: Sequence[str | Path], out: str | Path | None = None,
-             limit: int | None = None, stratified: bool = False, judge: str = "lexical", seed: int = 0,
+             limit: int | None = None, stratified: bool = False, judge: Any = "entailment", seed: int = 0,
              thresholds: str | Path | None = None, assistant: Any = None, progress: bool = True,
-             as_of: str | None = None) -> EvalResult:
+             as_of: str | None = None, configs: Sequence[str] = (), baseline: str | Path | None = None,
+             skip_metrics: Sequence[str] = (), judge_model: str | None = None, judge_url: str | None = None,
+             judge_results: str | Path | None = DEFAULT_JUDGE_RESULTS) -> EvalResult:
     """The whole run: load and select questions, evaluate on a fresh store, aggregate, gate, report.
 
     With `assistant=None` an Assistant is built from settings on a temporary data dir (removed
-    afterwards). `judge` is "lexical" (offline) or "llm" (needs a configured endpoint).
+    afterwards). `judge` is a judge name (judge.make_judge) or a judge object. `configs` are
+    "name=key=value,..." specs (configs.py) run on the same library after the default pipeline, each
+    with its own report under out/<name>/ and a column in the main report. `baseline`: an earlier
+    report.json to compare with. Gates check the default pipeline only.
     """
-    from . import gates, report
+    from . import compare, configs as K, gates, report
 
     items = select(load_dataset(dataset), limit=limit, stratified=stratified, seed=seed)
     if not corpus:
         raise DatasetError("no corpus given", hint="pass --corpus FILE_OR_FOLDER (repeatable)")
+    specs = [K.parse_config(c) for c in configs]
+    old = compare.load_report(baseline) if baseline else None
+    limits = gates.load_thresholds(thresholds) if thresholds else {}
     started = datetime.now(timezone.utc)
+    variants: dict[str, EvalResult] = {}
     with tempfile.TemporaryDirectory(prefix="briefing-eval-") as tmp:
         own = assistant is None
         if own:
@@ -264,55 +352,38 @@ def run_eval(dataset: str | Path, corpus: Sequence[str | Path], out: str | Path 
 
             assistant = Assistant.from_settings(data_dir=Path(tmp) / "data", chroma_url="")
         try:
-            the_judge = make_judge(judge, assistant)
-            cases, facts = evaluate(assistant, items, corpus, the_judge, progress=progress, as_of=as_of)
+            the_judge = judge if not isinstance(judge, str) else make_judge(judge, assistant, judge_model, judge_url)
+            facts = ingest_corpus(assistant, corpus)
+            journal = _journal(out, "default")
+            cases = ask_all(assistant, items, the_judge, progress=progress, as_of=as_of, journal=journal)
+            meta = run_meta(dataset, items, limit, stratified, seed, corpus, facts, assistant, cases, the_judge,
+                         started, judge_results)
+            for spec in specs:
+                t0 = datetime.now(timezone.utc)
+                pipeline = K.build(spec, assistant)
+                vcases = ask_all(assistant, items, the_judge, pipeline=pipeline, progress=progress, as_of=as_of,
+                                 desc=spec.name, journal=_journal(out, spec.name))
+                vmeta = {**meta, "config": spec.describe(), "seconds": round((datetime.now(timezone.utc) - t0).total_seconds(), 1)}
+                variants[spec.name] = EvalResult(meta=vmeta, metrics=aggregate(vcases), cases=vcases)
         finally:
             if own:
                 assistant.close()
-    s = assistant.settings
-    models = Counter(c.model for c in cases if c.model and not c.model.startswith("none"))
-    meta = {
-        "date": started.isoformat(timespec="seconds"), "seconds": round((datetime.now(timezone.utc) - started).total_seconds(), 1),
-        "dataset": str(dataset), "dataset_hash": file_hash(dataset), "question_ids_hash": _ids_hash(items),
-        "questions": len(items), "limit": limit, "stratified": stratified, "seed": seed,
-        "corpus": [str(p) for p in corpus], **facts,
-        "model": models.most_common(1)[0][0] if models else (s.llm.model or "unknown"),
-        "settings_hash": s.settings_hash(), "embedder": getattr(assistant.embedder, "name", ""),
-        "temperature": s.llm.temperature, "llm_seed": s.llm.seed, "judge": judge_info(the_judge),
-        "warnings": _warnings(s, cases),
-    }
-    result = EvalResult(meta=meta, metrics=aggregate(cases), cases=cases)
-    limits = gates.load_thresholds(thresholds) if thresholds else {}
-    result.gates = gates.check(result.metrics, limits)
+    meta["seconds"] = round((datetime.now(timezone.utc) - started).total_seconds(), 1)
+    meta["configs"] = [s.describe() for s in specs]
+    result = EvalResult(meta=meta, metrics=aggregate(cases), cases=cases, variants=variants)
+    result.gates = gates.check(result.metrics, limits, skip=skip_metrics)
+    if old is not None:
+        result.comparison = compare.compare(old, result.to_dict(), baseline_path=str(baseline))
     if out is not None:
         result.paths = report.write_all(result, Path(out))
     return result
 
 
-def make_judge(kind: str, assistant: Any) -> SupportJudge:
-    """The support judge by name: 'lexical' (offline, on the assistant's embedder) or 'llm'."""
-    if kind == "lexical":
-        return LexicalJudge(assistant.embedder)
-    if kind == "llm":
-        if assistant.settings.llm.uses_local and getattr(assistant, "_llm", None) is None:
-            raise ConfigError("the LLM judge needs a capable hosted model, but none is configured",
-                              hint="set OPENAI_API_KEY or BRIEFING_LLM__BASE_URL and BRIEFING_LLM__MODEL, "
-                                   "or use --judge lexical")
-        return LLMJudge(assistant.llm)
-    raise ConfigError(f"unknown judge {kind!r}", hint="use lexical or llm")
-
-
-def _ids_hash(items: Sequence[EvalItem]) -> str:
-    import hashlib
-
-    return hashlib.sha256("\n".join(i.id for i in items).encode()).hexdigest()[:16]
-
-
-def _warnings(settings: Any, cases: Sequence[CaseResult]) -> list[str]:
-    out = []
-    if settings.llm.temperature != 0:
-        out.append(f"temperature is {settings.llm.temperature}, so answers may differ between runs")
-    unresolved = sorted({g for c in cases for g in c.unresolved_gold})
-    if unresolved:
-        out.append(f"gold references matching no article: {', '.join(unresolved[:5])}")
-    return out
+def _journal(out: str | Path | None, name: str) -> Path | None:
+    # cases-<config>.partial.jsonl in the report folder, started afresh for each run
+    if out is None:
+        return None
+    path = Path(out) / f"cases-{name}.partial.jsonl"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text("", encoding="utf-8")
+    return path
