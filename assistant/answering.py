@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING, Any, Generator, Iterator, Sequence
 
 import numpy as np
 
-from .citations import content_stems, is_refusal, split_answer
+from .citations import content_stems, is_pure_refusal, is_refusal, split_answer
 from .entailment import Checker
 from .errors import LLMError
 from .injection import clean_answer, defang, drop_echoes, looks_like_instruction, orders_in
@@ -30,6 +30,7 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 MAX_EVIDENCE = 8
+QUOTE_CANDIDATES = 4  # evidence sentences considered for quotes (one judge call each at most)
 # Below this cosine and with no shared content word, nothing retrieved is about the question:
 # refuse at once instead of making the user wait for the model to say so.
 _IRRELEVANT_COS = 0.12
@@ -115,7 +116,8 @@ def answer_stream(a: "Assistant", question: str, history: Sequence[Any] | None, 
         if checked.shown:
             lead_shown = True
             yield run.show(checked)
-    if not any(c.shown for c in run.checked) and not keys and drafted and not all(is_refusal(d) for d, _ in drafted):
+    refused = not drafted or all(is_pure_refusal(d) for d, _ in drafted)
+    if style != "quote" and not any(c.shown for c in run.checked) and not keys and not refused:
         # The model answered but cited nothing that holds: quote the best evidence sentences that
         # answer the question, rather than refusing what the briefings do say.
         for e in run.evidence[:3]:
@@ -126,14 +128,21 @@ def answer_stream(a: "Assistant", question: str, history: Sequence[Any] | None, 
                 run.checked.append(quoted)
                 yield run.show(quoted)
     run.timings["check_s"] = round(time.perf_counter() - t3, 3)
-    if style == "quote":
-        lead = " ".join(c.shown for c in run.checked if c.shown)
+    if style == "quote" and not refused:
+        # Quote the sentences that answer the question: the draft's citations first, then the best of the
+        # rest of the evidence, each only if it answers the question (answer shape, words, model judge).
+        lead_keys = {k for c in run.checked if c.shown for k in c.keys}
         verifier.quoted.clear()
-        for key in keys[: a.settings.answer.max_quotes]:
-            if _restates(lead, verifier.by_key[key].text):
-                continue  # the checked lead already says what this sentence says
-            quoted = verifier.quote(key, len(run.checked))
+        candidates = list(dict.fromkeys(keys + [e.key for e in run.evidence]))[:QUOTE_CANDIDATES]
+        shown_quotes = 0
+        for key in candidates:
+            if shown_quotes >= a.settings.answer.max_quotes:
+                break
+            if key in lead_keys:
+                continue  # the checked lead already cites it; its sources card shows the exact sentence
+            quoted = verifier.quote(key, len(run.checked), must_answer=True)
             if quoted is not None:
+                shown_quotes += 1
                 run.checked.append(quoted)
                 yield run.show(quoted)
     run.judge_calls = checker.judge_calls
@@ -328,11 +337,6 @@ def _defang(text: str) -> str:
     # Article text must not close the evidence block, pose as a chat role marker or carry citation-like
     # markers ([99], [S7]) the model could copy: see injection.defang.
     return defang(text)
-
-
-def _restates(lead: str, sentence: str) -> bool:
-    stems = content_stems(sentence)
-    return bool(lead) and bool(stems) and len(stems & content_stems(lead)) / len(stems) >= 0.7
 
 
 def _is_heading(text: str, p: Passage) -> bool:

@@ -51,7 +51,6 @@ def normalise(text: str) -> str:
 
 
 _REFUSAL_N = normalise(REFUSAL).rstrip(".")
-_REFUSAL_STEMS = frozenset({"brief"})
 _REFUSAL_LIKE = re.compile(r"\bbriefings? (do not|don't|does not|doesn't) (say|mention|answer|cover|contain)")
 
 
@@ -59,6 +58,14 @@ def is_refusal(sentence: str) -> bool:
     """True when a sentence is the refusal sentinel (or an obvious paraphrase of it)."""
     n = normalise(MARKER.sub("", sentence))
     return _REFUSAL_N in n or bool(_REFUSAL_LIKE.search(n))
+
+
+def is_pure_refusal(sentence: str) -> bool:
+    """The refusal and nothing else ("The briefings don't say."); "..., but Putin agreed" is a claim."""
+    if not is_refusal(sentence):
+        return False
+    rest = re.sub(r"(?i)\bthe briefings?\b.*?\b(say|mention|answer|cover|contain)\b", "", MARKER.sub("", sentence))
+    return not content_stems(rest)
 
 
 def parse_keys(marker_body: str) -> list[int]:
@@ -138,7 +145,7 @@ def validate(raw: str, evidence: Sequence[EvidenceSentence], bodies: dict[str, s
     from .verify import Verifier
 
     parts = split_answer(raw)
-    if not parts or all(is_refusal(s) and not content_stems(s) - _REFUSAL_STEMS for s, _ in parts):
+    if not parts or all(is_pure_refusal(s) for s, _ in parts):
         return _refusal()
     v = Verifier(evidence, bodies, embedder, checker or Checker(embedder=embedder, min_support=min_support), question, block, repair_support,
                  min_dates=min_dates)

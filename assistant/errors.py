@@ -25,12 +25,6 @@ class ConfigError(AssistantError):
     hint = "check your BRIEFING_* settings or .env file"
 
 
-class RequestError(AssistantError):
-    """A request from a client (the HTTP API, MCP, the Gradio API) is malformed; the message says how."""
-
-    hint = ""
-
-
 class IngestError(AssistantError):
     """A file, line or URL could not be read as an article."""
 
@@ -50,7 +44,8 @@ class LLMError(AssistantError):
 
 
 class RequestError(AssistantError):
-    """A request is outside the limits in BRIEFING_LIMITS__* (k, question or history length)."""
+    """A request is malformed (the HTTP API, MCP, the Gradio API, a pack) or outside the limits in
+    BRIEFING_LIMITS__* (k, question or history length); malformed ones carry their own hint."""
 
     hint = "make the request smaller, or raise the BRIEFING_LIMITS__* setting named in the message"
 

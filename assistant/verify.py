@@ -15,7 +15,7 @@ from typing import Sequence
 
 import numpy as np
 
-from .citations import cite, content_stems, is_refusal, split_answer, support, with_markers
+from .citations import cite, is_pure_refusal, split_answer, support, with_markers
 from .embed import Embedder
 from .entailment import Checker, Verdict
 from .guards import hedges, strip_yes_no
@@ -77,7 +77,7 @@ class Verifier:
             return Checked(sentence, "", (), (), 0.0, "bare yes/no: joined to the next sentence")
         lead = lead or self._pending
         self._pending = ""
-        if is_refusal(body) and len(content_stems(_strip_refusal(body))) == 0:
+        if is_pure_refusal(body):
             return Checked(sentence, "", (), (), 0.0, "refusal")
         valid = [k for k in dict.fromkeys(written) if k in self.by_key]
         notes = [f"dropped unknown key(s) {[k for k in written if k not in self.by_key]}"] \
@@ -201,9 +201,3 @@ def quote_text(quote: str) -> str:
 
 def _bare_yes_no(sentence: str) -> bool:
     return sentence.strip(" .!,").lower() in ("yes", "no")
-
-
-def _strip_refusal(sentence: str) -> str:
-    import re
-
-    return re.sub(r"(?i)\bthe briefings?\b.*?\b(say|mention|answer|cover|contain)\b", "", sentence)

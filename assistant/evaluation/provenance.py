@@ -37,7 +37,7 @@ def _ids_hash(items: Sequence[EvalItem]) -> str:
     return hashlib.sha256("\n".join(i.id for i in items).encode()).hexdigest()[:16]
 
 
-def _warnings(settings: Any, cases: Sequence[CaseResult]) -> list[str]:
+def _warnings(settings: Any, cases: Sequence["CaseResult"]) -> list[str]:
     out = []
     if settings.llm.temperature != 0:
         out.append(f"temperature is {settings.llm.temperature}, so answers may differ between runs")
