@@ -126,7 +126,7 @@ class Checker:
         have = content_stems(joined)
         hit = sum(1 for w in q if w in have or any(
             min(len(w), len(h)) >= 4 and (h.startswith(w[:5]) or w.startswith(h[:5])) for h in have))
-        if not q or hit / len(q) < 0.6:
+        if not q or hit / len(q) < 0.5:
             return False
         if self.llm is None:
             return True
