@@ -179,7 +179,8 @@ def answer_shape_ok(question: str, evidence: str) -> bool:
     """The evidence has the kind of thing the question asks for: a number, a date, a name."""
     from .guards import names, numbers
 
-    counts = {n for n in numbers(evidence) - {"1"} if not (n.isdigit() and 1900 <= int(n) <= 2100)}  # not years
+    counts = {n for n in numbers(evidence) - {"1"}  # neither a year nor a rank ("first") is a count
+              if not n.startswith("ord") and not (n.isdigit() and 1900 <= int(n) <= 2100)}
     if _ASKS_NUMBER.search(question) and not counts:
         return False
     if _ASKS_DATE.search(question) and not _TIME_WORDS.search(evidence):
