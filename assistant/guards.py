@@ -91,7 +91,9 @@ _ALIASES = {"us": ("u.s", "united states", "america", "washington"), "u.s": ("us
             "american": ("us", "u.s", "united states", "america"), "britain": ("uk", "british", "u.k"),
             "british": ("uk", "britain", "u.k"), "kremlin": ("moscow", "russia", "russian"),
             "moscow": ("kremlin", "russia", "russian"), "washington": ("us", "u.s", "white house"),
-            "beijing": ("china", "chinese"), "kyiv": ("ukraine", "ukrainian")}
+            "beijing": ("china", "chinese"), "kyiv": ("ukraine", "ukrainian"),
+            "china": ("beijing", "chinese"), "russia": ("moscow", "kremlin", "russian"),
+            "ukraine": ("kyiv", "ukrainian")}
 
 
 def strip_yes_no(claim: str) -> tuple[str, str]:
@@ -259,10 +261,20 @@ def names(text: str) -> list[str]:
     out = []
     for m in _CAP.finditer(text):
         w = m.group(0).rstrip(".").replace("\u2019s", "").replace("'s", "")
-        if w.lower().strip(".") in _NOT_NAMES or len(w) < 2:
+        w = w.split("-")[0] if "-" in w and not w.split("-")[-1][:1].isupper() else w  # "Swedish-born"
+        low = w.lower().strip(".")
+        if low in _NOT_NAMES or len(w) < 2:
+            continue
+        # A sentence opener that is an ordinary word ("Roughly", "About", "Newer"), not a name.
+        if m.start() == len(text) - len(text.lstrip()) and (low in _OPENERS or low.endswith("ly")):
             continue
         out.append(w)
     return out
+
+
+_OPENERS = frozenset("about around roughly nearly almost approximately over under more less newer older earlier "
+                     "later recent initially originally eventually finally currently today only just even "
+                     "two three four five six seven eight nine ten hundreds thousands millions".split())
 
 
 def check_names(claim: str, evidence: str) -> str:
