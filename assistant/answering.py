@@ -307,7 +307,8 @@ def select_evidence(a: "Assistant", question: str, qvec: np.ndarray, passages: S
     count = getattr(a.embedder, "count_tokens", lambda t: len(t) // 4)
     for score, p, s, e, text in scored:
         cost = count(text) + 12  # the key and the header around each sentence
-        if chosen and (used + cost > budget_tokens or len(chosen) >= MAX_EVIDENCE):
+        # At most MAX_EVIDENCE sentences per 360 tokens of budget: a bigger budget may show more of them.
+        if chosen and (used + cost > budget_tokens or len(chosen) >= max(MAX_EVIDENCE, MAX_EVIDENCE * budget_tokens // 360)):
             continue
         chosen.append((score, p, s, e, text))
         used += cost

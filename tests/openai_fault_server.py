@@ -20,7 +20,7 @@ Each POST to /v1/chat/completions or /v1/embeddings takes the next step from the
     nofinish:TEXT  stream TEXT and end the body cleanly, but with no finish_reason and no [DONE]
     drop           close the connection without sending any response (a crashed or restarting server)
     echo           a deterministic reply computed from the request (see `echo_reply`): the answer
-                   prompt gets evidence line [1] plus the session tokens (SESS-...) of its question,
+                   prompt gets evidence line [1] plus the session tokens (sess...) of its question,
                    cited [1]; the follow-up rewrite prompt gets the question plus the tokens of its
                    conversation. Lets many concurrent sessions run fast and prove they never mix.
 
@@ -46,7 +46,9 @@ from typing import Any, Iterable
 
 __all__ = ["FaultServer", "RecordedRequest", "echo_reply", "SESSION_TOKEN"]
 
-SESSION_TOKEN = re.compile(r"\bSESS-[A-Za-z0-9]+\b")
+# Lower-case letters only: a token is not a name, number or date, so the claim checks (guards.py) let an
+# echoed answer through on its merits and the token still shows any mixing of sessions.
+SESSION_TOKEN = re.compile(r"\bsess[a-z]+\b")
 
 
 @dataclass(frozen=True)
@@ -95,6 +97,10 @@ def echo_reply(body: dict[str, Any]) -> str:
     the conversation's tokens appended, which is how a follow-up inherits its own session's context."""
     msgs = body.get("messages") or []
     user = str(msgs[-1].get("content", "")) if msgs else ""
+    if "<evidence>" in user and "Answer yes or no" in user:
+        return "yes"  # the claim judge (entailment.py): the guards still check every echoed claim
+    if "<evidence>" in user and "Which evidence sentences" in user:
+        return "1"
     if "<evidence>" in user:
         question = user.rpartition("Question:")[2]
         first = re.search(r"^\[1\] (.+)$", user, re.M)

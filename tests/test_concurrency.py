@@ -4,7 +4,7 @@ ingest runs in the same process: no errors, no cross-talk between sessions, no t
 The model is the fault server's `echo` mode behind the real openai client: it answers from the
 request alone (evidence line [1] plus the question's session token; a follow-up rewrite carries
 the conversation's token), so 40 turns run in seconds and any mixing of sessions shows up as a
-foreign SESS- token. Numbers for the closing note are printed (run with -s to see them).
+foreign sess... token. Numbers for the closing note are printed (run with -s to see them).
 """
 
 from __future__ import annotations
@@ -84,7 +84,8 @@ def test_twenty_sessions_with_follow_ups_while_ingesting(tmp_path, seed_dir, lim
                     errors.append(f"search during ingest: {exc!r}")
 
         def session(i: int) -> dict:
-            token = f"SESS-{i:02d}{uuid.uuid4().hex[:6]}"
+            token = "sess" + chr(97 + i // 26) + chr(97 + i % 26) + "".join(
+                chr(97 + int(c, 16) % 26) for c in uuid.uuid4().hex[:6])
             c = client(url)
             first = c.predict(question=f"Is Russia stalling for time? {token}", api_name="/ask")
             history = [{"role": "user", "content": f"Is Russia stalling for time? {token}"},

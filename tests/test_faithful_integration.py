@@ -54,7 +54,9 @@ def test_is_russia_stalling_gets_an_attributed_answer_citing_the_stalling_for_ti
 def test_the_marker_grammar_keeps_citations_to_existing_keys(real_llm):
     from assistant.answering import marker_grammar
 
-    prompt = [{"role": "user", "content": "Repeat exactly: Prices rose [9] and fell [1]."}]
+    prompt = [{"role": "user", "content": "<evidence>\n[9] The port of Kestrel reopened to cargo ships on Tuesday.\n"
+                                          "</evidence>\n\nQuestion: When did the port reopen?\n"
+                                          "Answer with citations like [9]:"}]
     free = real_llm.complete(prompt, max_tokens=20, temperature=0.0).text
     constrained = real_llm.complete(prompt, max_tokens=20, temperature=0.0, grammar=marker_grammar([1, 2])).text
     assert "[9]" in free  # the model would write the unknown key...
