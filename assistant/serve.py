@@ -165,9 +165,12 @@ def build_api(assistant: Assistant, page: bool = False) -> FastAPI:
         slot = Slot(slots)
         if not slot.acquire(timeout=600):
             raise APIFailure(429, "too many answers in progress; try again shortly", "rate_limit_error")
-        steps = answer_steps(assistant.ask_stream(question, history=history or None, k=body.briefing.k, **filters))
         try:
-            first = next(steps)  # a bad date or an unreachable store fails here, before any byte is sent
+            # A request over the limits or a bad date fails at the call; an unreachable store on the first
+            # step: either way before any byte is sent.
+            steps = answer_steps(assistant.ask_stream(question, history=history or None, k=body.briefing.k,
+                                                      **filters))
+            first = next(steps)
         except AssistantError as exc:
             slot.release()
             raise failure_of(exc) from None
