@@ -139,7 +139,7 @@ class Handlers:
                  for f in files or []]
         if any(uploads not in p.parents for p in paths):
             raise gr.Error("files must be uploaded with the request (gradio_client.handle_file), not named by path")
-        accepted, rejected = accept_uploads(self.assistant.settings, paths)
+        accepted, rejected, _ = accept_uploads(self.assistant.settings, paths)
         if rejected and not accepted and not urls:
             raise gr.Error("; ".join(rejected))
         try:
@@ -189,27 +189,7 @@ class Handlers:
         A file never overwrites an earlier upload of the same name (another user's, perhaps) unless the
         content is the same or `replace` is ticked; otherwise it is saved as name-2, name-3...
         Returns (report, library table, picker update)."""
-        settings = self.assistant.settings
-        dest = Path(settings.data_dir) / "uploads"
-        accepted: list[Path] = []
-        rejected: list[str] = []
-        renamed: list[str] = []
-        for item in files or []:
-            src = Path(item if isinstance(item, (str, Path)) else getattr(item, "name", str(item)))
-            problem = check_upload(src, settings.upload_limit_mb, settings.upload_limit_setting)
-            if problem:
-                rejected.append(f"{src.name}: {problem}")
-                continue
-            name = safe_name(src.name)
-            try:
-                target = place_upload(src, dest, name, accepted, replace)
-            except OSError as exc:
-                rejected.append(f"{src.name}: could not be saved under {dest} ({exc.strerror or exc})")
-                continue
-            if target.name != name and not any(t.name == name for t in accepted):
-                renamed.append(f"{src.name} was added as {target.name}: an earlier upload named {name} holds other "
-                               "text. Tick \u201cReplace earlier uploads with the same name\u201d to replace it.")
-            accepted.append(target)
+        accepted, rejected, renamed = accept_uploads(self.assistant.settings, files, replace)
         for message in rejected:
             gr.Warning(message)
         if not accepted and not rejected:

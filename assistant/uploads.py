@@ -20,24 +20,31 @@ UPLOAD_TYPES = "txt, md, html, json or jsonl"
 
 
 def accept_uploads(settings: "Settings", files: Sequence[Any] | None,
-                   replace: bool = False) -> tuple[list[Path], list[str]]:
+                   replace: bool = False) -> tuple[list[Path], list[str], list[str]]:
     """Check each file (check_upload) and copy the accepted ones under <data_dir>/uploads with safe names,
     never over another upload of the same name unless the bytes are equal or `replace` (place_upload).
-    Returns (saved paths, "name: reason" for each refused file)."""
+    Returns (saved paths, "name: reason" for each refused file, a notice for each file saved under another name)."""
     dest = Path(settings.data_dir) / "uploads"
     accepted: list[Path] = []
     rejected: list[str] = []
+    renamed: list[str] = []
     for item in files or []:
         src = Path(item if isinstance(item, (str, Path)) else getattr(item, "name", str(item)))
         problem = check_upload(src, settings.upload_limit_mb, settings.upload_limit_setting)
         if problem:
             rejected.append(f"{src.name}: {problem}")
             continue
+        name = safe_name(src.name)
         try:
-            accepted.append(place_upload(src, dest, safe_name(src.name), accepted, replace))
+            target = place_upload(src, dest, name, accepted, replace)
         except OSError as exc:
             rejected.append(f"{src.name}: could not be saved under {dest} ({exc.strerror or exc})")
-    return accepted, rejected
+            continue
+        if target.name != name and not any(t.name == name for t in accepted):
+            renamed.append(f"{src.name} was added as {target.name}: an earlier upload named {name} holds other "
+                           "text. Tick \u201cReplace earlier uploads with the same name\u201d to replace it.")
+        accepted.append(target)
+    return accepted, rejected, renamed
 
 
 def check_upload(path: Path, max_mb: float, setting: str = "BRIEFING_UI__MAX_UPLOAD_MB") -> str:
