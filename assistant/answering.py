@@ -129,10 +129,12 @@ def answer_stream(a: "Assistant", question: str, history: Sequence[Any] | None, 
                 yield run.show(quoted)
     run.timings["check_s"] = round(time.perf_counter() - t3, 3)
     if style == "quote" and not refused:
-        # Quote the sentences that answer the question: the draft's citations first, then the best of the
-        # rest of the evidence, each only if it answers the question (answer shape, words, model judge).
+        # Quote the sentences that answer the question: the draft's citations, each only if it answers the
+        # question (answer shape, words, model judge).
         lead_keys = {k for c in run.checked if c.shown for k in c.keys}
         verifier.quoted.clear()
+        # The draft's citations first; other evidence only if it holds every content word of the question,
+        # because the judge accepts loosely related sentences as "answering" (seen on the seed questions).
         candidates = list(dict.fromkeys(keys + [e.key for e in run.evidence]))[:QUOTE_CANDIDATES]
         shown_quotes = 0
         for key in candidates:
@@ -140,7 +142,7 @@ def answer_stream(a: "Assistant", question: str, history: Sequence[Any] | None, 
                 break
             if key in lead_keys:
                 continue  # the checked lead already cites it; its sources card shows the exact sentence
-            quoted = verifier.quote(key, len(run.checked), must_answer=True)
+            quoted = verifier.quote(key, len(run.checked), must_answer=True, min_share=0.5 if key in keys else 1.0)
             if quoted is not None:
                 shown_quotes += 1
                 run.checked.append(quoted)

@@ -113,10 +113,10 @@ class Checker:
         return support(claim, self._vecs[claim], list(evidence), [self._vecs[e] for e in evidence])
 
     def answers(self, question: str, evidence: Sequence[str], *, block: str | None = None,
-                keys: Sequence[int] | None = None) -> bool:
+                keys: Sequence[int] | None = None, min_share: float = 0.5) -> bool:
         """Does the evidence answer the question? Two cheap conditions first (it has what the question
         asks for, a number for "how many", a date for "when", a name for "who"; and most of the question's
-        content words), then the model judge when there is one."""
+        content words, `min_share` of them), then the model judge when there is one."""
         from .citations import content_stems
 
         joined = " ".join(evidence)
@@ -126,7 +126,7 @@ class Checker:
         have = content_stems(joined)
         hit = sum(1 for w in q if w in have or any(
             min(len(w), len(h)) >= 4 and (h.startswith(w[:5]) or w.startswith(h[:5])) for h in have))
-        if not q or hit / len(q) < 0.5:
+        if not q or hit / len(q) < min_share:
             return False
         if self.llm is None:
             return True

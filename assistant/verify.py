@@ -120,10 +120,10 @@ class Verifier:
                            (quote.key,), 1.0, "; ".join(notes), verdict.layer)
         return Checked(sentence, "", (), tuple(valid), score, "; ".join(notes), verdict.layer or "citation")
 
-    def quote(self, key: int, index: int, must_answer: bool = False) -> Checked | None:
+    def quote(self, key: int, index: int, must_answer: bool = False, min_share: float = 0.5) -> Checked | None:
         """The exact sentence under `key` as an attributed quote, unless already shown; with
         `must_answer`, only when the checker finds that it answers the question."""
-        c = self._quote([key], index, relevant_only=must_answer, fallback=False)
+        c = self._quote([key], index, relevant_only=must_answer, fallback=False, min_share=min_share)
         if c is None:
             return None
         text = with_markers(quote_text(c.quote), [key])
@@ -176,14 +176,15 @@ class Verifier:
         return len(days) >= self.min_dates
 
     def _quote(self, keys: Sequence[int], index: int, relevant_only: bool = True,
-               fallback: bool = True) -> Citation | None:
+               fallback: bool = True, min_share: float = 0.5) -> Citation | None:
         if fallback and not self.quote_fallback:
             return None
         for k in keys:
             e = self.by_key.get(k)
             if e is None or k in self.quoted:
                 continue
-            if relevant_only and not self.checker.answers(self.question, [e.text], block=self.block, keys=[k]):
+            if relevant_only and not self.checker.answers(self.question, [e.text], block=self.block, keys=[k],
+                                                          min_share=min_share):
                 continue
             c = cite(e, "", self.bodies, 1.0, index, False, verified_by="exact quote")
             if c is not None:
