@@ -245,17 +245,20 @@ def select_keys(llm: Any, block: str, question: str, evidence: Sequence[Evidence
 
 def marker_grammar(keys: Sequence[int]) -> str:
     """A GBNF grammar for free answer text in which every [n] marker names a key that exists."""
-    key = " | ".join(f'"{k}"' for k in sorted(keys, key=lambda k: -len(str(k))))
-    return f'root ::= (text | marker)+\ntext ::= [^\\[\\]]\nmarker ::= "[" key "]"\nkey ::= {key}'
+    return f'root ::= (text | marker)+\ntext ::= [^\\[\\]]\nmarker ::= "[" key "]"\nkey ::= {_key_rule(keys)}'
+
+
+def _key_rule(keys: Sequence[int]) -> str:
+    # Longest first, so "10" is tried before "1".
+    return " | ".join(f'"{k}"' for k in sorted(keys, key=lambda k: -len(str(k))))
 
 
 def keys_grammar(keys: Sequence[int], most: int) -> str:
     """A GBNF grammar for "0" or 1..`most` distinct-looking keys separated by commas."""
-    key = " | ".join(f'"{k}"' for k in sorted(keys, key=lambda k: -len(str(k))))
     tail = ""
     for _ in range(max(0, most - 1)):
         tail = f'(", " key {tail})?'
-    return f'root ::= "0" | key {tail}\nkey ::= {key}'
+    return f'root ::= "0" | key {tail}\nkey ::= {_key_rule(keys)}'
 
 
 LOST_CONTEXT = ("The follow-up could not be resolved against the conversation ({why}), so it was answered "

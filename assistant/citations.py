@@ -138,8 +138,8 @@ def validate(raw: str, evidence: Sequence[EvidenceSentence], bodies: dict[str, s
     """Check a whole raw answer at once (see verify.Verifier, which does the work sentence by sentence).
 
     Only sentences with a verbatim citation that passed `checker` (default: the deterministic guards)
-    are kept; when nothing is kept the result is the refusal. `min_support` is kept for callers of the
-    old signature; the entailment check now decides.
+    are kept; when nothing is kept the result is the refusal. `min_support` is the similarity floor of
+    the default checker (ignored when `checker` is given).
     """
     from .entailment import Checker
     from .verify import Verifier

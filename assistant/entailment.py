@@ -106,10 +106,10 @@ class Checker:
             return lexical_support(claim, evidence)
         todo = [t for t in dict.fromkeys([claim, *evidence]) if t not in self._vecs]
         if todo:
+            if len(self._vecs) + len(todo) > 4096:  # a long eval run: keep the cache bounded
+                self._vecs.clear()
+                todo = list(dict.fromkeys([claim, *evidence]))
             self._vecs.update(zip(todo, self.embedder.embed(todo)))
-        if len(self._vecs) > 4096:
-            self._vecs.clear()
-            return self.similarity(claim, evidence)
         return support(claim, self._vecs[claim], list(evidence), [self._vecs[e] for e in evidence])
 
     def answers(self, question: str, evidence: Sequence[str], *, block: str | None = None,
