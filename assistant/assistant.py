@@ -9,10 +9,10 @@ from pathlib import Path
 from typing import Any, Callable, Iterable, Iterator, Sequence
 
 from .config import Settings, load_settings
-from .embed import Embedder, make_embedder
+from .models.embed import Embedder, make_embedder
 from .errors import IngestError, RequestError
-from .retrieve import Filters, Mode, Retriever
-from .store import Store
+from .search.retrieve import Filters, Mode, Retriever
+from .search.store import Store
 from .types import Answer, Article, Chunk, IngestFailure, IngestReport, Passage
 
 Progress = Callable[[int, str], None]
@@ -59,7 +59,7 @@ class Assistant:
         Everything is read and chunked first (cheap), then embedded and stored (the slow part), so the
         progress shown is chunks embedded out of a known total: `progress(n, title)` is called per
         article read, `on_chunks(done, total)` after each embedded batch (and once with 0 before)."""
-        from .fetch import iter_sources  # imports the text splitters (~0.35 s) and httpx: only when ingesting
+        from .ingest.web import iter_sources  # imports the text splitters (~0.35 s) and httpx: only when ingesting
 
         if isinstance(paths, (str, Path)):
             paths = [paths]
@@ -137,7 +137,7 @@ class Assistant:
         return self.ingest([], progress, feed=url)
 
     def _chunks(self, article: Article) -> list[Chunk]:
-        from .ingest import chunk_article
+        from .ingest.files import chunk_article
 
         chunks = chunk_article(article, self.settings.chunk_size, self.settings.chunk_overlap)
         if not chunks:
@@ -203,7 +203,7 @@ class Assistant:
         """The chat model, started on first use (the bundled local server when nothing is configured)."""
         with self._llm_lock:
             if self._llm is None:
-                from .llm import chat_model_from_settings
+                from .models.llm import chat_model_from_settings
 
                 self._llm, closer = chat_model_from_settings(self.settings)
                 if closer is not None:
@@ -225,7 +225,7 @@ class Assistant:
                    **filters: Any) -> Iterator[Any]:
         """Yield EvidenceEvent first, then TextDelta pieces, then one AnswerEvent.
         Raises RequestError at the call (not on first iteration) when the request is over the limits."""
-        from .answering import answer_stream
+        from .answer.pipeline import answer_stream
 
         k = k or None  # 0 has always meant "the default" here (the API's k=0)
         self.check_request(question, history=history, k=k)
@@ -266,7 +266,7 @@ class Assistant:
     def timeline_stream(self, question: str, k: int | None = None, max_dates: int | None = None,
                         **filters: Any) -> Iterator[Any]:
         """Yield a TimelinePlan (the dates), then each dated Answer as it is ready, then the changes Answer."""
-        from .timeline import MAX_DATES, timeline_stream
+        from .answer.timeline import MAX_DATES, timeline_stream
 
         k, max_dates = k or None, max_dates or None  # 0 means the default, as before
         self.check_request(question, k=k, max_dates=max_dates)

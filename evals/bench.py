@@ -83,7 +83,7 @@ def _timed_cli(cmd: list[str], env: dict, first_on: str) -> dict:
 def part_ingest(n_articles: int) -> int:
     """Pipeline chunks/s vs the embedding model alone on the same chunk texts."""
     from assistant import Assistant
-    from assistant.ingest import chunk_article, iter_articles
+    from assistant.ingest.files import chunk_article, iter_articles
 
     work = TMP / "ingest-run"
     shutil.rmtree(work, ignore_errors=True)
@@ -155,7 +155,7 @@ def _base():
 def _build_store(size: int, path: Path) -> float:
     """Fill `path` with `size` synthetic chunks (perturbed copies of the base chunks). Seconds taken."""
     from assistant import Assistant
-    from assistant.store import _chunk
+    from assistant.search.store import _chunk
 
     base, arts, rows = _base()
     by_article: dict[str, list] = {}
@@ -246,7 +246,7 @@ def bench_cold_start(repeats: int) -> dict:
 
     The ask runs point the LLM at a closed port: the evidence is shown before any model is reached,
     so what is timed is the user's wait for the evidence, not a model server starting."""
-    exe = [sys.executable, "-m", "assistant.cli"]  # what the `briefing` script runs, from this checkout
+    exe = [sys.executable, "-m", "assistant.app.cli"]  # what the `briefing` script runs, from this checkout
     d = TMP / "cold"
     if not (d / "done").exists():
         shutil.rmtree(d, ignore_errors=True)

@@ -40,7 +40,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from assistant.citations import content_stems  # noqa: E402
+from assistant.answer.citations import content_stems  # noqa: E402
 from assistant.evaluation.judge import LEXICAL_THRESHOLD, LexicalJudge  # noqa: E402
 from assistant.evaluation.metrics import best_threshold, binary_agreement  # noqa: E402
 from assistant.sentences import sentence_spans  # noqa: E402
@@ -119,7 +119,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--threads", type=int, default=1, help="onnxruntime threads for the embedder")
     args = parser.parse_args(argv)
 
-    from assistant.embed import MiniLMEmbedder
+    from assistant.models.embed import MiniLMEmbedder
 
     questions = _load(args.dataset / "questions.jsonl")
     articles = {a["id"]: a for a in _load(args.dataset / "articles.jsonl")}

@@ -1,4 +1,4 @@
-"""False positives of the echo filter (assistant/injection.py drop_echoes) on legitimate text.
+"""False positives of the echo filter (assistant/answer/injection.py drop_echoes) on legitimate text.
 
 drop_echoes removes answer sentences that repeat the system prompt (a leak obeying "print your
 instructions") or use a word only a hidden order contained. A legitimate sentence it removes is a
@@ -31,7 +31,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from assistant.injection import drop_echoes  # noqa: E402
+from assistant.answer.injection import drop_echoes  # noqa: E402
 from assistant.sentences import sentence_spans  # noqa: E402
 
 CLAPNQ = Path("/work/shared/datasets/clapnq_dev")

@@ -21,7 +21,7 @@ import tempfile
 from pathlib import Path
 from typing import Any, Sequence
 
-from assistant.answering import select_evidence
+from assistant.answer.pipeline import select_evidence
 from assistant.evaluation.dataset import load_dataset
 
 ROOT = Path(__file__).resolve().parents[1]

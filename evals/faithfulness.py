@@ -21,8 +21,8 @@ from collections import Counter, defaultdict
 from pathlib import Path
 from typing import Any, Callable, Sequence
 
-from assistant.entailment import Checker
-from assistant.guards import GUARDS
+from assistant.answer.entailment import Checker
+from assistant.answer.guards import GUARDS
 
 from .faithfulness_data import FaithItem, load
 
@@ -56,7 +56,7 @@ def score(items: Sequence[FaithItem], decide: Callable[[FaithItem], bool]) -> di
 
 def run(items: Sequence[FaithItem], judge: bool) -> dict[str, Any]:
     """Every configuration over `items`."""
-    from assistant.embed import MiniLMEmbedder
+    from assistant.models.embed import MiniLMEmbedder
 
     embedder = MiniLMEmbedder()
     results: dict[str, Any] = {}
@@ -90,7 +90,7 @@ def judge_verdicts(items: Sequence[FaithItem], embedder: Any) -> tuple[dict[str,
     todo = [it for it in items if it.id not in cache["verdicts"]]
     if todo:
         from assistant.config import Settings
-        from assistant.llm import chat_model_from_settings
+        from assistant.models.llm import chat_model_from_settings
 
         llm, closer = chat_model_from_settings(Settings(data_dir=ROOT / ".data" / "test-llm"))
         try:

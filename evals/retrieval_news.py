@@ -102,7 +102,7 @@ def question_vectors(a, name: str, texts: list[str]) -> dict[str, np.ndarray]:
 
 def run(a, cases: list[tuple], mode: str, vectors: dict[str, np.ndarray]) -> dict:
     """Hits@1/4/10, MRR@10, questions with no passage, mean ms/query and the ranks."""
-    from assistant.retrieve import Filters
+    from assistant.search.retrieve import Filters
 
     ranks: list[int | None] = []
     empty = 0

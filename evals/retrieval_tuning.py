@@ -95,7 +95,7 @@ def tune(assistant: Any, questions: list[dict]) -> dict[str, Any]:
         r.mmr_lambda = saved[2]
         # Near-duplicate collapse (dedup.py) swaps a gold passage for its group's canonical twin, which
         # this article-id metric counts as a miss: measure how much of the score that explains.
-        import assistant.retrieve as retrieve_module
+        import assistant.search.retrieve as retrieve_module
 
         collapse = retrieve_module.collapse_duplicates
         retrieve_module.collapse_duplicates = lambda order, records: order

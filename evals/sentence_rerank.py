@@ -44,7 +44,7 @@ def sentence_vectors(a, name: str, texts: list[str]) -> dict[str, np.ndarray]:
 
 
 def main() -> int:
-    from assistant.retrieve import Filters
+    from assistant.search.retrieve import Filters
     from assistant.sentences import sentence_spans
 
     data = datasets()

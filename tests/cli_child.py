@@ -1,4 +1,4 @@
-"""Run the real `briefing` command (assistant.cli.main) in a child process with the test embedder, and
+"""Run the real `briefing` command (assistant.app.cli.main) in a child process with the test embedder, and
 optionally SIGKILL the process at a named point of the store's write path.
 
     python -m tests.cli_child ingest --data-dir D corpus/
@@ -23,8 +23,8 @@ from collections import Counter
 from typing import Any
 
 from assistant import assistant as assistant_module
-from assistant import cli
-from assistant.store import Store
+from assistant.app import cli
+from assistant.search.store import Store
 
 from .fakes import FakeEmbedder
 

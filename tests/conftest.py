@@ -9,7 +9,7 @@ import pytest
 
 from assistant.assistant import Assistant
 from assistant.config import Settings
-from assistant.store import Store
+from assistant.search.store import Store
 
 from .fakes import FakeEmbedder, ScriptedChat
 
@@ -60,7 +60,7 @@ def real_llm():
     The GGUF comes from the machine's model cache (BRIEFING_MODEL_CACHE, default ~/.cache/briefing-assistant):
     assembled at most once per machine, shared with every checkout, eval run and data dir.
     """
-    from assistant.llm import chat_model_from_settings
+    from assistant.models.llm import chat_model_from_settings
 
     s = Settings(data_dir=ROOT / ".data" / "test-llm")
     model, closer = chat_model_from_settings(s)
@@ -74,7 +74,7 @@ def real_llm():
 @pytest.fixture
 def real_assistant(tmp_path, real_llm):
     """An Assistant with every real part: packaged embedder, embedded Chroma, local model."""
-    from assistant.embed import MiniLMEmbedder
+    from assistant.models.embed import MiniLMEmbedder
 
     s = Settings(data_dir=tmp_path / "data")
     embedder = MiniLMEmbedder()

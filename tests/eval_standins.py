@@ -1,4 +1,4 @@
-"""A minimal stand-in for `assistant.entailment.Checker`, for eval-harness unit tests only.
+"""A minimal stand-in for `assistant.answer.entailment.Checker`, for eval-harness unit tests only.
 
 It keeps the promised interface (`Checker(llm=None).check(claim, evidence) -> Verdict`) and a crude
 rule: supported when every content word of the claim (4+ letters, or a number) is in the evidence

@@ -11,7 +11,7 @@ from typing import Iterator, Sequence
 
 import numpy as np
 
-from assistant.llm import Completion
+from assistant.models.llm import Completion
 
 
 class FakeEmbedder:

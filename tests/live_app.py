@@ -11,9 +11,9 @@ from gradio_client import Client
 
 from assistant.assistant import Assistant
 from assistant.config import Settings
-from assistant.llm import OpenAIChat
-from assistant.store import Store
-from assistant.ui import build_app, launch_options
+from assistant.models.llm import OpenAIChat
+from assistant.search.store import Store
+from assistant.app.ui import build_app, launch_options
 
 from .fakes import FakeEmbedder
 from .openai_fault_server import FaultServer

@@ -18,7 +18,7 @@ import pytest
 
 from assistant.assistant import Assistant
 from assistant.errors import ConfigError, StoreError
-from assistant.ingest import chunk_article, read_file
+from assistant.ingest.files import chunk_article, read_file
 from assistant.types import Article, Passage
 
 from .conftest import SEED
@@ -289,7 +289,7 @@ def filters_by_date_and_source(env: StoreEnv) -> None:
             got = article_ids(a.search("ceasefire talks report", k=10, mode=mode, **filters))
             assert got == want, f"{mode} {filters}: {sorted(got)} != {sorted(want)}"
     # The Chroma side really filters (not only the BM25 side): a raw dense query with the clause.
-    from assistant.store import where_filter
+    from assistant.search.store import where_filter
 
     hits = a.store.dense(a.embedder.embed(["ceasefire"])[0], 10, where_filter(published_after=1743465600, sources=["Semafor"]))
     assert {h.chunk.article_id for h in hits} == {"B", "C"}

@@ -2,7 +2,7 @@
 
 import json
 
-from assistant.cli import main
+from assistant.app.cli import main
 from assistant.types import REFUSAL, AnswerEvent, EvidenceEvent, StatusEvent, TextDelta
 
 
@@ -81,7 +81,7 @@ def test_follow_up_is_rewritten_before_retrieval(fake_assistant, seed_dir, chat)
 
 def test_evidence_respects_the_token_budget(fake_assistant, seed_dir):
     a = _seeded(fake_assistant, seed_dir)
-    from assistant.answering import select_evidence
+    from assistant.answer.pipeline import select_evidence
 
     q = "Is Russia stalling?"
     qv = a.embedder.embed([q])[0]
@@ -95,7 +95,7 @@ def test_evidence_respects_the_token_budget(fake_assistant, seed_dir):
 
 def test_cli_ask_json_is_the_answer_only(fake_assistant, seed_dir, chat, capsys, monkeypatch, settings):
     # The CLI builds its own Assistant from settings; give it ours (scripted model, fake embedder).
-    import assistant.cli as cli
+    import assistant.app.cli as cli
 
     a = _seeded(fake_assistant, seed_dir)
     monkeypatch.setattr(cli, "_assistant", lambda args: a)

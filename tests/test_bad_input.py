@@ -16,7 +16,7 @@ from pathlib import Path
 
 import pytest
 
-from assistant.ingest import content_hash
+from assistant.ingest.files import content_hash
 
 PNG = b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR\x00\x00\x00\x10\x00\x00\x00\x10\x08\x06\x00\x00\x00\x1f\xf3\xffa"
 GOOD_TEXT = "The envoy met officials in Washington on Tuesday. Talks on the ceasefire continued.\n"
@@ -199,7 +199,7 @@ def test_symlink_loops_and_broken_links_in_a_folder(library, tmp_path):
 
 UNREADABLE_CHILD = """
 import json, os, sys
-from assistant.ingest import iter_articles  # imported first: the interpreter's own files are root's
+from assistant.ingest.files import iter_articles  # imported first: the interpreter's own files are root's
 os.setgid(65534); os.setuid(65534)  # nobody: the permission bits now apply
 out = [{"where": getattr(i, "where", ""), "reason": getattr(i, "reason", "")} for i in iter_articles([sys.argv[1]], 10**7)]
 print(json.dumps(out))
@@ -246,7 +246,7 @@ def test_a_folder_that_cannot_be_listed_is_reported_not_skipped(library, tmp_pat
         (root / "closed").mkdir()
         (root / "closed").chmod(0o000)
         (root / "ok.txt").write_text(GOOD_TEXT, encoding="utf-8")
-        code = ("import json, os, sys\nfrom assistant.ingest import iter_articles\n"
+        code = ("import json, os, sys\nfrom assistant.ingest.files import iter_articles\n"
                 "os.setgid(65534); os.setuid(65534)\n"
                 "print(json.dumps([[getattr(i, 'where', ''), getattr(i, 'reason', '')] for i in iter_articles([sys.argv[1]], 10**7)]))")
         if os.geteuid() != 0:

@@ -5,9 +5,9 @@ from __future__ import annotations
 
 import pytest
 
-from assistant import bm25index
+from assistant.search import bm25 as bm25index
 from assistant.assistant import Assistant
-from assistant.store import Store
+from assistant.search.store import Store
 
 from .fakes import FakeEmbedder
 

@@ -16,7 +16,7 @@ import pytest
 
 from assistant.assistant import Assistant
 from assistant.config import load_settings
-from assistant.store import Store
+from assistant.search.store import Store
 
 from . import store_cases
 from .fakes import FakeEmbedder
@@ -127,7 +127,7 @@ def test_cli_ingest_search_and_ask_over_the_server_path(chroma_server, tmp_path)
             "BRIEFING_DATA_DIR": str(tmp_path / "data")}
 
     def cli(*args: str, **extra: str) -> subprocess.CompletedProcess[str]:
-        out = subprocess.run([sys.executable, "-m", "assistant.cli", *args], cwd=tmp_path, env=env | extra,
+        out = subprocess.run([sys.executable, "-m", "assistant.app.cli", *args], cwd=tmp_path, env=env | extra,
                              capture_output=True, text=True, timeout=180)
         assert out.returncode == 0, out.stderr
         return out
@@ -149,6 +149,6 @@ def test_cli_ingest_search_and_ask_over_the_server_path(chroma_server, tmp_path)
 
 
 def _minilm():
-    from assistant.embed import MiniLMEmbedder
+    from assistant.models.embed import MiniLMEmbedder
 
     return MiniLMEmbedder()

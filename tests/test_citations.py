@@ -1,6 +1,6 @@
 """Citation parsing, validation, quote location, repair and refusal, with a deterministic embedder."""
 
-from assistant.citations import is_refusal, parse_keys, split_answer, validate
+from assistant.answer.citations import is_refusal, parse_keys, split_answer, validate
 from assistant.types import REFUSAL, EvidenceSentence
 
 from .fakes import FakeEmbedder

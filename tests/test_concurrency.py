@@ -17,7 +17,7 @@ from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 
-from assistant.ui import answer_concurrency
+from assistant.app.ui import answer_concurrency
 
 from .live_app import client, remote_assistant, served
 from .openai_fault_server import SESSION_TOKEN, FaultServer

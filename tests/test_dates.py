@@ -8,8 +8,8 @@ from datetime import datetime, timezone
 import pytest
 
 from assistant.dates import parse_date
-from assistant.retrieve import Filters
-from assistant.timewords import question_window
+from assistant.search.retrieve import Filters
+from assistant.search.timewords import question_window
 
 NOW = datetime(2026, 11, 28, 12, 0, tzinfo=timezone.utc)  # a Saturday: the fixed clock
 AS_OF = datetime(2026, 11, 28, tzinfo=timezone.utc)

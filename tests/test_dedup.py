@@ -6,8 +6,8 @@ import json
 
 import pytest
 
-from assistant import dedup
-from assistant.render import sources_html
+from assistant.search import dedup
+from assistant.app.render import sources_html
 
 from .conftest import SEED
 from .wire import COPIES, OTHER, WIRE
@@ -56,7 +56,7 @@ def test_answer_cites_the_story_once_and_lists_the_other_outlets(fake_assistant,
     top = next(p for p in passages if p.article_id == "wire-reuters")
     assert [s for s, _, _ in top.also_reported_by] == ["The Guardian", "Kyiv Daily"]
     assert top.also_reported_by[0][2] == "https://example.com/guardian/pause"
-    from assistant.answering import select_evidence  # the key depends on evidence order: find it first
+    from assistant.answer.pipeline import select_evidence  # the key depends on evidence order: find it first
 
     ev = select_evidence(a, QUESTION, a.embedder.embed([QUESTION])[0], a.search(QUESTION, k=a.settings.answer_k),
                          a.settings.context_tokens)

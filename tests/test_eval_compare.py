@@ -4,7 +4,7 @@ import json
 
 import pytest
 
-from assistant.cli import main
+from assistant.app.cli import main
 from assistant.errors import ConfigError
 from assistant.evaluation import correctness as C
 from assistant.evaluation.configs import override_settings, parse_config

@@ -5,7 +5,7 @@ import re
 
 import pytest
 
-from assistant.cli import main
+from assistant.app.cli import main
 from assistant.evaluation.report import html_page, latency_svg, metric_bars_svg
 from assistant.errors import ConfigError
 from assistant.evaluation.runner import CaseResult, EvalResult, aggregate, make_judge, run_eval

@@ -8,7 +8,7 @@ from assistant.evaluation import metrics as M
 from assistant.evaluation.dataset import DatasetError, EvalItem, load_dataset, resolve_gold, select
 from assistant.evaluation.gates import check, flatten, load_thresholds
 from assistant.evaluation.judge import LexicalJudge, LLMJudge, parse_verdict
-from assistant.ingest import read_file
+from assistant.ingest.files import read_file
 from assistant.sentences import sentence_spans
 from assistant.types import Article
 

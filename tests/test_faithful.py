@@ -8,11 +8,11 @@ import json
 import re
 from datetime import date
 
-from assistant.answering import select_evidence
-from assistant.citations import validate
-from assistant.cli import main
-from assistant.entailment import Checker
-from assistant.guards import check_attribution, check_names, check_numbers, check_polarity
+from assistant.answer.pipeline import select_evidence
+from assistant.answer.citations import validate
+from assistant.app.cli import main
+from assistant.answer.entailment import Checker
+from assistant.answer.guards import check_attribution, check_names, check_numbers, check_polarity
 from assistant.types import REFUSAL, AnswerEvent, EvidenceEvent, Passage, StatusEvent, TextDelta
 
 from .fakes import FakeEmbedder
@@ -89,7 +89,7 @@ def test_stream_carries_checked_sentences_only_and_ends_in_the_answer(fake_assis
 
 
 def test_cli_json_and_text_show_no_unchecked_sentence(fake_assistant, seed_dir, chat, capsys, monkeypatch):
-    import assistant.cli as cli
+    import assistant.app.cli as cli
 
     assert fake_assistant.ingest([seed_dir]).added
     monkeypatch.setattr(cli, "_assistant", lambda args: fake_assistant)

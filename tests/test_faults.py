@@ -27,7 +27,7 @@ from pathlib import Path
 import pytest
 from gradio_client.exceptions import AppError
 
-from assistant.ui import Handlers
+from assistant.app.ui import Handlers
 
 from .conftest import SEED
 from .live_app import TEST_KEY, client, remote_assistant, served
@@ -56,7 +56,7 @@ SLOW = {"429+Retry-After", "500", "timeout", "connection dropped"}  # long enoug
 
 def _cli(args: list[str], cwd: Path, **env: str) -> subprocess.CompletedProcess[str]:
     clean = {k: v for k, v in os.environ.items() if not k.startswith(("OPENAI_", "BRIEFING_"))}
-    return subprocess.run([sys.executable, "-m", "assistant.cli", *args], cwd=cwd, env={**clean, **env},
+    return subprocess.run([sys.executable, "-m", "assistant.app.cli", *args], cwd=cwd, env={**clean, **env},
                           capture_output=True, text=True, timeout=180)
 
 

@@ -11,8 +11,8 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
 
-from assistant import cli
-from assistant.fetch import article_id_for, extract_article, fetch_url, is_url, read_feed
+from assistant.app import cli
+from assistant.ingest.web import article_id_for, extract_article, fetch_url, is_url, read_feed
 
 PARA = ("The Russian envoy arrived in Washington on Thursday for talks that many Western experts suspect "
         "are a way of stalling for time. Officials said the meetings would continue into next week, with "
@@ -345,7 +345,7 @@ def test_cli_ingest_url_and_feed_json(server, fast, monkeypatch, capsys):
     ("2002:7f00:1::", "loopback"), ("64:ff9b::a00:1", "private"), ("::127.0.0.1", "loopback"),
 ])
 def test_ssrf_addresses_that_are_not_public_are_named(address, kind):
-    from assistant.netguard import blocked_kind
+    from assistant.ingest.netguard import blocked_kind
 
     assert blocked_kind(address) == kind
     for public in ("93.184.216.34", "8.8.8.8", "2606:4700:4700::1111", "::ffff:8.8.8.8"):
@@ -368,7 +368,7 @@ def second_server():
 def _only_127_0_0_1_is_public(monkeypatch) -> None:
     """The fixture server on 127.0.0.1 stands in for a public site; every other address keeps its real kind."""
     try:
-        from assistant import netguard
+        from assistant.ingest import netguard
     except ImportError:  # the code before the guard existed: nothing to adjust
         return
     real = netguard.blocked_kind

@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 
 from assistant.errors import IngestError
-from assistant.ingest import chunk_article, chunk_id, content_hash, decode, iter_articles, read_file
+from assistant.ingest.files import chunk_article, chunk_id, content_hash, decode, iter_articles, read_file
 from assistant.sentences import sentence_spans
 from assistant.types import Article, IngestFailure
 
@@ -406,7 +406,7 @@ def test_local_html_is_read_like_a_web_page(tmp_path):
     """Issue 15: one HTML reader. A saved page goes through the same trafilatura extraction as its URL:
     share buttons, related links and newsletter boxes inside <article> are dropped (the old block
     reader kept them), "| Site" is trimmed off <title>, and the page's own date tag keeps its time."""
-    from assistant.fetch import extract_article
+    from assistant.ingest.web import extract_article
 
     paras = "".join(f"<p>Paragraph {i}: the envoy met officials in Washington on Tuesday and discussed "
                     "sanctions, energy and the prisoner exchange at length.</p>" for i in range(4))

@@ -22,10 +22,10 @@ from pydantic import SecretStr
 
 from assistant.assistant import Assistant
 from assistant.config import Settings
-from assistant.injection import clean_answer, defang, looks_like_instruction
-from assistant.llm import Completion
+from assistant.answer.injection import clean_answer, defang, looks_like_instruction
+from assistant.models.llm import Completion
 from assistant.sentences import sentence_spans
-from assistant.store import Store
+from assistant.search.store import Store
 from assistant.types import Answer
 
 from .conftest import ROOT
@@ -159,8 +159,8 @@ def test_ordinary_news_is_not_taken_for_an_order():
 def test_echo_filter_keeps_news_that_shares_common_phrases_with_the_prompt():
     """Four words in a row of the prompt made only of function words ("with the number of", "the number
     of the") are ordinary English: a true answer sentence using them must stay. Whole rules still go."""
-    from assistant.injection import drop_echoes
-    from assistant.prompting import load_prompt
+    from assistant.answer.injection import drop_echoes
+    from assistant.answer.prompting import load_prompt
 
     system = load_prompt("answer").render(evidence="", question="", refusal="")[0]["content"]
     system += "\nEnd every sentence with the number of the evidence sentence that supports it, like [2] or [1][3]."
@@ -188,7 +188,7 @@ def test_echo_filter_has_no_false_positives_on_clapnq_and_the_seed():
 
 @pytest.mark.integration
 def test_injection_suite_against_the_local_model(real_llm, tmp_path):
-    from assistant.embed import MiniLMEmbedder
+    from assistant.models.embed import MiniLMEmbedder
 
     s = Settings(data_dir=tmp_path / "data")
     s.llm.api_key = SecretStr(FAKE_KEY)  # a setting that must never reach an answer

@@ -22,7 +22,7 @@ from pathlib import Path
 
 import pytest
 
-from assistant.store import Store
+from assistant.search.store import Store
 
 from .conftest import ROOT
 from .fakes import FakeEmbedder

@@ -6,9 +6,9 @@ from __future__ import annotations
 import gradio as gr
 import pytest
 
-from assistant import cli
+from assistant.app import cli
 from assistant.errors import AssistantError, RequestError
-from assistant.ui import Handlers, history_of
+from assistant.app.ui import Handlers, history_of
 
 LONG = "Is Russia stalling? " * 200  # 4,000 characters
 HISTORY = [{"role": "user", "content": "Is Russia stalling?"}, {"role": "assistant", "content": "Yes [1]."}] * 30

@@ -7,7 +7,7 @@ import pytest
 
 from assistant.config import Settings
 from assistant.errors import ConfigError, LLMError
-from assistant.llm import Completion, OpenAIChat, OpenAIEmbedder, chat_model_from_settings
+from assistant.models.llm import Completion, OpenAIChat, OpenAIEmbedder, chat_model_from_settings
 
 from .openai_fault_server import FaultServer
 

@@ -16,11 +16,12 @@ from pathlib import Path
 
 import pytest
 
-from assistant import local_llm, model_cache
+from assistant.models import local_server as local_llm
+from assistant.models import model_cache
 from assistant.config import Settings
 from assistant.errors import ConfigError, LLMError
-from assistant.llm import Completion, OpenAIChat, chat_model_from_settings
-from assistant.local_llm import LocalServer, ensure_model, find_part_dirs, stop_warm_server
+from assistant.models.llm import Completion, OpenAIChat, chat_model_from_settings
+from assistant.models.local_server import LocalServer, ensure_model, find_part_dirs, stop_warm_server
 
 # -- assembly on fake parts --------------------------------------------------------------------
 
@@ -145,7 +146,7 @@ def test_stale_record_of_a_dead_server_is_dropped(tmp_path):
 OWNER = """
 import signal, sys, threading, time
 from pathlib import Path
-from assistant.local_llm import LocalServer
+from assistant.models.local_server import LocalServer
 
 mode, data, pidfile, fake = sys.argv[1], Path(sys.argv[2]), sys.argv[3], sys.argv[4] == "fake"
 
@@ -159,7 +160,7 @@ if fake:
     ready = "no" if mode in ("kill-starting", "term-starting-in-thread") else "yes"
     server = FakeServer(model, data, startup_timeout_s=300, extra_args=["--pidfile", pidfile, "--ready", ready])
 else:
-    from assistant.local_llm import ensure_model
+    from assistant.models.local_server import ensure_model
     server = LocalServer(ensure_model(data), data, n_ctx=512, n_threads=1, startup_timeout_s=300)
 signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))  # what `briefing` does
 if mode == "term-starting-in-thread":  # the chat page starts the model in a warm-up thread

@@ -12,7 +12,7 @@ import sys
 import pytest
 from mcp import Client, StdioServerParameters
 
-from assistant.mcp_tools import build_server
+from assistant.app.mcp_tools import build_server
 
 from .conftest import ROOT
 from .openai_fault_server import FaultServer
@@ -72,9 +72,9 @@ def test_briefing_mcp_over_stdio(tmp_path, seed_dir):
     with FaultServer(default="echo") as srv:
         env.update({"BRIEFING_LLM__BASE_URL": srv.base_url, "BRIEFING_LLM__API_KEY": "sk-test-mcp-0123456789",
                     "BRIEFING_LLM__MODEL": srv.model})
-        subprocess.run([sys.executable, "-m", "assistant.cli", "ingest", str(seed_dir)], env=env, check=True,
+        subprocess.run([sys.executable, "-m", "assistant.app.cli", "ingest", str(seed_dir)], env=env, check=True,
                        capture_output=True, timeout=300)
-        params = StdioServerParameters(command=sys.executable, args=["-m", "assistant.cli", "mcp"], env=env,
+        params = StdioServerParameters(command=sys.executable, args=["-m", "assistant.app.cli", "mcp"], env=env,
                                        cwd=str(ROOT))
 
         async def session():

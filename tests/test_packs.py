@@ -8,8 +8,8 @@ import shutil
 
 import pytest
 
-import assistant.cli as cli
-from assistant.cli import main
+import assistant.app.cli as cli
+from assistant.app.cli import main
 from assistant.types import REFUSAL
 
 QUESTION = "Is Russia stalling?"
@@ -116,8 +116,8 @@ def test_ask_continue_log_and_stdin(a, chat, capsys, monkeypatch, settings):
 def test_the_chat_page_offers_the_pack_of_the_latest_answer(a, chat):
     from pathlib import Path
 
-    from assistant.packs import read_pack, verify_pack
-    from assistant.ui import Handlers
+    from assistant.answer.packs import read_pack, verify_pack
+    from assistant.app.ui import Handlers
 
     h = Handlers(a)
     assert h.pack_file([])["visible"] is False  # nothing answered yet: no button

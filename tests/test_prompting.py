@@ -3,7 +3,7 @@
 import pytest
 
 from assistant.errors import PromptError
-from assistant.prompting import Prompt, load_prompt, prompts_dir
+from assistant.answer.prompting import Prompt, load_prompt, prompts_dir
 from assistant.types import REFUSAL
 
 

@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 
 from assistant import Assistant
-from assistant.embed import MiniLMEmbedder
+from assistant.models.embed import MiniLMEmbedder
 
 
 @pytest.fixture(scope="module")

@@ -7,8 +7,8 @@ import json
 import numpy as np
 import pytest
 
-from assistant.retrieve import _mmr
-from assistant.store import StoredChunk
+from assistant.search.retrieve import _mmr
+from assistant.search.store import StoredChunk
 from assistant.types import Chunk
 
 
@@ -75,7 +75,7 @@ def test_mmr_setting_spreads_a_two_part_question_over_articles(fake_assistant, t
 
 def test_search_sees_another_writers_article_despite_cached_records(fake_assistant, tmp_path, settings):
     from assistant.assistant import Assistant
-    from assistant.store import Store
+    from assistant.search.store import Store
 
     a = fake_assistant
     a.ingest(_feed(tmp_path, [{"id": "A", "title": "Alpha", "body": "Alpha talks on ceasefire."}]))

@@ -24,11 +24,11 @@ from gradio_client import Client
 from assistant.assistant import Assistant
 from assistant.config import Settings, load_settings
 from assistant.errors import ConfigError
-from assistant.llm import OpenAIChat
-from assistant.render import error_html, report_html
-from assistant.store import Store
+from assistant.models.llm import OpenAIChat
+from assistant.app.render import error_html, report_html
+from assistant.search.store import Store
 from assistant.types import IngestFailure, IngestReport
-from assistant.ui import Handlers, build_app, check_upload, launch_options
+from assistant.app.ui import Handlers, build_app, check_upload, launch_options
 
 from .conftest import ROOT, SEED
 from .fakes import FakeEmbedder
@@ -129,7 +129,7 @@ def fake_launch(monkeypatch):
     """ui.launch with Blocks.launch recording its options instead of serving, and no model warm-up."""
     import gradio as gr
 
-    from assistant import ui
+    from assistant.app import ui
 
     calls: list[dict] = []
     monkeypatch.setattr(gr.Blocks, "launch", lambda self, **kw: calls.append(kw))
@@ -142,7 +142,7 @@ def fake_launch(monkeypatch):
 @pytest.mark.parametrize("host,share", [("0.0.0.0", False), ("::", False), ("192.0.2.10", False),
                                         ("127.0.0.1", True)])
 def test_exposed_page_without_login_is_refused(host, share, fake_launch, tmp_path, capsys):
-    from assistant import cli
+    from assistant.app import cli
 
     assert cli.main(["chat", "--data-dir", str(tmp_path), "--host", host] + (["--share"] if share else [])) == 1
     err = capsys.readouterr().err
@@ -151,7 +151,7 @@ def test_exposed_page_without_login_is_refused(host, share, fake_launch, tmp_pat
 
 
 def test_no_auth_serves_with_a_loud_warning_and_loopback_needs_nothing(fake_launch, tmp_path, capsys, monkeypatch):
-    from assistant import ui
+    from assistant.app import ui
 
     ui.launch(data_dir=tmp_path, host="0.0.0.0", no_auth=True)
     assert fake_launch[-1]["server_name"] == "0.0.0.0" and fake_launch[-1]["auth"] is None

@@ -16,7 +16,7 @@ import uvicorn
 from pydantic import SecretStr
 
 from assistant.errors import ConfigError, LLMError
-from assistant.serve import MODEL_ID, build_api, exposure_warning
+from assistant.app.serve import MODEL_ID, build_api, exposure_warning
 from assistant.types import REFUSAL, AnswerEvent, EvidenceEvent, TextDelta
 
 from .live_app import free_port
@@ -281,7 +281,7 @@ class SlowChat:
         raise AssertionError("not used")
 
     def stream(self, messages, **_):
-        from assistant.llm import Completion
+        from assistant.models.llm import Completion
 
         for word in self.text.split(" "):
             time.sleep(0.3)
@@ -319,7 +319,7 @@ def test_the_briefing_serve_command(tmp_path):
 
     env = {k: v for k, v in os.environ.items() if not k.startswith(("BRIEFING_", "OPENAI_"))}
     env.update({"BRIEFING_DATA_DIR": str(tmp_path / "data"), "PYTHONPATH": str(ROOT)})
-    refused = subprocess.run([sys.executable, "-m", "assistant.cli", "serve", "--host", "0.0.0.0"], env=env,
+    refused = subprocess.run([sys.executable, "-m", "assistant.app.cli", "serve", "--host", "0.0.0.0"], env=env,
                              capture_output=True, text=True, timeout=120)
     assert refused.returncode == 1 and "without a login" in refused.stderr and "BRIEFING_AUTH" in refused.stderr
 
@@ -327,7 +327,7 @@ def test_the_briefing_serve_command(tmp_path):
     with FaultServer(default="echo") as srv:
         env.update({"BRIEFING_LLM__BASE_URL": srv.base_url, "BRIEFING_LLM__API_KEY": "sk-test-serve-0123456789",
                     "BRIEFING_LLM__MODEL": srv.model, "BRIEFING_AUTH": f"editor:{PASSWORD}"})
-        proc = subprocess.Popen([sys.executable, "-m", "assistant.cli", "serve", "--port", str(port), "--no-page"],
+        proc = subprocess.Popen([sys.executable, "-m", "assistant.app.cli", "serve", "--port", str(port), "--no-page"],
                                 env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
         try:
             deadline = time.monotonic() + 90

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from assistant import cli
+from assistant.app import cli
 from assistant.config import load_settings
 from assistant.logs import configure_logging, level_from
 
@@ -85,7 +85,7 @@ def _cli(*args: str, cwd: Path, env: dict | None = None) -> subprocess.Completed
     import os
 
     base = {k: v for k, v in os.environ.items() if k not in ENV_NAMES}
-    return subprocess.run([sys.executable, "-m", "assistant.cli", *args], capture_output=True, text=True,
+    return subprocess.run([sys.executable, "-m", "assistant.app.cli", *args], capture_output=True, text=True,
                           cwd=cwd, env={**base, **(env or {})}, timeout=300)
 
 
@@ -147,13 +147,13 @@ def test_server_status_and_stop_without_a_warm_server(tmp_path, capsys):
 
 
 def test_chat_help_does_not_promise_a_browser():
-    out = subprocess.run([sys.executable, "-m", "assistant.cli", "--help"], capture_output=True, text=True,
+    out = subprocess.run([sys.executable, "-m", "assistant.app.cli", "--help"], capture_output=True, text=True,
                          cwd=ROOT, timeout=60).stdout
     assert "open the chat page in the browser" not in out
 
 
 def test_upload_shows_embedding_progress(fake_assistant, tmp_path):
-    from assistant.ui import Handlers
+    from assistant.app.ui import Handlers
 
     seen: list[tuple[object, str]] = []
 

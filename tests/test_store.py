@@ -9,7 +9,7 @@ from __future__ import annotations
 import pytest
 
 from assistant.assistant import Assistant
-from assistant.store import Store
+from assistant.search.store import Store
 
 from . import store_cases
 from .store_cases import StoreEnv
@@ -45,7 +45,7 @@ def test_embedded_store_lives_in_the_data_dir_and_survives_reopening(env, settin
 def test_writes_never_load_the_embedding_model(env, monkeypatch):
     # Chroma rebuilds the collection's embedding function from its stored config on every upsert;
     # that must not load the real model (0.3 s each time, and wrong for a library built with another embedder).
-    import assistant.embed
+    import assistant.models.embed
 
     loads: list[str] = []
 
@@ -53,7 +53,7 @@ def test_writes_never_load_the_embedding_model(env, monkeypatch):
         loads.append(spec)
         return env.assistant.embedder
 
-    monkeypatch.setattr(assistant.embed, "make_embedder", recording_make_embedder)
+    monkeypatch.setattr(assistant.models.embed, "make_embedder", recording_make_embedder)
     env.assistant.ingest(env.seed())
     env.assistant.search("Is Russia stalling?", mode="hybrid")
     assert env.assistant.store.count() == 6

@@ -7,7 +7,7 @@ from __future__ import annotations
 import json
 from datetime import datetime, timezone
 
-from assistant.retrieve import Filters
+from assistant.search.retrieve import Filters
 
 from .conftest import SEED
 

@@ -8,9 +8,9 @@ import re
 import pytest
 
 from assistant.assistant import Assistant
-from assistant.cli import main
-from assistant.store import Store
-from assistant.timeline import TimelinePlan
+from assistant.app.cli import main
+from assistant.search.store import Store
+from assistant.answer.timeline import TimelinePlan
 from assistant.types import REFUSAL
 
 from .fakes import FakeEmbedder, ScriptedChat
@@ -144,7 +144,7 @@ def test_unrelated_question_has_an_empty_timeline(story, keyed):
 
 
 def test_cli_timeline_json(story, keyed, capsys, monkeypatch):
-    import assistant.cli as cli
+    import assistant.app.cli as cli
 
     monkeypatch.setattr(cli, "_assistant", lambda args: story)
     _script(keyed)
@@ -165,7 +165,7 @@ def test_as_of_keeps_undated_briefings_and_hides_later_ones(story):
 
 
 def test_ui_timeline_toggle_shows_each_date_then_what_changed(story, keyed):
-    from assistant.ui import Handlers
+    from assistant.app.ui import Handlers
 
     _script(keyed)
     outputs = list(Handlers(story).respond(QUESTION, [], None, "", "", True))

@@ -11,7 +11,7 @@ from gradio_client.exceptions import AppError, AuthenticationError
 from pydantic import SecretStr
 
 from assistant.types import EvidenceEvent
-from assistant.ui import build_app, launch_options
+from assistant.app.ui import build_app, launch_options
 
 pytestmark = pytest.mark.integration
 

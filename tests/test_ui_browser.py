@@ -13,10 +13,10 @@ import pytest
 
 from assistant.assistant import Assistant
 from assistant.config import Settings
-from assistant.embed import make_embedder
-from assistant.store import Store
+from assistant.models.embed import make_embedder
+from assistant.search.store import Store
 from assistant.types import REFUSAL, EvidenceEvent
-from assistant.ui import build_app, launch_options
+from assistant.app.ui import build_app, launch_options
 
 from .conftest import ARTIFACTS, SEED
 from .fakes import ScriptedChat

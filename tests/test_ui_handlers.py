@@ -13,9 +13,9 @@ import pytest
 from assistant.assistant import Assistant
 from assistant.config import Settings
 from assistant.errors import LLMError
-from assistant.render import describe_model, esc, highlight, sources_html, support_words
+from assistant.app.render import describe_model, esc, highlight, sources_html, support_words
 from assistant.types import REFUSAL, EvidenceEvent
-from assistant.ui import Handlers, build_app, history_of, launch_options, messages, parse_history, safe_name
+from assistant.app.ui import Handlers, build_app, history_of, launch_options, messages, parse_history, safe_name
 
 from .fakes import ScriptedChat
 

@@ -1,11 +1,11 @@
 """Support judges: does a source text entail a claim? Used for ALCE citation recall/precision.
 
-- EntailmentJudge: the default. The claim checker of `assistant.entailment` (deterministic guards
+- EntailmentJudge: the default. The claim checker of `assistant.answer.entailment` (deterministic guards
   for numbers, dates, negation, names and attribution, then the chat model asked a one-word yes/no
   question). It is measured on the labelled faithfulness set by `briefing eval-judge`; every eval
   report prints that measurement next to the citation numbers.
 - LLMJudge: asks a chat model with prompts/judge.md (SUPPORTED / UNSUPPORTED) at temperature 0.
-- LexicalJudge: the retrieval similarity (`assistant.citations.support`) at a threshold. It shares
+- LexicalJudge: the retrieval similarity (`assistant.answer.citations.support`) at a threshold. It shares
   the answer pipeline's blind spots (negation, numbers, attribution), so reports show it only as
   the "similarity" column, never under the ALCE names.
 
@@ -19,8 +19,8 @@ from typing import Any, Protocol, Sequence
 
 import numpy as np
 
-from ..citations import support
-from ..prompting import load_prompt
+from ..answer.citations import support
+from ..answer.prompting import load_prompt
 
 # Calibrated with the packaged MiniLM embedder by evals/calibrate_judge.py (threshold maximising
 # balanced accuracy on the calibration half of CLAPnq dev). With another embedder, recalibrate.
@@ -154,7 +154,7 @@ JUDGES = ("entailment", "guards", "openai", "llm", "lexical")
 def make_judge(kind: str, assistant: Any, judge_model: str | None = None, judge_url: str | None = None) -> SupportJudge:
     """The support judge by name, built on the assistant's parts:
 
-    - "entailment" (default): `assistant.entailment.Checker` with the assistant's chat model as judge;
+    - "entailment" (default): `assistant.answer.entailment.Checker` with the assistant's chat model as judge;
     - "guards": the same checker without the model (deterministic layers only; offline, fast);
     - "openai" / "llm": the checker with another chat model on an OpenAI-compatible endpoint as judge
       (`judge_model` on `judge_url`, default the configured endpoint); "llm" without `judge_model`
@@ -184,7 +184,7 @@ def make_judge(kind: str, assistant: Any, judge_model: str | None = None, judge_
         return EntailmentJudge(_checker(Checker, llm, embedder, constrain))
     if not judge_model:
         raise ConfigError("--judge openai needs a model name", hint="pass --judge-model NAME")
-    from ..llm import OpenAIChat
+    from ..models.llm import OpenAIChat
 
     s = assistant.settings.llm
     key = s.api_key.get_secret_value() if s.api_key is not None else "not-needed"
@@ -194,13 +194,13 @@ def make_judge(kind: str, assistant: Any, judge_model: str | None = None, judge_
 
 
 def checker_class() -> Any:
-    """The claim checker class (assistant.entailment.Checker); ConfigError when it is not there."""
+    """The claim checker class (assistant.answer.entailment.Checker); ConfigError when it is not there."""
     from ..errors import ConfigError
 
     try:
-        from ..entailment import Checker
+        from ..answer.entailment import Checker
     except ImportError as exc:
-        raise ConfigError("the entailment checker (assistant/entailment.py) is not available",
+        raise ConfigError("the entailment checker (assistant/answer/entailment.py) is not available",
                           hint="use --judge openai --judge-model NAME, or update the code") from exc
     return Checker
 

@@ -13,7 +13,7 @@ import string
 from dataclasses import dataclass, field
 from typing import Callable, Iterable, Sequence
 
-from ..citations import MARKER, normalise
+from ..answer.citations import MARKER, normalise
 
 # --- retrieval -------------------------------------------------------------------------------
 

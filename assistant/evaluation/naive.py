@@ -14,8 +14,8 @@ from __future__ import annotations
 import time
 from typing import Any
 
-from ..citations import is_refusal, split_answer
-from ..prompting import load_prompt
+from ..answer.citations import is_refusal, split_answer
+from ..answer.prompting import load_prompt
 from ..types import REFUSAL, Answer, AnswerSentence, Citation, EvidenceSentence
 
 

@@ -17,7 +17,7 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any, Sequence
 
-from ..citations import MARKER, normalise, split_answer
+from ..answer.citations import MARKER, normalise, split_answer
 from ..errors import AssistantError, ConfigError, LLMError
 from ..types import REFUSAL, Answer, to_jsonable
 from . import correctness as C

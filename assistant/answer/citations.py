@@ -1,0 +1,196 @@
+"""Citations: parse the model's [n] markers, validate them against the evidence it was shown,
+score how well each answer sentence is supported, repair what is clear, and drop the rest.
+
+Every key the model may cite names one evidence sentence, whose span in the article body is known,
+so a valid citation always points at an exact, verbatim sentence of a briefing.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from dataclasses import dataclass
+from functools import lru_cache
+from typing import TYPE_CHECKING, Sequence
+
+import numpy as np
+
+from ..models.embed import Embedder
+from ..sentences import sentence_spans, words
+from ..types import REFUSAL, AnswerSentence, Citation, EvidenceSentence
+
+if TYPE_CHECKING:
+    from .entailment import Checker
+
+# [3], [1, 2], [1][2], [1-3], [S2] and the full-width 【2】 some models emit.
+MARKER = re.compile(r"[\[\u3010]\s*(?:S|s|source\s*|passage\s*)?(\d+(?:\s*(?:,|;|-|\u2013|and)\s*(?:S|s)?\d+)*)\s*[\]\u3011]")
+_MARKER_AFTER_STOP = re.compile(r"([.!?])((?:\s*[\[\u3010][^\]\u3011]{1,20}[\]\u3011])+)")
+_QUOTED = re.compile(r"[\"\u201c]([^\"\u201d]{12,})[\"\u201d]")
+_STOP = frozenset(
+    "a an the and or but if of to in on at by for with from as is are was were be been being it its this that these "
+    "those he she they them his her their we you i not no yes do does did has have had will would can could may might "
+    "than then there here what which who whom whose when where why how about into over after before also so such very "
+    "just only more most some any all each other said says say according".split()
+)
+
+
+@dataclass(frozen=True)
+class Validated:
+    """The outcome of checking a raw model answer against its evidence."""
+
+    text: str
+    answerable: bool
+    sentences: list[AnswerSentence]
+    citations: list[Citation]
+
+
+def normalise(text: str) -> str:
+    """Casefolded, quote- and whitespace-normalised text for sentinel comparisons."""
+    t = unicodedata.normalize("NFKC", text).replace("\u2019", "'").replace("\u2018", "'").casefold()
+    return " ".join(t.split())
+
+
+_REFUSAL_N = normalise(REFUSAL).rstrip(".")
+_REFUSAL_LIKE = re.compile(r"\bbriefings? (do not|don't|does not|doesn't) (say|mention|answer|cover|contain)")
+
+
+def is_refusal(sentence: str) -> bool:
+    """True when a sentence is the refusal sentinel (or an obvious paraphrase of it)."""
+    n = normalise(MARKER.sub("", sentence))
+    return _REFUSAL_N in n or bool(_REFUSAL_LIKE.search(n))
+
+
+def is_pure_refusal(sentence: str) -> bool:
+    """The refusal and nothing else ("The briefings don't say."); "..., but Putin agreed" is a claim."""
+    if not is_refusal(sentence):
+        return False
+    rest = re.sub(r"(?i)\bthe briefings?\b.*?\b(say|mention|answer|cover|contain)\b", "", MARKER.sub("", sentence))
+    return not content_stems(rest)
+
+
+def parse_keys(marker_body: str) -> list[int]:
+    """Keys in one marker body: "1, 3" -> [1, 3]; "2-4" -> [2, 3, 4] (ranges capped at 10)."""
+    keys: list[int] = []
+    for part in re.split(r"\s*(?:,|;|and)\s*", marker_body):
+        part = part.strip().lstrip("Ss")
+        m = re.fullmatch(r"(\d+)\s*[-\u2013]\s*[Ss]?(\d+)", part)
+        if m:
+            a, b = int(m.group(1)), int(m.group(2))
+            if a <= b <= a + 10:
+                keys.extend(range(a, b + 1))
+        elif part.isdigit():
+            keys.append(int(part))
+    return keys
+
+
+def split_answer(raw: str) -> list[tuple[str, list[int]]]:
+    """The answer's sentences with markers removed, each with the keys it cited (as written)."""
+    # "stalling. [3]" belongs to the sentence before the marker, not the one after it.
+    text = _MARKER_AFTER_STOP.sub(lambda m: f"{m.group(2)}{m.group(1)}", raw.strip())
+    out: list[tuple[str, list[int]]] = []
+    for a, b in sentence_spans(text):
+        piece = text[a:b]
+        keys: list[int] = []
+        for m in MARKER.finditer(piece):
+            keys.extend(k for k in parse_keys(m.group(1)) if k not in keys)
+        clean = MARKER.sub("", piece)
+        clean = re.sub(r"\s+([.,;:!?])", r"\1", re.sub(r"\s{2,}", " ", clean)).strip()
+        if clean and re.search(r"\w", clean):
+            out.append((clean, keys))
+    return out
+
+
+@lru_cache(maxsize=1)
+def _stemmer():
+    import Stemmer
+
+    return Stemmer.Stemmer("english")
+
+
+def content_stems(text: str) -> set[str]:
+    """Stemmed content words (stopwords and one-letter tokens removed)."""
+    toks = [w for w in words(text) if w not in _STOP and len(w) > 1]
+    return set(_stemmer().stemWords(toks))
+
+
+def lexical_support(claim: str, evidence: Sequence[str]) -> float:
+    """Share of the claim's content words found in the evidence (0..1)."""
+    stems = content_stems(claim)
+    if not stems:
+        return 0.0
+    have: set[str] = set()
+    for e in evidence:
+        have |= content_stems(e)
+    return len(stems & have) / len(stems)
+
+
+def support(claim: str, claim_vec: np.ndarray, evidence: Sequence[str], evidence_vecs: Sequence[np.ndarray]) -> float:
+    """Support of a claim by evidence sentences: mean of lexical coverage and best cosine (0..1)."""
+    if not evidence:
+        return 0.0
+    cos = max(float(np.dot(claim_vec, v)) for v in evidence_vecs)
+    return round(0.5 * lexical_support(claim, evidence) + 0.5 * max(0.0, cos), 4)
+
+
+def validate(raw: str, evidence: Sequence[EvidenceSentence], bodies: dict[str, str], embedder: Embedder,
+             min_support: float = 0.42, repair_support: float = 0.55, checker: "Checker | None" = None,
+             question: str = "", block: str = "", min_dates: int = 1) -> Validated:
+    """Check a whole raw answer at once (see verify.Verifier, which does the work sentence by sentence).
+
+    Only sentences with a verbatim citation that passed `checker` (default: the deterministic guards)
+    are kept; when nothing is kept the result is the refusal. `min_support` is the similarity floor of
+    the default checker (ignored when `checker` is given).
+    """
+    from .entailment import Checker
+    from .verify import Verifier
+
+    parts = split_answer(raw)
+    if not parts or all(is_pure_refusal(s) for s, _ in parts):
+        return _refusal()
+    v = Verifier(evidence, bodies, embedder, checker or Checker(embedder=embedder, min_support=min_support), question, block, repair_support,
+                 min_dates=min_dates)
+    checked = [v.check(s, keys, i) for i, (s, keys) in enumerate(parts)]
+    shown = [c for c in checked if c.shown]
+    sentences = [c.record() for c in checked]
+    if not shown:
+        return Validated(REFUSAL, False, sentences, [])
+    return Validated(" ".join(c.shown for c in shown), True, sentences, [x for c in shown for x in c.citations])
+
+
+def cite(ev: EvidenceSentence, sentence: str, bodies: dict[str, str], score: float, idx: int,
+         repaired: bool, verified_by: str = "checked") -> Citation | None:
+    """A citation of evidence sentence `ev`, verbatim at its offsets in the article body, or None.
+
+    A quotation in the answer sentence that appears verbatim in the cited sentence narrows the span to it.
+    """
+    body = bodies.get(ev.article_id, "")
+    start, end = ev.start, ev.end
+    if body[start:end] != ev.text:  # the evidence must be verbatim at its offsets, or it is not cited
+        found = body.find(ev.text)
+        if found < 0:
+            return None
+        start, end = found, found + len(ev.text)
+    for m in _QUOTED.finditer(sentence):
+        pos = body.find(m.group(1), start, end)
+        if pos >= 0:
+            start, end = pos, pos + len(m.group(1))
+            break
+    return Citation(key=ev.key, article_id=ev.article_id, chunk_id=ev.chunk_id, quote=body[start:end],
+                    start=start, end=end, support=score, sentence_index=idx, repaired=repaired,
+                    verified_by=verified_by)
+
+
+def with_markers(sentence: str, keys: Sequence[int]) -> str:
+    """The sentence with its [k] markers before the final stop."""
+    if not keys:
+        return sentence
+    marks = "".join(f"[{k}]" for k in keys)
+    if sentence and sentence[-1] in ".!?":
+        return f"{sentence[:-1]} {marks}{sentence[-1]}"
+    if sentence.endswith(("”", '"')) and len(sentence) > 1 and sentence[-2] in ".!?,":
+        return f"{sentence} {marks}"
+    return f"{sentence} {marks}"
+
+
+def _refusal() -> Validated:
+    return Validated(REFUSAL, False, [], [])

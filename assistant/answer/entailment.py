@@ -1,0 +1,194 @@
+"""Does the cited evidence state the claim? Deterministic guards first, then the chat model as a judge.
+
+The guards (guards.py) catch changed numbers and dates, flipped negations, names that are not in
+the evidence and attributions turned into facts, in microseconds. What passes them goes to the
+configured chat model, asked one yes/no question per claim with its answer constrained to one
+word (a llama.cpp grammar where the endpoint takes one). The judge prompt opens with the same
+system message and evidence block as the answer prompt, so llama.cpp reuses the evidence it has
+just read and a check costs only the claim's tokens.
+
+Fail closed: a judge that errors or answers anything but "yes" rejects the claim.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+from dataclasses import dataclass
+from datetime import date
+from typing import Any, Sequence
+
+from ..errors import LLMError
+from .guards import run_guards, strip_yes_no
+from .prompting import load_prompt
+from ..types import REFUSAL
+
+log = logging.getLogger(__name__)
+
+YES_NO_GRAMMAR = 'root ::= ("yes" | "no")'
+
+
+@dataclass(frozen=True)
+class Verdict:
+    """The outcome of checking one claim: supported, or which layer rejected it and why."""
+
+    supported: bool
+    layer: str = ""  # "" when supported; else "numbers", "polarity", "names", "attribution", "judge", ...
+    reason: str = ""
+    judged: bool = False  # the model judge was asked
+
+
+def evidence_block(evidence: Sequence[str], keys: Sequence[int] | None = None) -> str:
+    """Evidence as the keyed lines the prompts show ("[1] ..."), for checks outside an answer."""
+    keys = list(keys) if keys is not None else list(range(1, len(evidence) + 1))
+    return "\n".join(f"[{k}] {text}" for k, text in zip(keys, evidence))
+
+
+class Checker:
+    """Checks claims against the evidence sentences they cite.
+
+    `llm`: a ChatModel for the judge layer (None: guards only). `constrain`: "grammar" sends a
+    llama.cpp GBNF grammar so the judge can only say yes or no; "none" parses the first word.
+    `skip`: guard names to leave out (for measuring each layer).
+    """
+
+    def __init__(self, llm: Any | None = None, constrain: str = "none", guards: bool = True,
+                 skip: Sequence[str] = (), embedder: Any | None = None, min_support: float = 0.42) -> None:
+        self.llm = llm
+        self.constrain = constrain
+        self.guards = guards
+        self.skip = tuple(skip)
+        self.embedder = embedder
+        self.min_support = min_support
+        self.judge_calls = 0
+        self._vecs: dict[str, Any] = {}
+
+    @property
+    def name(self) -> str:
+        """What this checker runs, for reports."""
+        layers = ["guards"] if self.guards else []
+        if self.llm is not None:
+            layers.append(f"judge:{getattr(self.llm, 'name', 'model')}")
+        return "+".join(layers) or "nothing"
+
+    def check(self, claim: str, evidence: Sequence[str], *, question: str = "", block: str | None = None,
+              keys: Sequence[int] | None = None, published: Sequence[date] = (), context: str = "") -> Verdict:
+        """Is `claim` stated by the `evidence` sentences (the ones it cites)?
+
+        `block` and `keys`: the full evidence block the answer prompt showed and the keys cited, so the
+        judge prompt shares the answer prompt's prefix. `question`: given to the judge when the claim
+        opens with yes/no, which answers it. `published`: dates of the cited briefings (a date in the
+        claim may be one of them). `context`: titles and sections (names only).
+        """
+        if not evidence or not claim.strip():
+            return Verdict(False, "empty", "no claim or no cited evidence")
+        if "similarity" not in self.skip:
+            score = self.similarity(strip_yes_no(claim)[1], evidence)
+            if score < self.min_support:
+                return Verdict(False, "similarity", f"the claim is not about what the evidence says (support {score:.2f})")
+        if self.guards:
+            layer, why = run_guards(claim, evidence, published, context, self.skip)
+            if layer:
+                return Verdict(False, layer, why)
+        if self.llm is None:
+            return Verdict(True)
+        return self.judge(claim, evidence, question=question, block=block, keys=keys)
+
+    def similarity(self, claim: str, evidence: Sequence[str]) -> float:
+        """Lexical coverage and embedding cosine (citations.support); lexical coverage alone without an embedder.
+
+        Not a test of entailment (it cannot see negation or changed numbers): a floor that keeps a
+        claim about something else from reaching the other layers.
+        """
+        from .citations import lexical_support, support
+
+        if self.embedder is None:
+            return lexical_support(claim, evidence)
+        todo = [t for t in dict.fromkeys([claim, *evidence]) if t not in self._vecs]
+        if todo:
+            if len(self._vecs) + len(todo) > 4096:  # a long eval run: keep the cache bounded
+                self._vecs.clear()
+                todo = list(dict.fromkeys([claim, *evidence]))
+            self._vecs.update(zip(todo, self.embedder.embed(todo)))
+        return support(claim, self._vecs[claim], list(evidence), [self._vecs[e] for e in evidence])
+
+    def answers(self, question: str, evidence: Sequence[str], *, block: str | None = None,
+                keys: Sequence[int] | None = None, min_share: float = 0.5) -> bool:
+        """Does the evidence answer the question? Two cheap conditions first (it has what the question
+        asks for, a number for "how many", a date for "when", a name for "who"; and most of the question's
+        content words, `min_share` of them), then the model judge when there is one."""
+        from .citations import content_stems
+
+        joined = " ".join(evidence)
+        if not answer_shape_ok(question, joined):
+            return False
+        q = content_stems(question)
+        have = content_stems(joined)
+        hit = sum(1 for w in q if w in have or any(
+            min(len(w), len(h)) >= 4 and (h.startswith(w[:5]) or w.startswith(h[:5])) for h in have))
+        if not q or hit / len(q) < min_share:
+            return False
+        if self.llm is None:
+            return True
+        if block is None or keys is None:
+            keys = list(range(1, len(evidence) + 1))
+            block = evidence_block(evidence, keys)
+        messages = load_prompt("answers_question").render(
+            evidence=block, question=question, keys=" and ".join(f"[{k}]" for k in keys), refusal=REFUSAL)
+        return self._ask_yes_no(messages)
+
+    def _ask_yes_no(self, messages: list[dict[str, str]]) -> bool:
+        opts: dict[str, Any] = {"max_tokens": 2, "temperature": 0.0}
+        if self.constrain == "grammar":
+            opts["grammar"] = YES_NO_GRAMMAR
+        self.judge_calls += 1
+        try:
+            out = self.llm.complete(messages, **opts)
+        except LLMError as exc:
+            log.warning("the model judge failed; treating its answer as no: %s", exc)
+            return False
+        return _first_word(out.text) == "yes"
+
+    def judge(self, claim: str, evidence: Sequence[str], *, question: str = "", block: str | None = None,
+              keys: Sequence[int] | None = None) -> Verdict:
+        """The model layer alone: one constrained yes/no question."""
+        if self.llm is None:
+            return Verdict(False, "judge", "no model to judge with")
+        if block is None or keys is None:
+            keys = list(range(1, len(evidence) + 1))
+            block = evidence_block(evidence, keys)
+        lead, _ = strip_yes_no(claim)
+        context = f"Question: {question}\n" if question and lead else ""
+        messages = load_prompt("check_claim").render(
+            evidence=block, context=context, claim=claim, keys=" and ".join(f"[{k}]" for k in keys), refusal=REFUSAL)
+        if self._ask_yes_no(messages):
+            return Verdict(True, judged=True)
+        return Verdict(False, "judge", "the model judge did not find the claim in the evidence", judged=True)
+
+
+_ASKS_NUMBER = re.compile(r"\bhow (many|much|long|far|old|big|large)\b|\bwhat (number|percentage|share|amount)\b|"
+                          r"\b(population|price|cost|death toll|number of)\b", re.I)
+_ASKS_DATE = re.compile(r"^\s*when\b|\bwhat (year|date|day|month|time)\b|\bwhich (year|day|month)\b", re.I)
+_ASKS_NAME = re.compile(r"^\s*(who|whom)\b|\bwhat is the name\b|\bwho\b", re.I)
+_TIME_WORDS = re.compile(r"\b(\d{4}|january|february|march|april|may|june|july|august|september|october|november|"
+                         r"december|monday|tuesday|wednesday|thursday|friday|saturday|sunday|today|yesterday|"
+                         r"week|month|year|ago|since|until|morning|evening|night)\b", re.I)
+
+
+def answer_shape_ok(question: str, evidence: str) -> bool:
+    """The evidence has the kind of thing the question asks for: a number, a date, a name."""
+    from .guards import names, numbers
+
+    counts = {n for n in numbers(evidence) - {"1"}  # neither a year nor a rank ("first") is a count
+              if not n.startswith("ord") and not (n.isdigit() and 1900 <= int(n) <= 2100)}
+    if _ASKS_NUMBER.search(question) and not counts:
+        return False
+    if _ASKS_DATE.search(question) and not _TIME_WORDS.search(evidence):
+        return False
+    if _ASKS_NAME.search(question) and not names(evidence):
+        return False
+    return True
+
+
+def _first_word(text: str) -> str:
+    return re.sub(r"[^a-z]", "", text.strip().lower().split()[0]) if text.strip() else ""

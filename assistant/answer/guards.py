@@ -1,0 +1,399 @@
+"""Deterministic claim guards: what a similarity score cannot see, checked word by word.
+
+Each guard compares one answer claim with the evidence sentences it cites and returns a reason
+string when the claim says something the evidence does not: a number, date or quantity that is
+not there; a negation flipped; a name that is not there; an attributed or hedged statement turned
+into plain fact. They are cheap, explainable and strict on purpose: `entailment.Checker` runs
+them before the model judge, and `evals/faithfulness.py` measures what each one catches and what
+true claims it wrongly rejects.
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import date
+from functools import lru_cache
+from typing import Callable, Sequence
+
+from ..sentences import words
+
+_UNITS = {w: i for i, w in enumerate(
+    "zero one two three four five six seven eight nine ten eleven twelve thirteen fourteen fifteen "
+    "sixteen seventeen eighteen nineteen".split())}
+_TENS = {w: 10 * (i + 2) for i, w in enumerate("twenty thirty forty fifty sixty seventy eighty ninety".split())}
+_SCALES = {"hundred": 100, "thousand": 1_000, "million": 1_000_000, "billion": 1_000_000_000,
+           "trillion": 1_000_000_000_000, "k": 1_000, "m": 1_000_000, "bn": 1_000_000_000}
+_ORDINALS = {w: i + 1 for i, w in enumerate(
+    "first second third fourth fifth sixth seventh eighth ninth tenth eleventh twelfth".split())}
+_WORDNUM = {"dozen": 12, "a dozen": 12, "half": 0.5, "once": 1, "twice": 2, "thrice": 3,
+            "single": 1, "both": 2, "pair": 2, "couple": 2}
+_MONTHS = {m: i + 1 for i, m in enumerate(
+    "january february march april may june july august september october november december".split())}
+_MONTHS.update({m[:3]: i for m, i in list(_MONTHS.items())})
+_MONTHS["sept"] = 9
+_WEEKDAYS = frozenset("monday tuesday wednesday thursday friday saturday sunday".split())
+
+_NUM = re.compile(r"(?<![\w.])(\d{1,3}(?:,\d{3})+|\d+(?:\.\d+)?)(?:\s*(%|percent|per cent))?"
+                  r"(?:[\s-]*(hundred|thousand|million|billion|trillion|bn|k|m)\b)?", re.I)
+_ORD_DIGITS = re.compile(r"\b(\d+)(?:st|nd|rd|th)\b", re.I)
+_ISO_DATE = re.compile(r"\b(\d{4})-(\d{2})-(\d{2})\b")
+
+# Negation cues; the word they govern is the next content word (or the verb "n't" is attached to).
+_NEG = frozenset("not no never none nobody nothing neither nor without cannot cant wont dont doesnt didnt isnt "
+                 "arent wasnt werent hasnt havent hadnt couldnt wouldnt shouldnt mustnt".split())
+_NEG_PHRASES = re.compile(r"\b(no longer|failed to|fails to|fail to|refused to|refuses to|declined to|"
+                          r"has yet to|have yet to|is yet to|are yet to|ruled out)\b", re.I)
+# Words that flip a claim's meaning without a negation word.
+_ANTONYMS = [("accept", "reject"), ("confirm", "deny"), ("increase", "decrease"), ("rise", "fall"),
+             ("win", "lose"), ("agree", "disagree"), ("support", "oppose"), ("allow", "ban"),
+             ("approve", "reject"), ("open", "close"), ("before", "after"), ("more", "less"), ("more", "fewer"),
+             ("higher", "lower"), ("larger", "smaller"), ("gain", "loss"), ("success", "failure"),
+             ("succeed", "fail"), ("friend", "enemy"), ("ally", "enemy"), ("strong", "weak"),
+             ("stronger", "weaker"), ("quick", "lengthy"), ("quick", "slow"), ("easy", "hard"),
+             ("easy", "difficult"), ("likely", "unlikely"), ("guilty", "innocent"), ("legal", "illegal"),
+             ("public", "private"), ("publicly", "privately"), ("first", "last"), ("earliest", "latest"),
+             ("largest", "smallest"), ("increased", "reduced"), ("raise", "cut"), ("hire", "fire"),
+             ("always", "never"), ("all", "none"), ("up", "down"), ("north", "south"), ("east", "west"),
+             ("buy", "sell"), ("import", "export"), ("lift", "impose"), ("end", "start"), ("end", "begin"),
+             ("ended", "began"), ("dead", "alive"), ("positive", "negative"), ("maximum", "minimum")]
+# Attribution and hedge words: evidence that carries one makes a claim that carries none overstate it.
+_NEITHER = re.compile(r"\bneither\b(.*?)\bnor\b(.*?)\b(has|have|is|are|was|were|did|does|do|can|could|will|would)\b",
+                      re.I)
+_HEDGES = frozenset(
+    "suspect suspects suspected reportedly reported reports report may might could would can according said say "
+    "says told tell tells believe believes believed argue argues argued claim claims claimed allege alleges "
+    "alleged allegedly expect expects expected likely unlikely appear appears appeared seem seems seemed "
+    "suggest suggests suggested estimate estimates estimated accuse accuses accused warn warns warned think "
+    "thinks thought assert asserts asserted insist insists insisted predict predicts predicted possibly "
+    "perhaps probably purportedly apparently apparent stated states speculate speculated contend contended "
+    "maintain maintained acknowledged acknowledging fear fears feared hope hopes hoped doubt doubts doubted "
+    "seemingly proposed propose proposes arguing saying claiming warning suggesting insisting worried worry "
+    "concerned believing expecting supposedly rumored rumoured assertion".split())
+_HEDGE_PHRASES = re.compile(r"\b(according to|is expected to|are expected to|was expected to|in what would|"
+                            r"is said to|are said to|is believed to|are believed to|is thought to)\b", re.I)
+_YESNO = re.compile(r"^\s*(yes|no)\b[\s,.;:!\u2014-]*", re.I)
+_CAP = re.compile(r"\b(?:[A-Z][\w\u2019'.-]*[A-Za-z0-9]|[A-Z])(?:\.[A-Z])*\.?")
+# Capitalised words that are not names (sentence openers, titles, months stay checked as dates).
+_NOT_NAMES = frozenset(
+    "a an the this that these those it its they their there he she his her we our you your i yes no not "
+    "but and or if when while although though after before since during as at in on of for from to by with "
+    "many some most several few all each every any both either neither one two three however meanwhile "
+    "also still then thus so such according officials experts analysts critics observers sources besides "
+    "instead yet later earlier here there what who which where why how because unlike like despite "
+    "president prime minister secretary senator sen rep gov governor general gen mr mrs ms dr "
+    "monday tuesday wednesday thursday friday saturday sunday today yesterday tomorrow "
+    "january february march april may june july august september october november december "
+    "jan feb mar apr jun jul aug sep sept oct nov dec briefing briefings evidence sentence "
+    "".split())
+_ALIASES = {"us": ("u.s", "united states", "america", "washington"), "u.s": ("us", "united states", "america"),
+            "uk": ("u.k", "britain", "british", "united kingdom"), "un": ("u.n", "united nations"),
+            "eu": ("european union", "e.u"), "america": ("us", "u.s", "united states"),
+            "american": ("us", "u.s", "united states", "america"), "britain": ("uk", "british", "u.k"),
+            "british": ("uk", "britain", "u.k"), "kremlin": ("moscow", "russia", "russian"),
+            "moscow": ("kremlin", "russia", "russian"), "washington": ("us", "u.s", "white house"),
+            "beijing": ("china", "chinese"), "kyiv": ("ukraine", "ukrainian"),
+            "china": ("beijing", "chinese"), "russia": ("moscow", "kremlin", "russian"),
+            "ukraine": ("kyiv", "ukrainian")}
+
+
+def strip_yes_no(claim: str) -> tuple[str, str]:
+    """("Yes", "the rest") for "Yes, the rest"; ("", claim) when the claim does not open with yes/no."""
+    m = _YESNO.match(claim)
+    if not m or not claim[m.end():].strip():
+        return "", claim
+    rest = claim[m.end():]
+    return m.group(1).capitalize(), rest[:1].upper() + rest[1:]
+
+
+def _parse_number(digits: str, pct: str | None, scale: str | None) -> float:
+    value = float(digits.replace(",", ""))
+    if scale:
+        value *= _SCALES[scale.lower()]
+    return value
+
+
+def numbers(text: str) -> set[str]:
+    """Normalised quantities in the text: "3", "2000000", "5%" -> "5", "three" -> "3", "third" -> "ord3"."""
+    out: set[str] = set()
+    for m in _NUM.finditer(text):
+        value = _parse_number(m.group(1), m.group(2), m.group(3))
+        out.add(_fmt(value))
+    for m in _ORD_DIGITS.finditer(text):
+        out.add(f"ord{int(m.group(1))}")
+    toks = words(text.replace("-", " "))
+    i = 0
+    while i < len(toks):
+        t = toks[i]
+        value: float | None = None
+        if t in _UNITS or t in _TENS:
+            value = _TENS.get(t, _UNITS.get(t))
+            if t in _TENS and i + 1 < len(toks) and toks[i + 1] in _UNITS and toks[i + 1] != "zero":
+                value += _UNITS[toks[i + 1]]
+                i += 1
+            if i + 1 < len(toks) and toks[i + 1] in _SCALES and len(toks[i + 1]) > 2:
+                value *= _SCALES[toks[i + 1]]
+                i += 1
+        elif t in _ORDINALS:
+            out.add(f"ord{_ORDINALS[t]}")
+        elif t in _WORDNUM:
+            value = _WORDNUM[t]
+        elif t in ("a", "an") and i + 1 < len(toks) and toks[i + 1] in _SCALES and len(toks[i + 1]) > 2:
+            value = _SCALES[toks[i + 1]]
+            i += 1
+        if value is not None:
+            out.add(_fmt(value))
+        i += 1
+    # "one" is as often a pronoun ("one Russian diplomat") as a count: never required on its own.
+    return out
+
+
+def _fmt(value: float) -> str:
+    return str(int(value)) if float(value).is_integer() else f"{value:g}"
+
+
+def dates_in(text: str) -> set[tuple[int | None, int, int | None]]:
+    """(year or None, month, day or None) for each date written in the text (ISO, "5 August", "Aug. 5")."""
+    out: set[tuple[int | None, int, int | None]] = set()
+    for m in _ISO_DATE.finditer(text):
+        out.add((int(m.group(1)), int(m.group(2)), int(m.group(3))))
+    toks = words(text)
+    for i, t in enumerate(toks):
+        if t not in _MONTHS or (t == "may" and not re.search(r"\bMay\b", text)):
+            continue
+        day = next((int(x) for x in toks[i + 1:i + 2] + toks[max(0, i - 1):i] if x.isdigit() and int(x) <= 31), None)
+        year = next((int(x) for x in toks[i + 1:i + 4] if x.isdigit() and len(x) == 4), None)
+        out.add((year, _MONTHS[t], day))
+    return out
+
+
+def check_numbers(claim: str, evidence: str, published: Sequence[date] = ()) -> str:
+    """Every number, quantity and date of the claim appears in the evidence (or is a cited briefing's date)."""
+    have = numbers(evidence)
+    for d in published:
+        have |= {str(d.year), str(d.day), str(d.month)}
+    ev_dates = dates_in(evidence) | {(d.year, d.month, d.day) for d in published}
+    claim_dates = dates_in(claim)
+    date_parts: set[str] = set()
+    for y, mo, d in claim_dates:
+        ok = any((y is None or ey is None or y == ey) and mo == em and (d is None or ed is None or d == ed)
+                 for ey, em, ed in ev_dates)
+        if not ok:
+            return f"date {_show_date(y, mo, d)} is not in the cited evidence"
+        date_parts |= {str(x) for x in (y, d) if x is not None}
+    have |= {n.removeprefix("ord") for n in have}  # "third" and "# 3" are the same place
+    missing = sorted(n for n in numbers(claim) - have - date_parts
+                     if n.removeprefix("ord") not in have and (n not in ("1", "ord1") or _explicit_one(claim)))
+    return f"number {missing[0]} is not in the cited evidence" if missing else ""
+
+
+def _explicit_one(claim: str) -> bool:
+    return bool(re.search(r"(?<![\w.])1(?![\w.,])", claim))
+
+
+def _show_date(y: int | None, mo: int, d: int | None) -> str:
+    return "-".join(str(x) for x in (y, f"{mo:02d}", f"{d:02d}" if d else None) if x is not None)
+
+
+def _negated_words(text: str) -> tuple[set[str], set[str]]:
+    """(stems under a negation, stems not under one); a negation governs the next content word."""
+    # "Neither A nor B has confirmed it" negates the verb, not A and B.
+    t = _NEITHER.sub(lambda m: f"{m.group(1)} and {m.group(2)} {m.group(3)} not ", text.replace("\u2019", "'"))
+    t = _NEG_PHRASES.sub(" not ", t)
+    toks = [w.replace("'", "") for w in re.findall(r"[A-Za-z][A-Za-z']*", t)]
+    toks = [("not" if w.lower().endswith("nt") and w.lower() in _NEG else w.lower()) for w in toks]
+    neg, pos = set(), set()
+    pending = False
+    for w in toks:
+        if w in _NEG:
+            pending = True
+            continue
+        if w in _FUNCTION:
+            continue
+        (neg if pending else pos).add(_root(w))
+        pending = False
+    return neg, pos
+
+
+_FUNCTION = frozenset("a an the be is are was were been being to of in on at by for with as it its this that "
+                      "has have had do does did can could will would should may might must yet so very "
+                      "any anything ever even".split())
+
+
+@lru_cache(maxsize=1)
+def _stemmer():
+    import Stemmer
+
+    return Stemmer.Stemmer("english")
+
+
+@lru_cache(maxsize=4096)
+def _root(word: str) -> str:
+    return _stemmer().stemWord(word)
+
+
+def check_polarity(claim: str, evidence: str) -> str:
+    """A negation the evidence does not have (or drops one it has), a word swapped for its antonym, or a
+    "No, ..." that goes on to affirm (a "Yes, ..." that goes on to deny)."""
+    lead, body = strip_yes_no(claim)
+    c_neg, c_pos = _negated_words(body)
+    if lead == "No" and not c_neg:
+        return "the claim answers 'No' and then affirms"
+    if lead == "Yes" and c_neg:
+        return "the claim answers 'Yes' and then denies"
+    e_neg, e_pos = _negated_words(evidence)
+    for w in sorted(c_neg):
+        if w in e_pos and w not in e_neg:
+            return f"the claim negates '{w}', the evidence does not"
+    for w in sorted(c_pos):
+        if w in e_neg and w not in e_pos:
+            return f"the evidence negates '{w}', the claim does not"
+    c_all, e_all = c_neg | c_pos, e_neg | e_pos
+    for a, b in _ANTONYMS:
+        for x, y in ((a, b), (b, a)):
+            rx, ry = _root(x), _root(y)
+            if rx in c_all and rx not in e_all and ry in e_all:
+                return f"the claim says '{x}' where the evidence says '{y}'"
+    return ""
+
+
+def names(text: str) -> list[str]:
+    """Capitalised words that look like names (people, places, organisations), as written."""
+    out = []
+    for m in _CAP.finditer(text):
+        w = m.group(0).rstrip(".").replace("\u2019s", "").replace("'s", "")
+        w = w.split("-")[0] if "-" in w and not w.split("-")[-1][:1].isupper() else w  # "Swedish-born"
+        low = w.lower().strip(".")
+        if low in _NOT_NAMES or len(w) < 2:
+            continue
+        # A sentence opener that is an ordinary word ("Roughly", "About", "Newer"), not a name.
+        if m.start() == len(text) - len(text.lstrip()) and (low in _OPENERS or low.endswith("ly")):
+            continue
+        out.append(w)
+    return out
+
+
+_OPENERS = frozenset("about around roughly nearly almost approximately over under more less newer older earlier "
+                     "later recent initially originally eventually finally currently today only just even "
+                     "two three four five six seven eight nine ten hundreds thousands millions".split())
+
+
+def check_names(claim: str, evidence: str) -> str:
+    """Every name in the claim is in the evidence (allowing "Russia"/"Russian", "US"/"United States")."""
+    ev = _HYPHEN.sub("-", evidence.replace("\u2019", "'")).lower()
+    ev_words = set(re.findall(r"[a-z][a-z.]*[a-z]|[a-z]", ev))
+    for name in names(_HYPHEN.sub("-", strip_yes_no(claim)[1])):
+        if not _name_in(name.lower(), ev, ev_words):
+            return f"'{name}' is not in the cited evidence"
+    return ""
+
+
+_HYPHEN = re.compile(r"\s*-\s*(?=\w)")
+
+
+def _name_in(name: str, ev: str, ev_words: set[str]) -> bool:
+    if re.search(rf"(?<![a-z]){re.escape(name)}(?![a-z])", ev):
+        return True
+    key = name.rstrip(".")
+    if any(re.search(rf"(?<![a-z]){re.escape(a)}(?![a-z])", ev) for a in _ALIASES.get(key, ())):
+        return True
+    # Related forms share a stem: Russia/Russian, China/Chinese, Ukraine/Ukrainian, Iran/Iranian.
+    stem = key[: max(4, len(key) - 2)]
+    return len(key) >= 5 and any(w.startswith(stem) and abs(len(w) - len(key)) <= 3 for w in ev_words)
+
+
+def hedges(text: str) -> set[str]:
+    """Attribution and hedge words in the text ("said", "reportedly", "may", "according to" ...)."""
+    found = {m.group(0).lower() for m in _HEDGE_PHRASES.finditer(text)}
+    for m in re.finditer(r"[A-Za-z]+", text):
+        w = m.group(0)
+        if w.lower() not in _HEDGES or (w == "May" and m.start() > 0):  # "in May" is a month
+            continue
+        if w.lower().startswith("report") and re.match(r"\s+(for|to work|back)\b", text[m.end():]):
+            continue  # "reported for duty" is not a report
+        found.add(w.lower())
+    return found
+
+
+def check_attribution(claim: str, evidence: str) -> str:
+    """Evidence that attributes or hedges ("experts suspect", "reportedly", "X said") needs a claim that does too.
+
+    Only the clauses the claim draws on count, plus short attribution clauses that cover the whole
+    sentence ("..., Reuters reported."): a "said" in another clause does not make a fact a report.
+    """
+    body = strip_yes_no(claim)[1]
+    if hedges(body):
+        return ""
+    c_stems = _stems(body)
+    found: set[str] = set()
+    for sentence in re.split(r"(?<=[.!?])\s+", evidence):
+        clauses = [c for c in _CLAUSE.split(sentence) if c.strip()]
+        covered = [False] * len(clauses)
+        for i, clause in enumerate(clauses):
+            h = hedges(clause)
+            if not h:
+                continue
+            stems = _stems(clause)
+            short = len(stems - c_stems) <= 4
+            covered[i] = True
+            # "X said that ...", "it was reported that ...": everything after the reporting verb is reported.
+            if _REPORTS_THAT.search(clause) or (short and i + 1 < len(clauses)):
+                for j in range(i + 1, len(clauses)):
+                    covered[j] = True
+            if short and i == len(clauses) - 1 and i > 0:  # "..., Reuters reported."
+                covered = [True] * len(clauses)
+            found |= h
+        if any(covered):
+            hedged = set().union(*(_stems(c) for c, cov in zip(clauses, covered) if cov))
+            if _fuzzy_overlap(hedged, c_stems) >= min(2, len(c_stems)) or len(clauses) == 1:
+                return (f"the evidence attributes or hedges it ({', '.join(sorted(found)[:3])}); "
+                        "the claim states it as fact")
+        found = set()
+    return ""
+
+
+_REPORTS_THAT = re.compile(r"\b(said|says|reported|argued|argues|estimated|believed|believes|claimed|claims|"
+                           r"suspect|suspects|suggested|warned|assertion|view|concerned|feared|fears|hoped|"
+                           r"stated|announced|acknowledged|insisted|noted|added|told)\b(\s+\w+){0,3}?\s+that\b", re.I)
+
+
+def _fuzzy_overlap(a: set[str], b: set[str]) -> int:
+    """Shared stems, counting related forms ("russia"/"russian", "ukrain"/"ukrainian") as one."""
+    return sum(1 for x in b if any(x == y or (min(len(x), len(y)) >= 4 and abs(len(x) - len(y)) <= 3
+                                              and (x.startswith(y) or y.startswith(x))) for y in a))
+
+
+_CLAUSE = re.compile(r"\s*[,;:()\u2014\u2013]\s*|\s+-\s+")
+
+
+def _stems(text: str) -> set[str]:
+    return {_root(w) for w in words(text) if w not in _FUNCTION and w not in _HEDGES and len(w) > 2}
+
+
+GUARDS: dict[str, Callable[..., str]] = {
+    "numbers": check_numbers,
+    "polarity": check_polarity,
+    "names": check_names,
+    "attribution": check_attribution,
+}
+
+
+def run_guards(claim: str, evidence: Sequence[str], published: Sequence[date] = (), context: str = "",
+               skip: Sequence[str] = ()) -> tuple[str, str]:
+    """(guard name, reason) of the first guard the claim fails, or ("", "") when it passes them all.
+
+    `context` (the cited briefings' titles and sections) counts for names only: a headline may name
+    who a sentence is about.
+    """
+    joined = " ".join(evidence)
+    for name, guard in GUARDS.items():
+        if name in skip:
+            continue
+        if name == "numbers":
+            why = guard(claim, joined, published)
+        elif name == "names":
+            why = guard(claim, f"{joined} {context}")
+        else:
+            why = guard(claim, joined)
+        if why:
+            return name, why
+    return "", ""

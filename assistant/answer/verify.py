@@ -1,0 +1,204 @@
+"""The one gate between the model's draft and the user: each sentence is shown only with a citation
+that is verbatim at its offsets and an entailment check (entailment.py) that passed.
+
+A sentence that fails is replaced by an attributed verbatim quote of the sentence it cited when that
+sentence is about the question ("The briefing says: “…” [3]"), else dropped. A bare "Yes."/"No."
+is joined to the sentence it stands on and kept only when the judge accepts the whole as an answer
+to the question. A refusal-shaped sentence that asserts anything is checked like any other claim.
+Every path that shows answer text (answers, quote style, the timeline) goes through `Verifier`.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Sequence
+
+import numpy as np
+
+from .citations import cite, is_pure_refusal, split_answer, support, with_markers
+from ..models.embed import Embedder
+from .entailment import Checker, Verdict
+from .guards import hedges, strip_yes_no
+from .injection import defang
+from ..types import AnswerSentence, Citation, EvidenceSentence
+
+QUOTE_LEAD = "The briefing says:"
+
+
+@dataclass(frozen=True)
+class Checked:
+    """One draft sentence after checking: the text shown (empty when dropped) and its citations."""
+
+    draft: str
+    shown: str
+    citations: tuple[Citation, ...]
+    keys: tuple[int, ...]
+    support: float
+    note: str = ""
+    layer: str = ""  # the check that rejected the draft ("" when it passed)
+
+    def record(self) -> AnswerSentence:
+        """The per-sentence record kept on the Answer."""
+        # A shown sentence is recorded as shown; the model's wording of it stays in the raw draft (debug only).
+        return AnswerSentence(self.shown or self.draft, self.keys, self.support, bool(self.shown), self.note)
+
+
+class Verifier:
+    """Checks the sentences of one answer against the evidence it was written from."""
+
+    def __init__(self, evidence: Sequence[EvidenceSentence], bodies: dict[str, str], embedder: Embedder,
+                 checker: Checker, question: str, block: str, repair_support: float = 0.55,
+                 quote_fallback: bool = True, min_dates: int = 1) -> None:
+        self.by_key = {e.key: e for e in evidence}
+        self.evidence = list(evidence)
+        self.bodies = bodies
+        self.embedder = embedder
+        self.checker = checker
+        self.question = question
+        self.block = block
+        self.repair_support = repair_support
+        self.quote_fallback = quote_fallback
+        self.min_dates = min_dates  # "what changed" sentences must cite two briefing dates
+        self.quoted: set[int] = set()
+        self._pending = ""  # a bare "Yes."/"No." waiting for the sentence it stands on
+        self._ev_vecs = {e.key: v for e, v in zip(self.evidence, embedder.embed([e.text for e in self.evidence]))} \
+            if self.evidence else {}
+
+    def complete_sentences(self, raw: str, final: bool) -> list[tuple[str, list[int]]]:
+        """The finished sentences of a draft (the last one only when the draft is final)."""
+        parts = split_answer(raw)
+        return parts if final else parts[:-1]
+
+    def check(self, sentence: str, written: Sequence[int], index: int) -> Checked:
+        """Check one draft sentence (markers removed, `written` the keys it cited)."""
+        lead, body = strip_yes_no(sentence)
+        if not lead and _bare_yes_no(sentence):
+            self._pending = sentence.strip(" .!,").capitalize()
+            return Checked(sentence, "", (), (), 0.0, "bare yes/no: joined to the next sentence")
+        lead = lead or self._pending
+        self._pending = ""
+        if is_pure_refusal(body):
+            return Checked(sentence, "", (), (), 0.0, "refusal")
+        valid = [k for k in dict.fromkeys(written) if k in self.by_key]
+        notes = [f"dropped unknown key(s) {[k for k in written if k not in self.by_key]}"] \
+            if len(valid) < len(written) else []
+        vec = self.embedder.embed([body])[0]
+        score = self._support(body, vec, valid)
+        repaired = False
+        verdict = self._verdict(body, valid) if valid else Verdict(False, "citation", "no citation")
+        if not verdict.supported:
+            best = self._best(body, vec, exclude=valid)
+            if best is not None:
+                alt = self._verdict(body, [best.key])
+                if alt.supported:
+                    notes.append(f"{'replaced ' + str(valid) + ' with' if valid else 'attached'} [{best.key}]")
+                    valid, verdict, repaired = [best.key], alt, True
+                    score = self._support(body, vec, valid)
+        cites = [c for c in (self._cite(k, body, score, index, repaired) for k in valid) if c is not None]
+        if verdict.supported and len(cites) < len(valid):
+            notes.append("a cited sentence is no longer verbatim in its briefing")
+        if verdict.supported and cites and self._dates_ok(cites):
+            shown_keys = [c.key for c in cites]
+            text = body
+            if lead and self._lead_holds(lead, body, shown_keys):
+                text = f"{lead}, {body[:1].lower()}{body[1:]}" if not body.startswith("I ") else f"{lead}, {body}"
+            elif lead:
+                notes.append(f"dropped the leading {lead!r}: the evidence does not settle the question that plainly")
+            self.quoted.update(shown_keys)
+            return Checked(sentence, with_markers(text, shown_keys), tuple(cites), tuple(shown_keys), score,
+                           "; ".join(notes))
+        why = verdict.reason if not verdict.supported else "the citations span one briefing date only"
+        notes.append(f"not stated by its evidence: {why}" if not verdict.supported else why)
+        # A claim that only dropped who says so is the cited sentence itself; any other failure needs
+        # the cited sentence to answer the question before it stands in for the claim.
+        # A claim about something else than its citation ("similarity") is dropped, not replaced.
+        quote = None if verdict.layer in ("similarity", "citation", "empty") else self._quote(
+            valid or [k for k in written if k in self.by_key], index, relevant_only=verdict.layer != "attribution")
+        if quote is not None:
+            notes.append(f"shown as a quote of [{quote.key}] instead")
+            return Checked(sentence, with_markers(quote_text(quote.quote), [quote.key]), (quote,),
+                           (quote.key,), 1.0, "; ".join(notes), verdict.layer)
+        return Checked(sentence, "", (), tuple(valid), score, "; ".join(notes), verdict.layer or "citation")
+
+    def quote(self, key: int, index: int, must_answer: bool = False, min_share: float = 0.5) -> Checked | None:
+        """The exact sentence under `key` as an attributed quote, unless already shown; with
+        `must_answer`, only when the checker finds that it answers the question."""
+        c = self._quote([key], index, relevant_only=must_answer, fallback=False, min_share=min_share)
+        if c is None:
+            return None
+        text = with_markers(quote_text(c.quote), [key])
+        return Checked(text, text, (c,), (key,), 1.0, "exact quote")
+
+    def mark_cited(self, keys: Sequence[int]) -> None:
+        """Keys already shown by a checked sentence are not quoted again."""
+        self.quoted.update(keys)
+
+    # --- internals ---------------------------------------------------------------------------
+
+    def _verdict(self, claim: str, keys: Sequence[int]) -> Verdict:
+        ev = [self.by_key[k] for k in keys]
+        # Names may come from the cited briefings' headlines and other evidence sentences of the same
+        # briefings ("Kirill Dmitriev" named once, "Dmitriev" after); the judge still reads the claim.
+        articles = {e.article_id for e in ev}
+        context = " ".join([f"{e.title} {e.section}" for e in ev] +
+                           [e.text for e in self.evidence if e.article_id in articles])
+        published = [e.published_at.date() for e in ev if e.published_at]
+        return self.checker.check(claim, [e.text for e in ev], question=self.question, block=self.block,
+                                  keys=list(keys), published=published, context=context)
+
+    def _lead_holds(self, lead: str, body: str, keys: Sequence[int]) -> bool:
+        # A plain yes/no answers the question outright; hedged or attributed evidence never does.
+        ev = [self.by_key[k].text for k in keys]
+        if any(hedges(t) for t in ev) or self.checker.llm is None:
+            return False
+        v = self.checker.judge(f"{lead}, {body}", ev, question=self.question, block=self.block, keys=list(keys))
+        return v.supported
+
+    def _support(self, claim: str, vec: np.ndarray, keys: Sequence[int]) -> float:
+        if not keys:
+            return 0.0
+        return support(claim, vec, [self.by_key[k].text for k in keys], [self._ev_vecs[k] for k in keys])
+
+    def _best(self, claim: str, vec: np.ndarray, exclude: Sequence[int]) -> EvidenceSentence | None:
+        scored = [(self._support(claim, vec, [e.key]), e) for e in self.evidence if e.key not in exclude]
+        if not scored:
+            return None
+        score, best = max(scored, key=lambda x: x[0])
+        return best if score >= self.repair_support else None
+
+    def _cite(self, key: int, sentence: str, score: float, index: int, repaired: bool) -> Citation | None:
+        return cite(self.by_key[key], sentence, self.bodies, score, index, repaired)
+
+    def _dates_ok(self, cites: Sequence[Citation]) -> bool:
+        if self.min_dates <= 1:
+            return True
+        days = {self.by_key[c.key].published_at.date() for c in cites if self.by_key[c.key].published_at}
+        return len(days) >= self.min_dates
+
+    def _quote(self, keys: Sequence[int], index: int, relevant_only: bool = True,
+               fallback: bool = True, min_share: float = 0.5) -> Citation | None:
+        if fallback and not self.quote_fallback:
+            return None
+        for k in keys:
+            e = self.by_key.get(k)
+            if e is None or k in self.quoted:
+                continue
+            if relevant_only and not self.checker.answers(self.question, [e.text], block=self.block, keys=[k],
+                                                          min_share=min_share):
+                continue
+            c = cite(e, "", self.bodies, 1.0, index, False, verified_by="exact quote")
+            if c is not None:
+                self.quoted.add(k)
+                return c
+        return None
+
+
+def quote_text(quote: str) -> str:
+    """An article sentence shown as an attributed quote in the answer text. Markers and chat tokens
+    inside it are defanged ("[99]" -> "(99)") so article text cannot pose as a citation; the
+    Citation keeps the exact words."""
+    return f"{QUOTE_LEAD} \u201c{defang(quote)}\u201d"
+
+
+def _bare_yes_no(sentence: str) -> bool:
+    return sentence.strip(" .!,").lower() in ("yes", "no")

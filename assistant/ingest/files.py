@@ -1,0 +1,370 @@
+"""Read briefings (txt, md, html, json, jsonl; files or folders) into Articles and cut them into Chunks.
+
+The only importer of langchain-text-splitters. Every chunk satisfies
+`chunk.text == article.body[chunk.start:chunk.end]`, and no chunk boundary falls inside a sentence.
+"""
+
+from __future__ import annotations
+
+import errno
+import hashlib
+import json
+import os
+import re
+import unicodedata
+from dataclasses import replace
+from pathlib import Path
+from typing import Iterator
+
+from langchain_text_splitters import RecursiveCharacterTextSplitter
+
+from ..dates import date_in_name, parse_date
+from ..errors import IngestError
+from ..sentences import SENTENCE_BOUNDARY
+from ..types import Article, Chunk, IngestFailure
+
+SUFFIXES = {".txt", ".md", ".markdown", ".html", ".htm", ".json", ".jsonl", ".ndjson"}
+Heading = tuple[int, int, int]  # start, end, level (1 = top section, 2 = sub-headline)
+
+_MD_HEADING = re.compile(r"^(#{1,6})\s+(.*?)\s*#*\s*$")
+_FRONT_MATTER = re.compile(r"\A---\s*\n(.*?)\n---\s*\n", re.S)
+
+
+def iter_articles(paths: list[str | Path], max_bytes: int) -> Iterator[Article | IngestFailure]:
+    """Read every supported file under `paths`; yield Articles, or IngestFailures with a reason."""
+    seen: set[str] = set()
+    for raw in paths:
+        path = Path(raw).expanduser()
+        if not path.exists() and not path.is_symlink():  # a looping or dangling link gets its own reason
+            yield IngestFailure(str(raw), "no such file or folder")
+            continue
+        if path.is_dir():
+            yield from _walk(path, max_bytes, seen)
+        else:
+            yield from _read_once(path, max_bytes, seen, explicit=True)
+
+
+def _walk(root: Path, max_bytes: int, seen: set[str]) -> Iterator[Article | IngestFailure]:
+    visited_dirs: set[str] = set()
+    unlistable: list[OSError] = []  # os.walk skips a folder it cannot list; the user must hear of it
+    # followlinks=True with a visited set: linked folders are read once, symlink loops end.
+    for dirpath, dirnames, filenames in os.walk(root, followlinks=True, onerror=unlistable.append):
+        yield from _unlistable(unlistable)
+        real = os.path.realpath(dirpath)
+        if real in visited_dirs:
+            dirnames[:] = []
+            continue
+        visited_dirs.add(real)
+        dirnames[:] = sorted(d for d in dirnames if not d.startswith("."))
+        for name in sorted(filenames):
+            if name.startswith("."):
+                continue
+            p = Path(dirpath) / name
+            if p.suffix.lower() in SUFFIXES:
+                yield from _read_once(p, max_bytes, seen, explicit=False)
+    yield from _unlistable(unlistable)
+
+
+def _unlistable(errors: list[OSError]) -> Iterator[IngestFailure]:
+    while errors:
+        exc = errors.pop(0)
+        why = "permission denied" if isinstance(exc, PermissionError) else (exc.strerror or str(exc))
+        yield IngestFailure(str(exc.filename), f"cannot open folder: {why}")
+
+
+def _read_once(path: Path, max_bytes: int, seen: set[str], explicit: bool) -> Iterator[Article | IngestFailure]:
+    try:
+        real = str(path.resolve(strict=True))
+    except (OSError, RuntimeError) as exc:  # RuntimeError: symlink loop on Python < 3.13
+        key = "unresolvable:" + os.path.abspath(path)  # a link named twice (folder + explicit) is one failure
+        if key not in seen:
+            seen.add(key)
+            yield IngestFailure(str(path), _unresolvable(path, exc))
+        return
+    if real in seen:
+        return
+    seen.add(real)
+    if path.suffix.lower() not in SUFFIXES:
+        if explicit:
+            yield IngestFailure(str(path), f"unsupported file type {path.suffix or '(none)'}; use txt, md, html, json or jsonl")
+        return
+    try:
+        yield from read_file(path, max_bytes)
+    except IngestError as exc:
+        yield IngestFailure(str(path), str(exc))
+
+
+def _unresolvable(path: Path, exc: BaseException) -> str:
+    if isinstance(exc, RuntimeError) or getattr(exc, "errno", None) == errno.ELOOP:
+        return "symlink loop: the link points back at itself"
+    if isinstance(exc, FileNotFoundError) and path.is_symlink():
+        return "broken symlink: its target does not exist"
+    if isinstance(exc, PermissionError):
+        return "permission denied; make the file and its folders readable"
+    return f"cannot resolve path: {getattr(exc, 'strerror', None) or exc}"
+
+
+def too_big(size: int, max_bytes: int) -> str:
+    """The message for a file over BRIEFING_MAX_FILE_MB, naming the setting that raises the limit."""
+    return f"file is {size / 1e6:.1f} MB, over the {max_bytes / 1e6:g} MB limit (BRIEFING_MAX_FILE_MB)"
+
+
+def read_file(path: Path, max_bytes: int) -> Iterator[Article | IngestFailure]:
+    """Articles of one file. Raises IngestError when the whole file is unusable."""
+    try:
+        size = path.stat().st_size
+        if size > max_bytes:
+            raise IngestError(too_big(size, max_bytes))
+        with path.open("rb") as f:  # bounded read: a file that grows after stat() cannot blow memory
+            data = f.read(max_bytes + 1)
+        if len(data) > max_bytes:
+            raise IngestError(too_big(len(data), max_bytes))
+    except PermissionError as exc:
+        raise IngestError("permission denied; make the file readable") from exc
+    except IsADirectoryError as exc:
+        raise IngestError("is a folder, not a file") from exc
+    except OSError as exc:
+        raise IngestError(f"cannot read file: {exc.strerror or exc}") from exc
+    text = decode(data)
+    origin = str(path.resolve())
+    suffix = path.suffix.lower()
+    if suffix in (".jsonl", ".ndjson"):
+        yield from _from_jsonl(text, origin)
+    elif suffix == ".json":
+        yield from _from_json(text, origin)
+    elif suffix in (".html", ".htm"):
+        from .html import read_html  # the same extraction as web pages (trafilatura)
+
+        yield _finish(*read_html(text), origin=origin, fallback_title=_title_from_name(path), name=path.name)
+    else:
+        yield _finish(*_from_text(text, markdown=suffix in (".md", ".markdown")), origin=origin,
+                      fallback_title=_title_from_name(path), name=path.name)
+
+
+def decode(data: bytes) -> str:
+    """Text from bytes: BOM-marked UTF-16/32 or UTF-8, else UTF-8, else Windows-1252/Latin-1.
+
+    Raises IngestError for empty and binary content.
+    """
+    if not data.strip():
+        raise IngestError("file is empty")
+    for bom, enc in ((b"\xef\xbb\xbf", "utf-8-sig"), (b"\xff\xfe\x00\x00", "utf-32"), (b"\x00\x00\xfe\xff", "utf-32"),
+                     (b"\xff\xfe", "utf-16"), (b"\xfe\xff", "utf-16")):
+        if data.startswith(bom):
+            try:
+                return _check_text(data.decode(enc))
+            except UnicodeDecodeError as exc:
+                raise IngestError(f"not valid {enc} text") from exc
+    if b"\x00" in data[:8192]:
+        raise IngestError("looks like a binary file, not text")
+    try:
+        return _check_text(data.decode("utf-8"))
+    except UnicodeDecodeError:
+        pass
+    try:
+        return _check_text(data.decode("cp1252"))
+    except UnicodeDecodeError:
+        return _check_text(data.decode("latin-1"))
+
+
+def _check_text(text: str) -> str:
+    sample = text[:8192]
+    controls = sum(1 for ch in sample if unicodedata.category(ch) == "Cc" and ch not in "\n\r\t\f")
+    if sample and controls / len(sample) > 0.05:
+        raise IngestError("looks like a binary file, not text")
+    if not text.strip():
+        raise IngestError("file has no text")
+    return text.replace("\r\n", "\n").replace("\r", "\n")
+
+
+def _from_text(text: str, markdown: bool) -> tuple[str, dict, list[Heading]]:
+    meta: dict = {}
+    m = _FRONT_MATTER.match(text)
+    if m:
+        for line in m.group(1).splitlines():
+            if ":" in line:
+                k, v = line.split(":", 1)
+                meta[k.strip().lower()] = v.strip().strip("\"'")
+        text = text[m.end():]
+    body = text.strip("\n")
+    headings: list[Heading] = []
+    lines = body.split("\n")
+    pos = 0
+    for i, line in enumerate(lines):
+        start, end = pos, pos + len(line)
+        pos = end + 1
+        stripped = line.strip()
+        if not stripped:
+            continue
+        md = _MD_HEADING.match(stripped) if markdown else None
+        if md:
+            lead = len(line) - len(line.lstrip()) + md.start(2)  # "#   Title": any run of spaces
+            headings.append((start + lead, start + lead + len(md.group(2)), min(len(md.group(1)), 2)))
+            continue
+        nxt = next((ln.strip() for ln in lines[i + 1:] if ln.strip()), "")
+        if _looks_like_heading(stripped, nxt):
+            lead = len(line) - len(line.lstrip())
+            level = 1 if (stripped.isupper() or not headings) else 2
+            headings.append((start + lead, start + lead + len(stripped), level))
+    if markdown and headings and headings[0][2] == 1 and "title" not in meta:
+        first = headings[0]
+        meta["title"] = body[first[0]:first[1]]
+    return body, meta, headings
+
+
+def _looks_like_heading(line: str, next_line: str) -> bool:
+    if not next_line or len(line) > 100 or len(line.split()) > 14:
+        return False
+    if line[-1] in ".,;:!?\"”’)…" or line.startswith(("-", "*", "•", ">")):
+        return False
+    return len(next_line) > len(line)
+
+
+def _from_json(text: str, origin: str) -> Iterator[Article | IngestFailure]:
+    try:
+        data = json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise IngestError(f"invalid JSON at line {exc.lineno}: {exc.msg}") from exc
+    items = data if isinstance(data, list) else [data]
+    for i, item in enumerate(items, 1):
+        where = f"{origin}#{i}" if len(items) > 1 else origin
+        yield _from_record(item, where)
+
+
+def _from_jsonl(text: str, origin: str) -> Iterator[Article | IngestFailure]:
+    for lineno, line in enumerate(text.split("\n"), 1):
+        if not line.strip():
+            continue
+        where = f"{origin}:{lineno}"
+        try:
+            item = json.loads(line)
+        except json.JSONDecodeError as exc:
+            yield IngestFailure(where, f"malformed JSON line ({exc.msg})")
+            continue
+        yield _from_record(item, where)
+
+
+def _from_record(item: object, where: str) -> Article | IngestFailure:
+    if not isinstance(item, dict):
+        return IngestFailure(where, "expected a JSON object with at least a 'body' field")
+    body = item.get("body", item.get("text", item.get("content")))
+    if not isinstance(body, str) or not body.strip():
+        return IngestFailure(where, "missing or empty 'body' (a string is required)")
+    for key in ("id", "title", "source", "url"):
+        if key in item and item[key] is not None and not isinstance(item[key], (str, int)):
+            return IngestFailure(where, f"field '{key}' must be a string, got {type(item[key]).__name__}")
+    raw_date = item.get("published_at", item.get("date"))
+    published = parse_date(raw_date)
+    if raw_date not in (None, "") and published is None:
+        return IngestFailure(where, f"'published_at' is not a date: {str(raw_date)[:40]!r}")
+    body, _, headings = _from_text(body.replace("\r\n", "\n"), markdown=False)
+    meta = {k: str(item[k]) for k in ("title", "source", "url") if item.get(k) is not None}
+    article = _finish(body, meta, headings, origin=where, fallback_title="", name="")
+    given = item.get("id")
+    article = replace(article, published_at=published or article.published_at)
+    if given is not None and str(given).strip():
+        article = replace(article, id=str(given).strip())
+    return article
+
+
+def _finish(body: str, meta: dict, headings: list[Heading], origin: str, fallback_title: str, name: str) -> Article:
+    if not body.strip():
+        raise IngestError("no text left after extraction")
+    digest = content_hash(body)
+    published = parse_date(meta.get("date") or meta.get("published_at") or meta.get("published"))
+    if published is None and name:
+        published = date_in_name(name)
+    title = meta.get("title") or fallback_title or body.strip().split("\n", 1)[0][:80]
+    article = Article(
+        id="a-" + digest[:16], title=title.strip(), body=body, source=meta.get("source", "").strip(),
+        url=meta.get("url", "").strip(), published_at=published, origin=origin, content_hash=digest,
+        headings=tuple(headings),
+    )
+    return article
+
+
+def article_from_page(content: str, meta: dict, origin: str, html: bool) -> Article:
+    """An Article from page text or HTML fetched elsewhere (fetch.py), read like a file of that kind:
+    same normalising, heading detection and hashing. `meta` (title, date, source, url) wins over
+    what the page itself says. Raises IngestError when no text is left."""
+    if html:
+        from .html import read_html
+
+        body, found, headings = read_html(content)
+    else:
+        body, found, headings = _from_text(content.replace("\r\n", "\n"), markdown=False)
+    merged = {**found, **{k: v for k, v in meta.items() if v}}
+    return _finish(body, merged, headings, origin=origin, fallback_title="", name="")
+
+
+def article_from_parts(body: str, meta: dict, headings: list[Heading], origin: str) -> Article:
+    """An Article from an already-read body, metadata and headings (fetch.extract_article)."""
+    return _finish(body, meta, headings, origin=origin, fallback_title="", name="")
+
+
+def content_hash(body: str) -> str:
+    """sha256 of the body with Unicode and whitespace normalised: the idempotency key."""
+    norm = " ".join(unicodedata.normalize("NFC", body).split())
+    return hashlib.sha256(norm.encode("utf-8")).hexdigest()
+
+
+def _title_from_name(path: Path) -> str:
+    stem = re.sub(r"^\d{4}-\d{2}-\d{2}[-_ ]*", "", path.stem)
+    words = re.split(r"[-_ ]+", stem)
+    return " ".join(words).strip().capitalize() or path.name
+
+
+def chunk_article(article: Article, size: int, overlap: int) -> list[Chunk]:
+    """Cut an article into sentence-aligned chunks, one section at a time, with body offsets."""
+    body = article.body
+    headings = sorted(article.headings)
+    splitter = RecursiveCharacterTextSplitter(
+        chunk_size=size, chunk_overlap=overlap, separators=["\n\n", "\n", SENTENCE_BOUNDARY],
+        is_separator_regex=True, keep_separator="end", strip_whitespace=True, add_start_index=True,
+    )
+    # Sections: the text between one heading and the next; the label joins the open headings.
+    spans: list[tuple[int, int, str]] = []
+    cursor, top, sub = 0, "", ""
+    for start, end, level in headings:
+        # Cut at the heading's whole line, so markers such as "## " or a closing " ##" stay out of chunks.
+        line_start = body.rfind("\n", 0, start) + 1
+        if line_start > cursor:
+            spans.append((cursor, line_start, _label(top, sub)))
+        if level == 1:
+            top, sub = body[start:end], ""
+        else:
+            sub = body[start:end]
+        line_end = body.find("\n", end)
+        cursor = len(body) if line_end < 0 else line_end
+    spans.append((cursor, len(body), _label(top, sub)))
+    chunks: list[Chunk] = []
+    for a, b, section in spans:
+        part = body[a:b]
+        if not part.strip():
+            continue
+        for doc in splitter.create_documents([part]):
+            # The splitter returns a split longer than chunk_size (one long sentence) unstripped,
+            # with its separator whitespace attached: trim it here and shift the offset to match.
+            raw = doc.page_content
+            text = raw.strip()
+            if not text:
+                continue
+            found_at = int(doc.metadata.get("start_index", -1))
+            s = a + found_at + (len(raw) - len(raw.lstrip())) if found_at >= 0 else -1
+            if s < a or body[s:s + len(text)] != text:
+                found = body.find(text, a, b)
+                if found < 0:  # cannot happen with verbatim splits; refuse to store a wrong offset
+                    raise IngestError(f"chunk offsets could not be located in article {article.id}")
+                s = found
+            chunks.append(Chunk(id=chunk_id(article.id, text, s), article_id=article.id, text=text,
+                                start=s, end=s + len(text), section=section, index=len(chunks)))
+    return chunks
+
+
+def _label(top: str, sub: str) -> str:
+    return " \u203a ".join(x for x in (top, sub) if x)
+
+
+def chunk_id(article_id: str, text: str, start: int) -> str:
+    """Stable id from the article id and the chunk's content and place."""
+    return "c-" + hashlib.sha256(f"{article_id}\x00{start}\x00{text}".encode()).hexdigest()[:20]

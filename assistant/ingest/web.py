@@ -1,0 +1,348 @@
+"""Web pages and RSS/Atom feeds as Articles. The only importer of httpx (and httpcore) and feedparser (HTML is
+read by htmlread.py).
+
+Every way a download can go wrong (dead host, timeout, redirect loop, 4xx/5xx, not a page, too big,
+no text) becomes one IngestFailure that says what to do; nothing half-read reaches the store,
+because an Article is only built once the whole page has arrived and been extracted.
+Extraction runs on the HTML we downloaded: trafilatura and feedparser are never handed a URL,
+so they fetch nothing themselves.
+"""
+
+from __future__ import annotations
+
+import calendar
+import hashlib
+import io
+import re
+import time
+from dataclasses import dataclass, replace
+from typing import Any, Container, Iterable, Iterator
+from urllib.parse import urlsplit, urlunsplit
+
+import httpcore
+import httpx
+
+from ..config import Settings
+from ..dates import parse_date
+from ..errors import IngestError
+from .netguard import public_addresses
+from ..types import Article, IngestFailure
+
+_URL = re.compile(r"^https?://", re.I)
+_HTML_TYPES = ("text/html", "application/xhtml+xml")
+_TEXT_TYPES = ("text/plain", "text/markdown")
+_FEED_TYPES = ("application/rss+xml", "application/atom+xml", "application/rdf+xml", "application/feed+json")
+_XML_TYPES = ("application/xml", "text/xml")
+_META_CHARSET = re.compile(rb"""<meta[^>]+charset=["']?([\w-]+)""", re.I)
+_ACCEPT_PAGE = "text/html,application/xhtml+xml;q=0.9,text/plain;q=0.8,*/*;q=0.1"
+_ACCEPT_FEED = "application/rss+xml,application/atom+xml;q=0.9,application/xml;q=0.8,text/xml;q=0.8,*/*;q=0.1"
+
+
+def is_url(value: object) -> bool:
+    """True for an http(s) URL; anything else given to ingest is a path."""
+    return isinstance(value, str) and bool(_URL.match(value.strip()))
+
+
+def normalize_url(url: str) -> str:
+    """The URL with scheme and host lower-cased, the fragment dropped and an empty path as "/",
+    so that the same page always gets the same article id."""
+    parts = urlsplit(url.strip())
+    return urlunsplit((parts.scheme.lower(), parts.netloc.lower(), parts.path or "/", parts.query, ""))
+
+
+def article_id_for(url_or_guid: str) -> str:
+    """Stable article id of a web page or feed item: re-reading it updates one article, never adds one."""
+    key = normalize_url(url_or_guid) if is_url(url_or_guid) else url_or_guid.strip()
+    return "u-" + hashlib.sha256(key.encode("utf-8")).hexdigest()[:16]
+
+
+@dataclass(frozen=True)
+class Download:
+    """A complete HTTP response body and what the server said about it."""
+
+    url: str  # after redirects
+    content_type: str  # media type only, lower case ("" when the server sent none)
+    charset: str | None
+    data: bytes
+
+
+class GuardedBackend(httpcore.SyncBackend):
+    """httpcore's socket backend, connecting only to addresses netguard.public_addresses has checked:
+    the name is resolved once, checked, and the connection made to that very address (TLS still
+    verifies the host name), so a DNS answer that changes between check and connect cannot reach a
+    private address."""
+
+    def __init__(self, allow_private: bool) -> None:
+        self.allow_private = allow_private
+
+    def connect_tcp(self, host: str, port: int, timeout: float | None = None, local_address: str | None = None,
+                    socket_options: Iterable[Any] | None = None) -> httpcore.NetworkStream:
+        error: Exception | None = None
+        for address in public_addresses(host, port, self.allow_private):
+            try:
+                return super().connect_tcp(address, port, timeout, local_address, socket_options)
+            except (httpcore.ConnectError, httpcore.ConnectTimeout) as exc:  # try the next address, like the OS would
+                error = exc
+        assert error is not None  # public_addresses returns at least one address or raises
+        raise error
+
+
+def make_client(settings: Settings) -> httpx.Client:
+    """An httpx client with the fetch settings: timeouts, redirect limit, User-Agent, and the address
+    guard (netguard.py) on every request and redirect unless BRIEFING_FETCH__ALLOW_PRIVATE is set."""
+    f = settings.fetch
+
+    def check(request: httpx.Request) -> None:
+        # Every hop, redirects included, and also when a proxy (HTTP(S)_PROXY) makes the connection
+        # and the backend below only sees the proxy's address.
+        if not f.allow_private:
+            public_addresses(request.url.host, request.url.port, allow_private=False)
+
+    client = httpx.Client(follow_redirects=True, max_redirects=f.max_redirects, timeout=httpx.Timeout(f.timeout_s),
+                          headers={"User-Agent": f.user_agent}, event_hooks={"request": [check]})
+    if not f.allow_private:
+        # httpx has no public hook for its network backend, so the direct transport's is replaced
+        # (env proxies keep their own transports); tests/test_fetch.py fails if this stops refusing.
+        client._transport._pool._network_backend = GuardedBackend(f.allow_private)  # noqa: SLF001
+    return client
+
+
+def download(client: httpx.Client, url: str, settings: Settings, accept: str = _ACCEPT_PAGE) -> Download:
+    """The whole body of `url`, within the size and time limits. Raises IngestError naming the fix."""
+    f = settings.fetch
+    max_bytes = int((f.max_mb if f.max_mb is not None else settings.max_file_mb) * 1e6)
+    # httpx times each read; a server dripping one byte at a time would pass that, so the whole
+    # download also has to finish within the timeout.
+    deadline = time.monotonic() + f.timeout_s
+    try:
+        with client.stream("GET", url, headers={"Accept": accept}) as r:
+            if r.status_code >= 400:
+                raise IngestError(_status_message(r.status_code, r.reason_phrase))
+            declared = r.headers.get("content-length", "")
+            if declared.isdigit() and int(declared) > max_bytes:
+                raise IngestError(_too_big(int(declared), max_bytes))
+            chunks, size = [], 0
+            for chunk in r.iter_bytes():
+                size += len(chunk)
+                if size > max_bytes:
+                    raise IngestError(_too_big(size, max_bytes, more=True))
+                if time.monotonic() > deadline:
+                    raise httpx.ReadTimeout("download deadline")
+                chunks.append(chunk)
+            media, _, params = r.headers.get("content-type", "").partition(";")
+            charset = re.search(r"charset=[\"']?([\w-]+)", params, re.I)
+            return Download(url=str(r.url), content_type=media.strip().lower(),
+                            charset=charset.group(1) if charset else None, data=b"".join(chunks))
+    except httpx.TooManyRedirects as exc:
+        raise IngestError(f"more than {f.max_redirects} redirects (a redirect loop?); open the URL in a browser "
+                          "and give the address it ends on (BRIEFING_FETCH__MAX_REDIRECTS raises the limit)") from exc
+    except httpx.TimeoutException as exc:
+        raise IngestError(f"no complete answer within {f.timeout_s:g} s; try again later or raise "
+                          "BRIEFING_FETCH__TIMEOUT_S") from exc
+    except (httpx.UnsupportedProtocol, httpx.InvalidURL) as exc:
+        raise IngestError(f"not a valid http(s) URL ({exc})") from exc
+    except httpx.ConnectError as exc:
+        raise IngestError(f"cannot connect ({_reason(exc)}); check the address and your network") from exc
+    except httpx.HTTPError as exc:
+        raise IngestError(f"download failed ({_reason(exc)}); try again later") from exc
+
+
+def fetch_url(url: str, settings: Settings, client: httpx.Client | None = None) -> Article:
+    """One web page as an Article: text, title, author, published date (trafilatura), `url` and `source`.
+
+    Accepts HTML and plain text; anything else (images, PDFs, JSON, feeds) raises IngestError saying
+    what to do instead, as do HTTP errors, timeouts and redirect loops.
+    """
+    if client is None:
+        with make_client(settings) as own:
+            return fetch_url(url, settings, own)
+    got = download(client, url, settings)
+    kind = _page_kind(got)
+    if kind == "text":
+        from .files import article_from_page, decode
+
+        art = article_from_page(decode(got.data), {"url": got.url, "source": _host(got.url)}, origin=url, html=False)
+    else:
+        art = extract_article(_html_text(got), got.url, origin=url)
+    return replace(art, id=article_id_for(url))
+
+
+def extract_article(html: str, url: str, origin: str) -> Article:
+    """Article text and metadata from downloaded HTML (`read_html`), with the URL and its host as
+    the defaults for `url` and `source`."""
+    from .html import read_html
+    from .files import article_from_parts
+
+    body, meta, headings = read_html(html, url)
+    merged = {"url": url, "source": _host(url), **{k: v for k, v in meta.items() if v}}
+    try:
+        art = article_from_parts(body, merged, headings, origin=origin)
+    except IngestError as exc:
+        raise IngestError("no article text found on the page; if it needs JavaScript or a login, open it in "
+                          "a browser, save it as HTML and ingest that file (it is read the same way)") from exc
+    return replace(art, author=str(merged.get("author", "")))
+
+
+def read_feed(url: str, settings: Settings, known: Container[str] = frozenset(),
+              client: httpx.Client | None = None) -> Iterator[Article | IngestFailure]:
+    """The new items of an RSS/Atom feed as Articles, newest first as the feed lists them.
+
+    Items whose link, id or article id is in `known` are skipped, so reading a feed twice adds
+    nothing the second time. Each item's page is fetched for the full text; when that fails, the
+    feed's own content or summary stands in, and only an item with neither becomes a failure.
+    """
+    if client is None:
+        with make_client(settings) as own:
+            yield from read_feed(url, settings, known, own)
+        return
+    try:
+        got = download(client, url, settings, accept=_ACCEPT_FEED)
+    except IngestError as exc:
+        yield IngestFailure(url, f"feed: {exc}")
+        return
+    import feedparser
+
+    # A file object, never a string: feedparser.parse() fetches a string that looks like a URL.
+    parsed = feedparser.parse(io.BytesIO(got.data), response_headers={
+        "content-type": got.content_type or "application/xml", "content-location": got.url})
+    if not parsed.entries and (parsed.bozo or not parsed.version):
+        why = f" ({parsed.get('bozo_exception')})" if parsed.get("bozo_exception") else ""
+        yield IngestFailure(url, f"not an RSS or Atom feed{why}; give the feed's own address (often /feed, /rss "
+                                 "or /atom.xml), or ingest a page with `briefing ingest URL`")
+        return
+    channel = str(parsed.feed.get("title", "") or "").strip()
+    seen: set[str] = set()
+    for n, entry in enumerate(parsed.entries[: settings.fetch.max_feed_items], 1):
+        link = str(entry.get("link", "") or "").strip()
+        key = link or str(entry.get("id", "") or "").strip()
+        if not key:
+            yield IngestFailure(f"{url} item {n}", "feed item has neither a link nor an id")
+            continue
+        ids = {key, article_id_for(key), str(entry.get("id", "") or "")} - {""}
+        if key in seen or any(i in known for i in ids):
+            continue
+        seen.add(key)
+        yield _feed_item(client, entry, link, key, channel, settings)
+
+
+def iter_sources(paths: Iterable[str | Any], settings: Settings, known: Container[str] = frozenset(),
+                 feed: str | None = None) -> Iterator[Article | IngestFailure]:
+    """Files, folders and URLs in the order given, then a feed's new items: what Assistant.ingest reads."""
+    from .files import iter_articles
+
+    max_bytes = int(settings.max_file_mb * 1e6)
+    files: list[Any] = []
+    client: httpx.Client | None = None  # made on the first URL: a files-only ingest opens no TLS context
+    try:
+        for p in paths:
+            if not is_url(p):
+                files.append(p)
+                continue
+            if files:
+                yield from iter_articles(files, max_bytes)
+                files = []
+            client = client or make_client(settings)
+            url = str(p).strip()
+            try:
+                yield fetch_url(url, settings, client)
+            except IngestError as exc:
+                yield IngestFailure(url, str(exc))
+        if files:
+            yield from iter_articles(files, max_bytes)
+        if feed:
+            client = client or make_client(settings)
+            yield from read_feed(feed.strip(), settings, known, client)
+    finally:
+        if client is not None:
+            client.close()
+
+
+def _feed_item(client: httpx.Client, entry: Any, link: str, key: str, channel: str,
+               settings: Settings) -> Article | IngestFailure:
+    from .files import article_from_page
+
+    published = parse_date(entry.get("published") or entry.get("updated"))
+    if published is None:
+        stamp = entry.get("published_parsed") or entry.get("updated_parsed")  # UTC struct_time from feedparser
+        published = parse_date(calendar.timegm(stamp)) if stamp else None
+    title = str(entry.get("title", "") or "").strip()
+    page_error = "the item has no link"
+    art: Article | None = None
+    if link:
+        try:
+            art = fetch_url(link, settings, client)
+        except IngestError as exc:
+            page_error = str(exc)
+    if art is None:
+        contents = entry.get("content") or []
+        summary = (contents[0].get("value") if contents else None) or entry.get("summary") or ""
+        try:
+            art = article_from_page(f"<html><body><article>{summary}</article></body></html>",
+                                    {"title": title, "url": link, "source": channel or _host(link)},
+                                    origin=key, html=True)
+        except IngestError:
+            return IngestFailure(link or key, f"{page_error}; the feed item has no summary to fall back on")
+    # The feed's title and date are structured data; the page's are guesses from its HTML.
+    return replace(art, id=article_id_for(key), origin=key, url=link or art.url, title=title or art.title,
+                   published_at=published or art.published_at,
+                   source=channel if channel and art.source in ("", _host(art.url)) else art.source,
+                   author=art.author or str(entry.get("author", "") or ""))
+
+
+def _page_kind(got: Download) -> str:
+    t = got.content_type
+    if t in _HTML_TYPES:
+        return "html"
+    if t in _TEXT_TYPES:
+        return "text"
+    if t in _FEED_TYPES or (t in _XML_TYPES and re.search(rb"<(rss|feed|rdf:RDF)[\s>]", got.data[:2048])):
+        raise IngestError("this is an RSS/Atom feed, not a page; use `briefing ingest --feed URL`")
+    if not t and got.data.lstrip()[:1] == b"<":
+        return "html"  # no content type: markup is read as a page
+    what = t or "unknown content"
+    raise IngestError(f"not a web page ({what}); give the URL of an HTML article, or download the file "
+                      "and ingest it (txt, md, html, json, jsonl)")
+
+
+def _html_text(got: Download) -> str:
+    from .files import decode
+
+    charset = got.charset
+    if charset is None:
+        m = _META_CHARSET.search(got.data[:4096])
+        charset = m.group(1).decode("ascii", "replace") if m else None
+    if charset:
+        try:
+            return got.data.decode(charset)
+        except (LookupError, UnicodeDecodeError):
+            pass
+    return decode(got.data)  # UTF-8, else Windows-1252; rejects binary content
+
+
+def _status_message(code: int, reason: str) -> str:
+    head = f"HTTP {code} {reason}".strip()
+    if code in (404, 410):
+        return f"{head}: the page is not there; check the URL"
+    if code in (401, 403):
+        return (f"{head}: the site refuses the download (it may need a login); open the page in a browser, "
+                "save it as HTML and ingest that file: it is read with the same extraction as a URL")
+    if code == 429:
+        return f"{head}: the site is rate limiting; try again later"
+    if code >= 500:
+        return f"{head}: the site has a server error; try again later"
+    return f"{head}: the site refused the request; check the URL"
+
+
+def _too_big(size: int, max_bytes: int, more: bool = False) -> str:
+    amount = f"more than {max_bytes / 1e6:g} MB" if more else f"{size / 1e6:.1f} MB"
+    return f"page is {amount}, over the {max_bytes / 1e6:g} MB limit (BRIEFING_FETCH__MAX_MB)"
+
+
+def _host(url: str) -> str:
+    host = urlsplit(url).hostname or ""
+    return host[4:] if host.startswith("www.") else host
+
+
+def _reason(exc: BaseException) -> str:
+    text = str(exc).strip() or type(exc).__name__
+    return text.splitlines()[0][:160]

@@ -1,0 +1,395 @@
+"""Chroma storage for chunks and articles. The only importer of chromadb.
+
+Two collections: `<name>_chunks` (embedded chunks, typed metadata) and `<name>_articles` (one
+record per article holding its full body). Writing an article is ordered so that a crash at any
+point leaves a store that `cleanup()` repairs: chunks first, then the article record (the commit
+mark), then removal of the article's older chunks. Readers only see chunks whose article record
+carries the same content hash.
+"""
+
+from __future__ import annotations
+
+import functools
+import secrets
+import threading
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Iterable, Sequence
+from urllib.parse import urlparse
+
+import numpy as np
+
+from . import dedup
+from ..dates import from_epoch, to_epoch
+from ..models.embed import Embedder
+from ..errors import StoreError
+from ..types import Article, Chunk
+
+_BATCH = 256
+_BULK = 2000  # rows per Chroma call in bulk writes (Chroma's limit is ~5,000)
+
+
+def _chroma():
+    import chromadb  # heavy: imported on first use so `briefing --help` stays fast
+
+    return chromadb
+
+
+def _chroma_ef(embedder: Embedder):
+    """Wrap our embedder in Chroma's EmbeddingFunction interface (so Chroma can embed queries too)."""
+    from chromadb.api.types import EmbeddingFunction
+
+    class BriefingEmbeddingFunction(EmbeddingFunction):
+        def __init__(self, inner: Embedder | None, config: dict[str, Any] | None = None) -> None:
+            self._inner = inner
+            self._config = dict(config) if config is not None else {"model": inner.name, "dim": inner.dim}
+
+        @property
+        def inner(self) -> Embedder:
+            if self._inner is None:
+                self._inner = _shared_minilm()
+            return self._inner
+
+        def __call__(self, input):  # noqa: A002 - Chroma's parameter name
+            return [row for row in self.inner.embed(list(input))]
+
+        @staticmethod
+        def name() -> str:
+            return "briefing-assistant"
+
+        def get_config(self) -> dict[str, Any]:
+            return dict(self._config)
+
+        @staticmethod
+        def build_from_config(config: dict[str, Any]) -> "BriefingEmbeddingFunction":
+            # Chroma rebuilds the function from the stored config each time it reads a collection's
+            # schema, which it does on every upsert. Our reads and writes always pass vectors, so the
+            # model is only loaded if something really asks Chroma to embed text (~0.3 s per load).
+            return BriefingEmbeddingFunction(None, config)
+
+        def default_space(self) -> str:
+            return "cosine"
+
+    return BriefingEmbeddingFunction(embedder)
+
+
+@functools.lru_cache(maxsize=1)
+def _shared_minilm() -> Embedder:
+    from ..models.embed import make_embedder
+
+    return make_embedder("minilm")
+
+
+@dataclass(frozen=True)
+class StoredChunk:
+    """A chunk as read back from Chroma with its metadata."""
+
+    chunk: Chunk
+    meta: dict[str, Any]
+    distance: float = 0.0
+
+
+class Store:
+    """Articles and chunks in Chroma, with crash-safe writes and typed filters."""
+
+    def __init__(self, client: Any, name: str, embedder: Embedder) -> None:
+        self.client = client
+        self.embedder = embedder
+        self._lock = threading.RLock()
+        try:
+            self.chunks = client.get_or_create_collection(
+                f"{name}_chunks", embedding_function=_chroma_ef(embedder),
+                configuration={"hnsw": {"space": "cosine"}},
+                metadata={"embedder": embedder.name, "dim": embedder.dim},
+            )
+            self.articles_col = client.get_or_create_collection(
+                f"{name}_articles", embedding_function=None, configuration={"hnsw": {"space": "l2"}},
+            )
+        except Exception as exc:  # chromadb raises many types; all mean the same to a user
+            raise StoreError(f"cannot open the Chroma collections: {exc}") from exc
+        self._chunks_name = f"{name}_chunks"
+        stored = (self.chunks.metadata or {}).get("embedder")
+        if stored and stored != embedder.name:
+            raise StoreError(f"this library was embedded with {stored}, not {embedder.name}",
+                             hint="use the same BRIEFING_EMBEDDER or a new BRIEFING_DATA_DIR")
+
+    @classmethod
+    def open(cls, data_dir: Path, chroma_url: str | None, name: str, embedder: Embedder) -> "Store":
+        """An embedded PersistentClient under data_dir, or an HttpClient when chroma_url is set."""
+        chromadb = _chroma()
+        from chromadb.config import Settings as ChromaSettings
+
+        chroma_settings = ChromaSettings(anonymized_telemetry=False, allow_reset=False)
+        try:
+            if chroma_url:
+                u = urlparse(chroma_url if "://" in chroma_url else f"http://{chroma_url}")
+                client = chromadb.HttpClient(host=u.hostname or "127.0.0.1", port=u.port or (443 if u.scheme == "https" else 8000),
+                                             ssl=u.scheme == "https", settings=chroma_settings)
+                client.heartbeat()
+            else:
+                path = Path(data_dir).expanduser() / "chroma"
+                path.mkdir(parents=True, exist_ok=True)
+                client = chromadb.PersistentClient(path=str(path), settings=chroma_settings)
+        except StoreError:
+            raise
+        except Exception as exc:
+            where = chroma_url or str(data_dir)
+            raise StoreError(f"cannot open the Chroma store at {where}: {exc}") from exc
+        return cls(client, name, embedder)
+
+    # --- articles -------------------------------------------------------------------------
+
+    def article_records(self) -> dict[str, dict[str, Any]]:
+        """Metadata of every committed article, by id (no bodies)."""
+        out: dict[str, dict[str, Any]] = {}
+        for ids, metas, _ in self._paged(self.articles_col, include=["metadatas"]):
+            out.update(zip(ids, metas))
+        return out
+
+    def articles(self) -> list[Article]:
+        """Every committed article, without bodies, newest first then by title."""
+        items = [self._article(i, m, "") for i, m in self.article_records().items()]
+        return sorted(items, key=lambda a: (-(to_epoch(a.published_at) or 0), a.title.lower(), a.id))
+
+    def article(self, article_id: str) -> Article | None:
+        """One article with its full body, or None."""
+        got = self._call(self.articles_col.get, ids=[article_id], include=["metadatas", "documents"])
+        if not got["ids"]:
+            return None
+        return self._article(got["ids"][0], got["metadatas"][0], got["documents"][0])
+
+    def bodies(self, article_ids: Iterable[str]) -> dict[str, str]:
+        """Full bodies of the given articles."""
+        ids = sorted(set(article_ids))
+        if not ids:
+            return {}
+        got = self._call(self.articles_col.get, ids=ids, include=["documents"])
+        return dict(zip(got["ids"], got["documents"]))
+
+    def ids_from_origin(self, origin: str) -> list[str]:
+        """Articles that were read from the same file/line/URL before."""
+        got = self._call(self.articles_col.get, where={"origin": origin}, include=[])
+        return list(got["ids"])
+
+    @staticmethod
+    def _article(article_id: str, m: dict[str, Any], body: str) -> Article:
+        return Article(id=article_id, title=m.get("title", ""), body=body, source=m.get("source", ""),
+                       url=m.get("url", ""), published_at=from_epoch(m.get("published_ts")),
+                       origin=m.get("origin", ""), content_hash=m.get("content_hash", ""),
+                       chunk_count=int(m.get("chunk_count", 0)))
+
+    # --- writes ---------------------------------------------------------------------------
+
+    def write_article(self, article: Article, chunks: Sequence[Chunk], embeddings: np.ndarray) -> None:
+        """Store an article and its chunks; replaces any earlier version of the same article id."""
+        self.write_articles([(article, chunks, embeddings)])
+
+    def write_articles(self, items: Sequence[tuple[Article, Sequence[Chunk], np.ndarray]]) -> None:
+        """`write_article` for many articles with few Chroma calls, in the same crash-safe order: every
+        chunk first, then the article records (each one commits its article), then the stale chunks."""
+        if not items:
+            return
+        with self._lock:
+            self._bump()  # before and after: an index built from a half-done write is never reused
+            rows = [(c, {**_meta(art), "article_id": art.id, "start": c.start, "end": c.end,
+                         "section": c.section, "index": c.index}, vecs[j])
+                    for art, chunks, vecs in items for j, c in enumerate(chunks)]
+            for i in range(0, len(rows), _BULK):
+                part = rows[i:i + _BULK]
+                self._call(self.chunks.upsert, ids=[c.id for c, _, _ in part], embeddings=[v for _, _, v in part],
+                           documents=[c.text for c, _, _ in part], metadatas=[m for _, m, _ in part])
+            now = int(time.time())
+            for i in range(0, len(items), _BULK):
+                part = items[i:i + _BULK]
+                self._call(self.articles_col.upsert, ids=[art.id for art, _, _ in part],
+                           embeddings=[[1.0]] * len(part), documents=[art.body for art, _, _ in part],
+                           metadatas=[{**_meta(art), "origin": art.origin, "chunk_count": len(chunks),
+                                       "ingested_ts": now} for art, chunks, _ in part])
+            stale = [{"$and": [{"article_id": art.id}, {"content_hash": {"$ne": art.content_hash}}]}
+                     for art, _, _ in items]
+            for i in range(0, len(stale), 100):
+                part = stale[i:i + 100]
+                self._call(self.chunks.delete, where=part[0] if len(part) == 1 else {"$or": part})
+            self._bump()
+
+    def delete_article(self, article_id: str) -> bool:
+        """Remove an article and its chunks. Returns False when there was no such article.
+
+        When the article was in a duplicate group, the group is recomputed (a new canonical member).
+        """
+        with self._lock:
+            got = self._call(self.articles_col.get, ids=[article_id], include=["metadatas"])
+            existed = bool(got["ids"])
+            self._bump()
+            self._call(self.articles_col.delete, ids=[article_id])
+            self._call(self.chunks.delete, where={"article_id": article_id})
+            self._bump()
+            group = (got["metadatas"][0] or {}).get("dup_group") if existed else None
+            if group:
+                self.regroup([article_id, group])
+            return existed
+
+    # --- near-duplicate groups (see dedup.py) -------------------------------------------------
+
+    def regroup(self, article_ids: Iterable[str]) -> int:
+        """Recompute the duplicate groups that hold, or held, these articles; returns records changed.
+
+        Signatures are computed for any article whose stored one is missing or from an older version
+        of its body; each group's `dup_group` is its canonical member's id (its own for a singleton).
+        """
+        with self._lock:
+            records = self.article_records()
+            self._fill_signatures(records)
+            seeds = set(article_ids)
+            old = {str(records[i].get("dup_group")) for i in seeds if i in records and records[i].get("dup_group")}
+            seeds |= {i for i, m in records.items() if m.get("dup_group") in seeds | old}
+            updates: dict[str, str] = {}
+            for group in dedup.components(records, sorted(seeds)):
+                for member in group:
+                    if records[member].get("dup_group") != group[0]:
+                        updates[member] = group[0]
+            ids = sorted(updates)
+            for i in range(0, len(ids), _BATCH):
+                part = ids[i:i + _BATCH]
+                self._call(self.articles_col.update, ids=part, metadatas=[{"dup_group": updates[x]} for x in part])
+            if ids:
+                self._bump()  # duplicate groups are part of what search reads
+            return len(ids)
+
+    def _fill_signatures(self, records: dict[str, dict[str, Any]]) -> None:
+        stale = [i for i, m in records.items() if m.get("dup_hash") != m.get("content_hash")]
+        for i in range(0, len(stale), _BATCH):
+            part = stale[i:i + _BATCH]
+            metas = []
+            for aid, body in self.bodies(part).items():
+                sig, n = dedup.signature(body)
+                meta = {"dup_sig": sig, "dup_n": n, "dup_hash": records[aid].get("content_hash", "")}
+                records[aid].update(meta)
+                metas.append((aid, meta))
+            if metas:
+                self._call(self.articles_col.update, ids=[a for a, _ in metas], metadatas=[m for _, m in metas])
+
+    def cleanup(self) -> int:
+        """Delete chunks left by an interrupted write (no matching committed article). Returns count."""
+        with self._lock:
+            committed = {i: m.get("content_hash") for i, m in self.article_records().items()}
+            orphans = [cid for cid, m in self._chunk_metas() if committed.get(m.get("article_id")) != m.get("content_hash")]
+            for i in range(0, len(orphans), _BATCH):
+                self._call(self.chunks.delete, ids=orphans[i:i + _BATCH])
+            if orphans:
+                self._bump()
+            return len(orphans)
+
+    # --- library version (what saved search indexes are keyed by) ------------------------------
+
+    def version_tag(self) -> str:
+        """Changes whenever chunks or article records are written or deleted, by any process: a random
+        token kept in the chunks collection's metadata, plus the chunk count. One read of each."""
+        col = self._call(self.client.get_collection, name=self._chunks_name,
+                         embedding_function=self.chunks._embedding_function)
+        return f"{(col.metadata or {}).get('library_version', 'v0')}-{self.count()}"
+
+    def _bump(self) -> None:
+        # A random token, not a counter: two writers can never both land on the same "next" value.
+        col = self._call(self.client.get_collection, name=self._chunks_name,
+                         embedding_function=self.chunks._embedding_function)
+        meta = {**(col.metadata or {}), "library_version": secrets.token_hex(8)}
+        self._call(self.chunks.modify, metadata=meta)
+
+    # --- reads for retrieval --------------------------------------------------------------
+
+    def dense(self, embedding: np.ndarray, n: int, where: dict[str, Any] | None) -> list[StoredChunk]:
+        """Nearest chunks by cosine distance, restricted by a Chroma `where` filter."""
+        total = self.count()
+        if total == 0:
+            return []
+        got = self._call(self.chunks.query, query_embeddings=[embedding.tolist()], n_results=min(n, total),
+                         where=where or None, include=["metadatas", "documents", "distances"])
+        return [StoredChunk(_chunk(cid, doc, meta), meta, dist)
+                for cid, doc, meta, dist in zip(got["ids"][0], got["documents"][0], got["metadatas"][0], got["distances"][0])]
+
+    def vectors(self, chunk_ids: Sequence[str]) -> dict[str, np.ndarray]:
+        """Stored embeddings of the given chunks, by id (missing ids are left out)."""
+        if not chunk_ids:
+            return {}
+        got = self._call(self.chunks.get, ids=list(chunk_ids), include=["embeddings"])
+        return {i: np.asarray(v, dtype=np.float32) for i, v in zip(got["ids"], got["embeddings"])}
+
+    def all_chunks(self) -> list[StoredChunk]:
+        """Every stored chunk with its text and metadata (for the BM25 index)."""
+        out: list[StoredChunk] = []
+        for ids, metas, docs in self._paged(self.chunks, include=["metadatas", "documents"]):
+            out.extend(StoredChunk(_chunk(i, d, m), m) for i, d, m in zip(ids, docs, metas))
+        return out
+
+    def count(self) -> int:
+        """Number of stored chunks."""
+        return int(self._call(self.chunks.count))
+
+    def stamp(self) -> tuple[int, int]:
+        """Changes whenever articles are written or deleted: (chunk count, hash of article versions)."""
+        records = self.article_records()
+        return self.count(), hash(frozenset((i, m.get("content_hash")) for i, m in records.items()))
+
+    def _chunk_metas(self) -> list[tuple[str, dict[str, Any]]]:
+        out: list[tuple[str, dict[str, Any]]] = []
+        for ids, metas, _ in self._paged(self.chunks, include=["metadatas"]):
+            out.extend(zip(ids, metas))
+        return out
+
+    def _paged(self, col: Any, include: list[str]):
+        offset = 0
+        while True:
+            got = self._call(col.get, include=include, limit=5000, offset=offset)
+            if not got["ids"]:
+                return
+            yield got["ids"], got.get("metadatas") or [{}] * len(got["ids"]), got.get("documents") or [""] * len(got["ids"])
+            offset += len(got["ids"])
+
+    @staticmethod
+    def _call(fn: Any, **kwargs: Any) -> Any:
+        try:
+            return fn(**kwargs)
+        except Exception as exc:
+            raise StoreError(f"Chroma {getattr(fn, '__name__', 'call')} failed: {exc}") from exc
+
+
+def _meta(article: Article) -> dict[str, Any]:
+    meta: dict[str, Any] = {"content_hash": article.content_hash, "title": article.title,
+                            "source": article.source, "url": article.url}
+    ts = to_epoch(article.published_at)
+    if ts is not None:
+        meta["published_ts"] = ts  # int: Chroma range filters ($gte/$lte) need numbers
+    # Chroma range filters skip records without the key; `dated` lets an as_of filter keep undated ones.
+    meta["dated"] = ts is not None
+    return meta
+
+
+def _chunk(cid: str, doc: str, m: dict[str, Any]) -> Chunk:
+    return Chunk(id=cid, article_id=m.get("article_id", ""), text=doc or "", start=int(m.get("start", 0)),
+                 end=int(m.get("end", 0)), section=m.get("section", ""), index=int(m.get("index", 0)))
+
+
+def where_filter(published_after: int | None = None, published_before: int | None = None,
+                 sources: Sequence[str] | None = None, article_ids: Sequence[str] | None = None,
+                 as_of: int | None = None) -> dict[str, Any] | None:
+    """A Chroma `where` clause from typed filters (dates as epoch seconds).
+
+    `published_before`/`after` keep dated chunks only; `as_of` hides chunks dated after it but keeps
+    undated ones (marked `dated: False` at ingest).
+    """
+    clauses: list[dict[str, Any]] = []
+    if published_after is not None:
+        clauses.append({"published_ts": {"$gte": int(published_after)}})
+    if published_before is not None:
+        clauses.append({"published_ts": {"$lte": int(published_before)}})
+    if as_of is not None:
+        clauses.append({"$or": [{"published_ts": {"$lte": int(as_of)}}, {"dated": False}]})
+    if sources:
+        clauses.append({"source": {"$in": list(sources)}})
+    if article_ids:
+        clauses.append({"article_id": {"$in": list(article_ids)}})
+    if not clauses:
+        return None
+    return clauses[0] if len(clauses) == 1 else {"$and": clauses}
