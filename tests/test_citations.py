@@ -1,6 +1,7 @@
 """Citation parsing, validation, quote location, repair and refusal, with a deterministic embedder."""
 
-from assistant.answer.citations import is_refusal, parse_keys, split_answer, validate
+from assistant.answer.citations import is_refusal, parse_keys, split_answer
+from assistant.answer.verify import validate
 from assistant.types import REFUSAL, EvidenceSentence
 
 from .fakes import FakeEmbedder

@@ -9,7 +9,7 @@ import re
 from datetime import date
 
 from assistant.answer.pipeline import select_evidence
-from assistant.answer.citations import validate
+from assistant.answer.verify import validate
 from assistant.app.cli import main
 from assistant.answer.entailment import Checker
 from assistant.answer.guards import check_attribution, check_names, check_numbers, check_polarity

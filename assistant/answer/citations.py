@@ -1,26 +1,23 @@
-"""Citations: parse the model's [n] markers, validate them against the evidence it was shown,
-score how well each answer sentence is supported, repair what is clear, and drop the rest.
+"""Citations: parse the model's [n] markers, score how well a sentence is supported by the evidence
+it cites, and cite an evidence sentence verbatim at its offsets in the article body.
 
 Every key the model may cite names one evidence sentence, whose span in the article body is known,
-so a valid citation always points at an exact, verbatim sentence of a briefing.
+so a valid citation always points at an exact, verbatim sentence of a briefing. Checking an answer
+with these pieces (repair what is clear, drop the rest) is verify.py's job; this module imports
+nothing else of answer/, so the checks can all build on it without an import circle.
 """
 
 from __future__ import annotations
 
 import re
 import unicodedata
-from dataclasses import dataclass
 from functools import lru_cache
-from typing import TYPE_CHECKING, Sequence
+from typing import Sequence
 
 import numpy as np
 
-from ..models.embed import Embedder
 from ..sentences import sentence_spans, words
-from ..types import REFUSAL, AnswerSentence, Citation, EvidenceSentence
-
-if TYPE_CHECKING:
-    from .entailment import Checker
+from ..types import REFUSAL, Citation, EvidenceSentence
 
 # [3], [1, 2], [1][2], [1-3], [S2] and the full-width 【2】 some models emit.
 MARKER = re.compile(r"[\[\u3010]\s*(?:S|s|source\s*|passage\s*)?(\d+(?:\s*(?:,|;|-|\u2013|and)\s*(?:S|s)?\d+)*)\s*[\]\u3011]")
@@ -32,16 +29,6 @@ _STOP = frozenset(
     "than then there here what which who whom whose when where why how about into over after before also so such very "
     "just only more most some any all each other said says say according".split()
 )
-
-
-@dataclass(frozen=True)
-class Validated:
-    """The outcome of checking a raw model answer against its evidence."""
-
-    text: str
-    answerable: bool
-    sentences: list[AnswerSentence]
-    citations: list[Citation]
 
 
 def normalise(text: str) -> str:
@@ -132,31 +119,6 @@ def support(claim: str, claim_vec: np.ndarray, evidence: Sequence[str], evidence
     return round(0.5 * lexical_support(claim, evidence) + 0.5 * max(0.0, cos), 4)
 
 
-def validate(raw: str, evidence: Sequence[EvidenceSentence], bodies: dict[str, str], embedder: Embedder,
-             min_support: float = 0.42, repair_support: float = 0.55, checker: "Checker | None" = None,
-             question: str = "", block: str = "", min_dates: int = 1) -> Validated:
-    """Check a whole raw answer at once (see verify.Verifier, which does the work sentence by sentence).
-
-    Only sentences with a verbatim citation that passed `checker` (default: the deterministic guards)
-    are kept; when nothing is kept the result is the refusal. `min_support` is the similarity floor of
-    the default checker (ignored when `checker` is given).
-    """
-    from .entailment import Checker
-    from .verify import Verifier
-
-    parts = split_answer(raw)
-    if not parts or all(is_pure_refusal(s) for s, _ in parts):
-        return _refusal()
-    v = Verifier(evidence, bodies, embedder, checker or Checker(embedder=embedder, min_support=min_support), question, block, repair_support,
-                 min_dates=min_dates)
-    checked = [v.check(s, keys, i) for i, (s, keys) in enumerate(parts)]
-    shown = [c for c in checked if c.shown]
-    sentences = [c.record() for c in checked]
-    if not shown:
-        return Validated(REFUSAL, False, sentences, [])
-    return Validated(" ".join(c.shown for c in shown), True, sentences, [x for c in shown for x in c.citations])
-
-
 def cite(ev: EvidenceSentence, sentence: str, bodies: dict[str, str], score: float, idx: int,
          repaired: bool, verified_by: str = "checked") -> Citation | None:
     """A citation of evidence sentence `ev`, verbatim at its offsets in the article body, or None.
@@ -190,7 +152,3 @@ def with_markers(sentence: str, keys: Sequence[int]) -> str:
     if sentence.endswith(("”", '"')) and len(sentence) > 1 and sentence[-2] in ".!?,":
         return f"{sentence} {marks}"
     return f"{sentence} {marks}"
-
-
-def _refusal() -> Validated:
-    return Validated(REFUSAL, False, [], [])

@@ -19,7 +19,8 @@ from datetime import date
 from typing import Any, Sequence
 
 from ..errors import LLMError
-from .guards import run_guards, strip_yes_no
+from .citations import content_stems, lexical_support, support
+from .guards import names, numbers, run_guards, strip_yes_no
 from .prompting import load_prompt
 from ..types import REFUSAL
 
@@ -100,8 +101,6 @@ class Checker:
         Not a test of entailment (it cannot see negation or changed numbers): a floor that keeps a
         claim about something else from reaching the other layers.
         """
-        from .citations import lexical_support, support
-
         if self.embedder is None:
             return lexical_support(claim, evidence)
         todo = [t for t in dict.fromkeys([claim, *evidence]) if t not in self._vecs]
@@ -117,8 +116,6 @@ class Checker:
         """Does the evidence answer the question? Two cheap conditions first (it has what the question
         asks for, a number for "how many", a date for "when", a name for "who"; and most of the question's
         content words, `min_share` of them), then the model judge when there is one."""
-        from .citations import content_stems
-
         joined = " ".join(evidence)
         if not answer_shape_ok(question, joined):
             return False
@@ -177,8 +174,6 @@ _TIME_WORDS = re.compile(r"\b(\d{4}|january|february|march|april|may|june|july|a
 
 def answer_shape_ok(question: str, evidence: str) -> bool:
     """The evidence has the kind of thing the question asks for: a number, a date, a name."""
-    from .guards import names, numbers
-
     counts = {n for n in numbers(evidence) - {"1"}  # neither a year nor a rank ("first") is a count
               if not n.startswith("ord") and not (n.isdigit() and 1900 <= int(n) <= 2100)}
     if _ASKS_NUMBER.search(question) and not counts:

@@ -7,7 +7,7 @@ Articles are data. Three layers keep them that way, none relying on the model al
 2. `defang`: what does reach the prompt cannot pose as structure: citation-like markers in the
    text ([99], [S7]) become (99), chat-template tokens and evidence tags are broken up.
 3. `clean_answer`: markup the model may still emit (HTML tags, chat tokens, markdown images that
-   would fetch a URL) is removed before citations are checked; citations.validate then drops any
+   would fetch a URL) is removed before citations are checked; verify.Verifier then drops any
    sentence that the evidence does not support, such as a canary phrase copied from an order.
 """
 

@@ -20,7 +20,7 @@ from ..models.embed import Embedder
 from .entailment import Checker, Verdict
 from .guards import hedges, strip_yes_no
 from .injection import defang
-from ..types import AnswerSentence, Citation, EvidenceSentence
+from ..types import REFUSAL, AnswerSentence, Citation, EvidenceSentence
 
 QUOTE_LEAD = "The briefing says:"
 
@@ -41,6 +41,16 @@ class Checked:
         """The per-sentence record kept on the Answer."""
         # A shown sentence is recorded as shown; the model's wording of it stays in the raw draft (debug only).
         return AnswerSentence(self.shown or self.draft, self.keys, self.support, bool(self.shown), self.note)
+
+
+@dataclass(frozen=True)
+class Validated:
+    """The outcome of checking a raw model answer against its evidence."""
+
+    text: str
+    answerable: bool
+    sentences: list[AnswerSentence]
+    citations: list[Citation]
 
 
 class Verifier:
@@ -191,6 +201,28 @@ class Verifier:
                 self.quoted.add(k)
                 return c
         return None
+
+
+def validate(raw: str, evidence: Sequence[EvidenceSentence], bodies: dict[str, str], embedder: Embedder,
+             min_support: float = 0.42, repair_support: float = 0.55, checker: Checker | None = None,
+             question: str = "", block: str = "", min_dates: int = 1) -> Validated:
+    """Check a whole raw answer at once (`Verifier` does the work sentence by sentence).
+
+    Only sentences with a verbatim citation that passed `checker` (default: the deterministic guards)
+    are kept; when nothing is kept the result is the refusal. `min_support` is the similarity floor of
+    the default checker (ignored when `checker` is given).
+    """
+    parts = split_answer(raw)
+    if not parts or all(is_pure_refusal(s) for s, _ in parts):
+        return Validated(REFUSAL, False, [], [])
+    v = Verifier(evidence, bodies, embedder, checker or Checker(embedder=embedder, min_support=min_support), question,
+                 block, repair_support, min_dates=min_dates)
+    checked = [v.check(s, keys, i) for i, (s, keys) in enumerate(parts)]
+    shown = [c for c in checked if c.shown]
+    sentences = [c.record() for c in checked]
+    if not shown:
+        return Validated(REFUSAL, False, sentences, [])
+    return Validated(" ".join(c.shown for c in shown), True, sentences, [x for c in shown for x in c.citations])
 
 
 def quote_text(quote: str) -> str:
