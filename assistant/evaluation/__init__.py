@@ -19,7 +19,7 @@ _EXPORTS = {
     "select": "dataset", "LexicalJudge": "judge", "LLMJudge": "judge", "SupportJudge": "judge",
     "EntailmentJudge": "judge", "make_judge": "judge", "run_eval_judge": "judge_eval", "compare": "compare",
     "NaivePipeline": "naive",
-    "CaseResult": "runner", "EvalResult": "runner", "aggregate": "runner", "evaluate": "runner",
+    "CaseResult": "results", "EvalResult": "results", "aggregate": "runner", "evaluate": "runner",
     "run_eval": "runner", "score_case": "runner",
 }
 __all__ = sorted(_EXPORTS)

@@ -6,16 +6,16 @@ from __future__ import annotations
 import html
 from typing import TYPE_CHECKING, Any, Sequence
 
+from .results import HEADLINE, get
+
 if TYPE_CHECKING:
-    from .runner import CaseResult, EvalResult
+    from .results import CaseResult, EvalResult
 
 LAT_STAGES = ("retrieve", "generate", "postprocess", "total")
 
 
 def metric_bars_svg(result: "EvalResult") -> str:
     """Horizontal bars of the headline 0..1 metrics, with gate thresholds as red ticks."""
-    from .report import HEADLINE, get
-
     limits = {g["metric"]: g["threshold"] for g in result.gates if g["op"] == ">="}
     rows = [(label, get(result.metrics, path), limits.get(path)) for path, label in HEADLINE]
     left, width, row_h = 190, 360, 22

@@ -12,30 +12,13 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, Sequence
 
 from .plots import delta_svg, latency_svg, metric_bars_svg
+from .results import COUNTS, HEADLINE, get
 
 if TYPE_CHECKING:
-    from .runner import CaseResult, EvalResult
+    from .results import CaseResult, EvalResult
 
 __all__ = ["HEADLINE", "delta_svg", "fmt", "get", "html_page", "judge_line", "latency_svg", "markdown",
            "metric_bars_svg", "worst_cases", "write_all"]
-
-# (metric path, label) of the 0..1 metrics shown in the bar plot and the summary table. The ALCE
-# numbers are the judge's; "similarity" is the retrieval score, shown apart and named as such.
-HEADLINE = (
-    ("retrieval.hits@5", "Hits@5"), ("retrieval.recall@10", "Recall@10"), ("retrieval.mrr@10", "MRR@10"),
-    ("retrieval.evidence_hits@10", "Evidence hits@10"), ("citations.validity", "Citation validity"),
-    ("citations.alce_recall", "ALCE citation recall (judge)"),
-    ("citations.alce_precision", "ALCE citation precision (judge)"),
-    ("citations.similarity", "similarity (not a judge)"),
-    ("refusals.precision", "Refusal precision"), ("refusals.recall", "Refusal recall"),
-    ("refusals.f1", "Refusal F1"), ("refusals.answer_rate", "Answer rate (answerable)"),
-    ("correctness.answer_accuracy", "Answer accuracy (judge)"), ("correctness.exact_match", "Exact match (str-em)"),
-    ("correctness.token_f1", "Token F1"), ("correctness.choice_accuracy", "Choice accuracy (quiz)"),
-    ("correctness.must_mention", "must_mention pass"), ("correctness.rougeL", "ROUGE-L"),
-)
-COUNTS = (("citations.unverified_shown", "Sentences shown without a verified citation (must be 0)"),
-          ("citations.shown_sentences", "Sentences shown"))
-
 
 def judge_line(meta: dict[str, Any]) -> str:
     """'citation judge X: measured accuracy A (kappa K) on N labelled claims' or why it is unknown."""
@@ -67,16 +50,6 @@ def write_all(result: "EvalResult", out: Path) -> dict[str, str]:
     for name, variant in result.variants.items():
         write_all(variant, out / name)
     return {k: str(v) for k, v in paths.items()}
-
-
-def get(metrics: dict[str, Any], path: str) -> Any:
-    """A metric by dotted path ('citations.alce_recall'), None when absent."""
-    node: Any = metrics
-    for part in path.split("."):
-        if not isinstance(node, dict) or part not in node:
-            return None
-        node = node[part]
-    return node
 
 
 def fmt(value: Any, digits: int = 3) -> str:

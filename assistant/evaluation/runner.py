@@ -12,7 +12,6 @@ from __future__ import annotations
 import re
 import tempfile
 import time
-from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any, Sequence
@@ -25,6 +24,7 @@ from . import metrics as M
 from .dataset import DatasetError, EvalItem, corpus_hash, load_dataset, resolve_gold, select
 from .judge import LexicalJudge, SupportJudge, make_judge
 from .provenance import run_meta
+from .results import CaseResult, EvalResult
 
 _REFUSAL_N = normalise(REFUSAL).rstrip(".")
 
@@ -34,65 +34,6 @@ CONTEXT_CHARS = 160
 MAX_CONSECUTIVE_ERRORS = 3
 DEFAULT_JUDGE_RESULTS = Path("evals") / "results" / "judge_eval.json"
 STAGES = ("rewrite", "retrieve", "first_token", "generate", "postprocess", "total")
-
-
-@dataclass
-class CaseResult:
-    """Everything measured for one question (JSON-ready through to_jsonable)."""
-
-    id: str
-    question: str
-    gold_answerable: bool
-    answered: bool = False
-    answer: str = ""
-    raw_answer: str = ""
-    standalone_question: str = ""
-    model: str = ""
-    reference: str | None = None
-    must_mention: list[str] = field(default_factory=list)
-    missed_patterns: list[str] = field(default_factory=list)
-    gold_ids: list[str] = field(default_factory=list)
-    unresolved_gold: list[str] = field(default_factory=list)
-    retrieved: list[dict[str, Any]] = field(default_factory=list)
-    evidence: list[dict[str, Any]] = field(default_factory=list)
-    citations: list[dict[str, Any]] = field(default_factory=list)
-    sentences: list[dict[str, Any]] = field(default_factory=list)
-    metrics: dict[str, float | None] = field(default_factory=dict)
-    counts: dict[str, int] = field(default_factory=dict)
-    timings: dict[str, float] = field(default_factory=dict)
-    usage: dict[str, int] = field(default_factory=dict)
-    error: str = ""
-    qtype: str = ""
-    choices: list[str] = field(default_factory=list)
-    answer_index: int | None = None
-
-
-@dataclass
-class EvalResult:
-    """A finished run: provenance, aggregate metrics, gates and the per-question records."""
-
-    meta: dict[str, Any]
-    metrics: dict[str, Any]
-    cases: list[CaseResult]
-    gates: list[dict[str, Any]] = field(default_factory=list)
-    paths: dict[str, str] = field(default_factory=dict)
-    variants: dict[str, "EvalResult"] = field(default_factory=dict)  # --config name -> its run
-    comparison: dict[str, Any] | None = None  # against --baseline (compare.compare)
-
-    def to_dict(self) -> dict[str, Any]:
-        """JSON-ready dict of the whole run (variants as their metrics; their cases are in their own reports)."""
-        from .compare import outcome
-
-        cases = [{**to_jsonable(c), "outcome": outcome(c)} for c in self.cases]
-        return to_jsonable({"meta": self.meta, "metrics": self.metrics, "gates": self.gates, "cases": cases,
-                            "configs": {k: {"meta": v.meta.get("config"), "metrics": v.metrics}
-                                        for k, v in self.variants.items()},
-                            "comparison": self.comparison})
-
-    @property
-    def passed(self) -> bool:
-        """True when no gate failed."""
-        return all(g["passed"] for g in self.gates)
 
 
 # A marker after a closing quote ('… reported.” [3]') belongs to the quoted sentence before it.
