@@ -8,12 +8,16 @@ import time
 from pathlib import Path
 from typing import Any, Callable, Iterable, Iterator, Sequence
 
+from .answer.pipeline import Answerer
+from .answer.timeline import MAX_DATES, Timeline
 from .config import Settings, load_settings
 from .models.embed import Embedder, make_embedder
+from .models.lazy import LazyChat
+from .models.llm import chat_model_from_settings
 from .errors import IngestError, RequestError
 from .search.retrieve import Filters, Mode, Retriever
 from .search.store import Store
-from .types import Answer, Article, Chunk, IngestFailure, IngestReport, Passage
+from .types import Answer, Article, Chunk, IngestFailure, IngestReport, Passage, final_answer
 
 Progress = Callable[[int, str], None]
 ChunkProgress = Callable[[int, int], None]  # (chunks embedded and stored so far, chunks to embed in all)
@@ -29,17 +33,28 @@ class Assistant:
     """
 
     def __init__(self, settings: Settings, store: Store, embedder: Embedder, llm: Any | None = None) -> None:
-        self.settings = settings
         self.store = store
         self.embedder = embedder
         self.retriever = Retriever(store, embedder, per_article_cap=settings.per_article_cap, rrf_k=settings.rrf_k,
                                    bm25_weight=settings.bm25_weight, mmr_lambda=settings.mmr_lambda,
                                    time_weight=settings.time_weight, collapse=settings.collapse,
                                    index_dir=Path(settings.data_dir) / "index" / settings.collection)
-        self._llm = llm
-        self._llm_lock = threading.Lock()
+        # The chat model is started when an answer first needs it, never here: `briefing ingest` needs none.
+        self._chat = LazyChat(lambda: chat_model_from_settings(self.settings), llm)
+        self.settings = settings  # builds the answer side (see the setter)
         self._write_lock = threading.Lock()
-        self._closers: list[Callable[[], None]] = []
+
+    @property
+    def settings(self) -> Settings:
+        """The settings every part was built with."""
+        return self._settings
+
+    @settings.setter
+    def settings(self, settings: Settings) -> None:
+        # The answer side keeps the settings it was built with, so new settings mean new pipelines.
+        self._settings = settings
+        self.answerer = Answerer(self.retriever, self.embedder, self._chat, self.store, settings)
+        self.timelines = Timeline(self.answerer)
 
     @classmethod
     def from_settings(cls, **overrides: Any) -> "Assistant":
@@ -201,35 +216,28 @@ class Assistant:
     @property
     def llm(self) -> Any:
         """The chat model, started on first use (the bundled local server when nothing is configured)."""
-        with self._llm_lock:
-            if self._llm is None:
-                from .models.llm import chat_model_from_settings
+        return self._chat.get()
 
-                self._llm, closer = chat_model_from_settings(self.settings)
-                if closer is not None:
-                    self._closers.append(closer)
-            return self._llm
+    @property
+    def _llm(self) -> Any | None:
+        # The model if one was given or started (None: not yet); tests swap models through it.
+        return self._chat.peek()
+
+    @_llm.setter
+    def _llm(self, model: Any | None) -> None:
+        self._chat.set(model)
 
     def ask(self, question: str, history: list[Any] | None = None, k: int | None = None, **filters: Any) -> Answer:
         """A cited answer to the question, or the refusal when the briefings do not say."""
-        from .types import AnswerEvent
-
-        final: Answer | None = None
-        for event in self.ask_stream(question, history=history, k=k, **filters):
-            if isinstance(event, AnswerEvent):
-                final = event.answer
-        assert final is not None  # ask_stream always ends with an AnswerEvent
-        return final
+        return final_answer(self.ask_stream(question, history=history, k=k, **filters))
 
     def ask_stream(self, question: str, history: list[Any] | None = None, k: int | None = None,
                    **filters: Any) -> Iterator[Any]:
         """Yield EvidenceEvent first, then TextDelta pieces, then one AnswerEvent.
         Raises RequestError at the call (not on first iteration) when the request is over the limits."""
-        from .answer.pipeline import answer_stream
-
         k = k or None  # 0 has always meant "the default" here (the API's k=0)
         self.check_request(question, history=history, k=k)
-        return answer_stream(self, question, history=history, k=k, filters=Filters.from_kwargs(**filters))
+        return self.answerer.stream(question, history=history, k=k, filters=Filters.from_kwargs(**filters))
 
     def check_request(self, question: str, history: Sequence[Any] | None = None, k: int | None = None,
                       max_dates: int | None = None) -> None:
@@ -266,16 +274,13 @@ class Assistant:
     def timeline_stream(self, question: str, k: int | None = None, max_dates: int | None = None,
                         **filters: Any) -> Iterator[Any]:
         """Yield a TimelinePlan (the dates), then each dated Answer as it is ready, then the changes Answer."""
-        from .answer.timeline import MAX_DATES, timeline_stream
-
         k, max_dates = k or None, max_dates or None  # 0 means the default, as before
         self.check_request(question, k=k, max_dates=max_dates)
-        return timeline_stream(self, question, Filters.from_kwargs(**filters), k=k, max_dates=max_dates or MAX_DATES)
+        return self.timelines.stream(question, Filters.from_kwargs(**filters), k=k, max_dates=max_dates or MAX_DATES)
 
     def close(self) -> None:
         """Stop anything this assistant started (the local model server)."""
-        while self._closers:
-            self._closers.pop()()
+        self._chat.stop()
 
     def __enter__(self) -> "Assistant":
         return self

@@ -5,7 +5,7 @@ from __future__ import annotations
 import dataclasses
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any
+from typing import Any, Iterable
 
 # The one refusal sentence. The answer prompt tells the model to reply with exactly this when the
 # evidence does not answer the question; the code and the tests compare against it.
@@ -257,6 +257,17 @@ class AnswerEvent:
     """The final, validated answer."""
 
     answer: Answer
+
+
+def final_answer(events: Iterable[Any]) -> Answer:
+    """The Answer an ask_stream-style event stream ends with, the stream consumed to its end."""
+    final: Answer | None = None
+    for event in events:
+        if isinstance(event, AnswerEvent):
+            final = event.answer
+    if final is None:  # the pipeline always ends with an AnswerEvent: a stream without one is a bug
+        raise RuntimeError("the answer stream ended without an AnswerEvent")
+    return final
 
 
 def to_jsonable(value: Any) -> Any:

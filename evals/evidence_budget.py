@@ -21,7 +21,7 @@ import tempfile
 from pathlib import Path
 from typing import Any, Sequence
 
-from assistant.answer.pipeline import select_evidence
+from assistant.answer.evidence import select_evidence
 from assistant.evaluation.dataset import load_dataset
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -58,7 +58,7 @@ def run(name: str, limit: int) -> dict[str, Any]:
             qvec = a.embedder.embed([it.question])[0]
             passages = a.retriever.search(it.question, k=a.settings.answer_k, query_vector=qvec)
             for budget in BUDGETS:
-                ev = select_evidence(a, it.question, qvec, passages, budget)
+                ev = select_evidence(a.embedder, it.question, qvec, passages, budget)
                 rows.setdefault(f"sentences, {budget} tokens", []).append(
                     (covered(it.evidence, [e.text for e in ev]), sum(count(e.text) + 12 for e in ev)))
             rows.setdefault(f"our {len(passages)} chunks whole", []).append(

@@ -81,13 +81,13 @@ def test_follow_up_is_rewritten_before_retrieval(fake_assistant, seed_dir, chat)
 
 def test_evidence_respects_the_token_budget(fake_assistant, seed_dir):
     a = _seeded(fake_assistant, seed_dir)
-    from assistant.answer.pipeline import select_evidence
+    from assistant.answer.evidence import select_evidence
 
     q = "Is Russia stalling?"
     qv = a.embedder.embed([q])[0]
     passages = a.search(q, k=6)
-    small = select_evidence(a, q, qv, passages, 60)
-    large = select_evidence(a, q, qv, passages, 2000)
+    small = select_evidence(a.embedder, q, qv, passages, 60)
+    large = select_evidence(a.embedder, q, qv, passages, 2000)
     assert 1 <= len(small) < len(large)
     for e in large:
         assert a.article(e.article_id).body[e.start:e.end] == e.text

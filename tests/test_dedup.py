@@ -56,9 +56,9 @@ def test_answer_cites_the_story_once_and_lists_the_other_outlets(fake_assistant,
     top = next(p for p in passages if p.article_id == "wire-reuters")
     assert [s for s, _, _ in top.also_reported_by] == ["The Guardian", "Kyiv Daily"]
     assert top.also_reported_by[0][2] == "https://example.com/guardian/pause"
-    from assistant.answer.pipeline import select_evidence  # the key depends on evidence order: find it first
+    from assistant.answer.evidence import select_evidence  # the key depends on evidence order: find it first
 
-    ev = select_evidence(a, QUESTION, a.embedder.embed([QUESTION])[0], a.search(QUESTION, k=a.settings.answer_k),
+    ev = select_evidence(a.embedder, QUESTION, a.embedder.embed([QUESTION])[0], a.search(QUESTION, k=a.settings.answer_k),
                          a.settings.context_tokens)
     key = next(e.key for e in ev if "30-day pause" in e.text)
     chat.enqueue(f"Ukraine and Russia agreed on Tuesday to a 30-day pause in strikes on energy facilities [{key}].")

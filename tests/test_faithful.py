@@ -8,7 +8,7 @@ import json
 import re
 from datetime import date
 
-from assistant.answer.pipeline import select_evidence
+from assistant.answer.evidence import select_evidence
 from assistant.answer.verify import validate
 from assistant.app.cli import main
 from assistant.answer.entailment import Checker
@@ -117,7 +117,7 @@ def test_a_section_heading_is_not_evidence(fake_assistant):
                 section="TIMELINE: Events leading up to Brittney Griner's sentencing", text=text, start=0,
                 end=len(text), score=1.0)
     q = "When was Griner sentenced?"
-    ev = select_evidence(fake_assistant, q, FakeEmbedder().embed([q])[0], [p], 360)
+    ev = select_evidence(fake_assistant.embedder, q, FakeEmbedder().embed([q])[0], [p], 360)
     assert [e.text for e in ev] == ["Griner was sentenced to nine years in a penal colony on August 4."]
 
 

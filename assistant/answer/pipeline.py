@@ -1,157 +1,190 @@
 """The answer pipeline: rewrite a follow-up, retrieve, pick evidence sentences within a token budget,
 show them at once, have the model write (or pick sentences to quote), then show each sentence only
-once verify.Verifier has checked it against the sentence it cites."""
+once verify.Verifier has checked it against the sentence it cites.
+
+`Answerer` is built once by the composition root (assistant.py) with exactly what answering needs;
+nothing here knows the Assistant."""
 
 from __future__ import annotations
 
 import logging
 import re
 import time
-from typing import TYPE_CHECKING, Any, Generator, Iterator, Sequence
+from typing import TYPE_CHECKING, Any, Generator, Iterable, Iterator, Protocol, Sequence
 
-import numpy as np
-
-from .citations import content_stems, is_pure_refusal, is_refusal, split_answer
+from .citations import is_pure_refusal, is_refusal, split_answer
 from .entailment import Checker
 from ..errors import LLMError
-from .injection import clean_answer, defang, drop_echoes, looks_like_instruction, orders_in
-from ..models.llm import Completion
+from .evidence import format_evidence, irrelevant, select_evidence
+from .injection import clean_answer, drop_echoes, orders_in
+from ..models.embed import Embedder
+from ..models.llm import ChatModel, Completion
 from .prompting import load_prompt
-from ..search.retrieve import Filters
-from ..sentences import sentence_spans
+from ..search.retrieve import Filters, Retriever
 from ..types import (
     REFUSAL, Answer, AnswerEvent, EvidenceEvent, EvidenceSentence, Passage, StatusEvent, TextDelta,
 )
-from .verify import Checked, Verifier
+from .verify import Checked, Verifier, checked_answer, shown_citations
 
 if TYPE_CHECKING:
-    from ..assistant import Assistant
+    from ..config import Settings
 
 log = logging.getLogger(__name__)
 
-MAX_EVIDENCE = 8
 QUOTE_CANDIDATES = 4  # evidence sentences considered for quotes (one judge call each at most)
-# Below this cosine and with no shared content word, nothing retrieved is about the question:
-# refuse at once instead of making the user wait for the model to say so.
-_IRRELEVANT_COS = 0.12
 
 
-def answer_stream(a: "Assistant", question: str, history: Sequence[Any] | None, k: int | None,
-                  filters: Filters) -> Iterator[EvidenceEvent | StatusEvent | TextDelta | AnswerEvent]:
-    """Yield the evidence, then status lines and each checked sentence as it passes, then the Answer.
+class Library(Protocol):
+    """What answering needs of the store: the article bodies, to cite each sentence verbatim."""
 
-    Nothing the model wrote reaches the caller before verify.Verifier has checked it: the draft is
-    collected in full (llama.cpp's server would cut a stream short to serve a judge request) and
-    then checked sentence by sentence, each shown as soon as it passes.
+    def bodies(self, article_ids: Iterable[str]) -> dict[str, str]:
+        """The body of each article id that exists."""
+        ...
+
+
+class Answerer:
+    """Answers questions over the library: `stream()` yields the evidence, status lines, each checked
+    sentence, then the Answer.
+
+    `llm` is a chat model; the composition root passes a models.lazy.LazyChat so the model is started
+    only when an answer first needs it (never for a question nothing relevant was retrieved for).
     """
-    t0 = time.perf_counter()
-    run = _Run(a, question.strip(), t0)
-    standalone = run.question
-    if history:
-        standalone, used, note = rewrite_question(a, run.question, history)
-        run.add_usage(used)
-        if note:
-            run.notes.append(note)
-        run.timings["rewrite_s"] = round(time.perf_counter() - t0, 3)
-    run.standalone = standalone
-    t1 = time.perf_counter()
-    qvec = a.embedder.embed([standalone])[0]
-    found = a.retriever.retrieve(standalone, k=k or a.settings.answer_k, filters=filters, query_vector=qvec)
-    run.passages = found.passages
-    run.notes.extend(found.notes)  # which dates were searched, an archive's own "now" (retrieve.search_notes)
-    run.evidence = select_evidence(a, standalone, qvec, run.passages, a.settings.context_tokens)
-    run.timings["retrieve_s"] = round(time.perf_counter() - t1, 3)
-    yield EvidenceEvent(passages=run.passages, evidence=run.evidence, standalone_question=standalone)
-    if not run.evidence or _irrelevant(standalone, run.evidence):
-        yield AnswerEvent(run.finish("none (nothing relevant retrieved)"))
-        return
-    style = a.settings.answer_style
-    run.style = style
-    llm = a.llm
-    block = format_evidence(run.evidence)
-    checker = Checker(llm if a.settings.answer.judge else None, constrain=getattr(llm, "constrain", "none"),
-                      embedder=a.embedder, min_support=a.settings.min_support)
-    bodies = a.store.bodies(e.article_id for e in run.evidence)
-    verifier = Verifier(run.evidence, bodies, a.embedder, checker, standalone, block, a.settings.repair_support,
-                        quote_fallback=style != "quote")
-    keys: list[int] = []
-    if style == "select":
-        yield StatusEvent("Choosing the sentences that answer the question\u2026")
-        t2 = time.perf_counter()
-        keys, used = select_keys(llm, block, standalone, run.evidence, a.settings.answer.max_quotes)
-        run.add_usage(used)
-        run.timings["select_s"] = round(time.perf_counter() - t2, 3)
-        if not keys:
-            run.notes.append("The model found no evidence sentence that answers the question.")
-            yield AnswerEvent(run.finish(getattr(llm, "name", "")))
+
+    def __init__(self, retriever: Retriever, embedder: Embedder, llm: ChatModel, library: Library,
+                 settings: "Settings") -> None:
+        self.retriever = retriever
+        self.embedder = embedder
+        self.llm = llm
+        self.library = library
+        self.settings = settings
+
+    def checker(self) -> Checker:
+        """The claim checker of one answer: the guards, and the chat model as judge when configured."""
+        llm, settings = self.llm, self.settings
+        return Checker(llm if settings.answer.judge else None, constrain=getattr(llm, "constrain", "none"),
+                       embedder=self.embedder, min_support=settings.min_support)
+
+    def verifier(self, evidence: Sequence[EvidenceSentence], checker: Checker, question: str, block: str,
+                 quote_fallback: bool = True, min_dates: int = 1) -> Verifier:
+        """The gate for one answer's sentences, with the bodies of the evidence's articles to cite from."""
+        bodies = self.library.bodies(e.article_id for e in evidence)
+        return Verifier(evidence, bodies, self.embedder, checker, question, block, self.settings.repair_support,
+                        quote_fallback=quote_fallback, min_dates=min_dates)
+
+    def stream(self, question: str, history: Sequence[Any] | None, k: int | None,
+               filters: Filters) -> Iterator[EvidenceEvent | StatusEvent | TextDelta | AnswerEvent]:
+        """Yield the evidence, then status lines and each checked sentence as it passes, then the Answer.
+
+        Nothing the model wrote reaches the caller before verify.Verifier has checked it: the draft is
+        collected in full (llama.cpp's server would cut a stream short to serve a judge request) and
+        then checked sentence by sentence, each shown as soon as it passes.
+        """
+        settings = self.settings
+        t0 = time.perf_counter()
+        run = _Run(question.strip(), t0, settings)
+        standalone = run.question
+        if history:
+            standalone, used, note = rewrite_question(self.llm, run.question, history)
+            run.add_usage(used)
+            if note:
+                run.notes.append(note)
+            run.timings["rewrite_s"] = round(time.perf_counter() - t0, 3)
+        run.standalone = standalone
+        t1 = time.perf_counter()
+        qvec = self.embedder.embed([standalone])[0]
+        found = self.retriever.retrieve(standalone, k=k or settings.answer_k, filters=filters, query_vector=qvec)
+        run.passages = found.passages
+        run.notes.extend(found.notes)  # which dates were searched, an archive's own "now" (retrieve.search_notes)
+        run.evidence = select_evidence(self.embedder, standalone, qvec, run.passages, settings.context_tokens)
+        run.timings["retrieve_s"] = round(time.perf_counter() - t1, 3)
+        yield EvidenceEvent(passages=run.passages, evidence=run.evidence, standalone_question=standalone)
+        if not run.evidence or irrelevant(standalone, run.evidence):
+            yield AnswerEvent(run.finish("none (nothing relevant retrieved)"))
             return
-    if style == "select":
-        messages = load_prompt("write_from_selection").render(
-            evidence=block, question=standalone, refusal=REFUSAL, keys=", ".join(f"[{k}]" for k in keys),
-            example="".join(f"[{k}]" for k in keys[:2]))
-    else:
-        messages = load_prompt("answer").render(evidence=block, question=standalone, refusal=REFUSAL)
-    yield StatusEvent("Writing; each claim is checked against its source before it is shown\u2026")
-    # With a llama.cpp endpoint the draft can only cite keys that exist (a grammar over its markers).
-    grammar = marker_grammar([e.key for e in run.evidence]) if getattr(llm, "constrain", "none") == "grammar" else None
-    raw = yield from _draft(run, llm, messages, a.settings.llm.max_tokens, grammar)
-    yield StatusEvent("Checking each claim against the sentence it cites\u2026")
-    t3 = time.perf_counter()
-    # Markup the model was never asked for, and sentences carrying out an order hidden in a passage,
-    # go before checking (injection.py); the system prompt is compared without the refusal sentence,
-    # which an answer may rightly repeat.
-    system = load_prompt("answer").render(evidence="", question="", refusal="")[0]["content"]
-    text, _ = drop_echoes(clean_answer(raw), orders_in(p.text for p in run.passages),
-                          [e.text for e in run.evidence], standalone, system)
-    drafted = split_answer(text)
-    lead_shown = False
-    for i, (sentence, written) in enumerate(drafted):
-        if style == "quote":
-            # The draft's citations choose what to quote; its first sentence that passes leads.
-            keys.extend(k for k in written if k not in keys and k in verifier.by_key)
-            if lead_shown or not a.settings.answer.lead:
-                continue
-        checked = verifier.check(sentence, written, i)
-        run.checked.append(checked)
-        if checked.shown:
-            lead_shown = True
-            yield run.show(checked)
-    refused = not drafted or all(is_pure_refusal(d) for d, _ in drafted)
-    if style != "quote" and not any(c.shown for c in run.checked) and not keys and not refused:
-        # The model answered but cited nothing that holds: quote the best evidence sentences that
-        # answer the question, rather than refusing what the briefings do say.
-        for e in run.evidence[:3]:
-            if sum(1 for c in run.checked if c.shown) >= a.settings.answer.max_quotes:
-                break
-            quoted = verifier.quote(e.key, len(run.checked), must_answer=True)
-            if quoted is not None:
-                run.checked.append(quoted)
-                yield run.show(quoted)
-    run.timings["check_s"] = round(time.perf_counter() - t3, 3)
-    if style == "quote" and not refused:
-        # Quote the sentences that answer the question: the draft's citations, each only if it answers the
-        # question (answer shape, words, model judge).
-        lead_keys = {k for c in run.checked if c.shown for k in c.keys}
-        verifier.quoted.clear()
-        # The draft's citations first; other evidence only if it holds every content word of the question,
-        # because the judge accepts loosely related sentences as "answering" (seen on the seed questions).
-        candidates = list(dict.fromkeys(keys + [e.key for e in run.evidence]))[:QUOTE_CANDIDATES]
-        shown_quotes = 0
-        for key in candidates:
-            if shown_quotes >= a.settings.answer.max_quotes:
-                break
-            if key in lead_keys:
-                continue  # the checked lead already cites it; its sources card shows the exact sentence
-            quoted = verifier.quote(key, len(run.checked), must_answer=True, min_share=0.5 if key in keys else 1.0)
-            if quoted is not None:
-                shown_quotes += 1
-                run.checked.append(quoted)
-                yield run.show(quoted)
-    run.judge_calls = checker.judge_calls
-    yield AnswerEvent(run.finish(getattr(llm, "name", "")))
+        style = settings.answer_style
+        run.style = style
+        llm = self.llm
+        block = format_evidence(run.evidence)
+        checker = self.checker()
+        verifier = self.verifier(run.evidence, checker, standalone, block, quote_fallback=style != "quote")
+        keys: list[int] = []
+        if style == "select":
+            yield StatusEvent("Choosing the sentences that answer the question\u2026")
+            t2 = time.perf_counter()
+            keys, used = select_keys(llm, block, standalone, run.evidence, settings.answer.max_quotes)
+            run.add_usage(used)
+            run.timings["select_s"] = round(time.perf_counter() - t2, 3)
+            if not keys:
+                run.notes.append("The model found no evidence sentence that answers the question.")
+                yield AnswerEvent(run.finish(getattr(llm, "name", "")))
+                return
+        if style == "select":
+            messages = load_prompt("write_from_selection").render(
+                evidence=block, question=standalone, refusal=REFUSAL, keys=", ".join(f"[{k}]" for k in keys),
+                example="".join(f"[{k}]" for k in keys[:2]))
+        else:
+            messages = load_prompt("answer").render(evidence=block, question=standalone, refusal=REFUSAL)
+        yield StatusEvent("Writing; each claim is checked against its source before it is shown\u2026")
+        # With a llama.cpp endpoint the draft can only cite keys that exist (a grammar over its markers).
+        grammar = marker_grammar([e.key for e in run.evidence]) if getattr(llm, "constrain", "none") == "grammar" else None
+        raw = yield from _draft(run, llm, self.embedder, messages, settings.llm.max_tokens, grammar)
+        yield StatusEvent("Checking each claim against the sentence it cites\u2026")
+        t3 = time.perf_counter()
+        # Markup the model was never asked for, and sentences carrying out an order hidden in a passage,
+        # go before checking (injection.py); the system prompt is compared without the refusal sentence,
+        # which an answer may rightly repeat.
+        system = load_prompt("answer").render(evidence="", question="", refusal="")[0]["content"]
+        text, _ = drop_echoes(clean_answer(raw), orders_in(p.text for p in run.passages),
+                              [e.text for e in run.evidence], standalone, system)
+        drafted = split_answer(text)
+        lead_shown = False
+        for i, (sentence, written) in enumerate(drafted):
+            if style == "quote":
+                # The draft's citations choose what to quote; its first sentence that passes leads.
+                keys.extend(k for k in written if k not in keys and k in verifier.by_key)
+                if lead_shown or not settings.answer.lead:
+                    continue
+            checked = verifier.check(sentence, written, i)
+            run.checked.append(checked)
+            if checked.shown:
+                lead_shown = True
+                yield run.show(checked)
+        refused = not drafted or all(is_pure_refusal(d) for d, _ in drafted)
+        if style != "quote" and not any(c.shown for c in run.checked) and not keys and not refused:
+            # The model answered but cited nothing that holds: quote the best evidence sentences that
+            # answer the question, rather than refusing what the briefings do say.
+            for e in run.evidence[:3]:
+                if sum(1 for c in run.checked if c.shown) >= settings.answer.max_quotes:
+                    break
+                quoted = verifier.quote(e.key, len(run.checked), must_answer=True)
+                if quoted is not None:
+                    run.checked.append(quoted)
+                    yield run.show(quoted)
+        run.timings["check_s"] = round(time.perf_counter() - t3, 3)
+        if style == "quote" and not refused:
+            # Quote the sentences that answer the question: the draft's citations, each only if it answers the
+            # question (answer shape, words, model judge).
+            lead_keys = {k for c in run.checked if c.shown for k in c.keys}
+            verifier.quoted.clear()
+            # The draft's citations first; other evidence only if it holds every content word of the question,
+            # because the judge accepts loosely related sentences as "answering" (seen on the seed questions).
+            candidates = list(dict.fromkeys(keys + [e.key for e in run.evidence]))[:QUOTE_CANDIDATES]
+            shown_quotes = 0
+            for key in candidates:
+                if shown_quotes >= settings.answer.max_quotes:
+                    break
+                if key in lead_keys:
+                    continue  # the checked lead already cites it; its sources card shows the exact sentence
+                quoted = verifier.quote(key, len(run.checked), must_answer=True, min_share=0.5 if key in keys else 1.0)
+                if quoted is not None:
+                    shown_quotes += 1
+                    run.checked.append(quoted)
+                    yield run.show(quoted)
+        run.judge_calls = checker.judge_calls
+        yield AnswerEvent(run.finish(getattr(llm, "name", "")))
 
 
-def _draft(run: "_Run", llm: Any, messages: list[dict[str, str]], max_tokens: int,
+def _draft(run: "_Run", llm: Any, embedder: Embedder, messages: list[dict[str, str]], max_tokens: int,
            grammar: str | None = None) -> Generator[Any, None, str]:
     """Collect the model's whole draft (nothing of it is shown), recording timing and usage."""
     t2 = time.perf_counter()
@@ -166,7 +199,7 @@ def _draft(run: "_Run", llm: Any, messages: list[dict[str, str]], max_tokens: in
             usage = piece.usage
             if not usage:
                 # Some servers (llama-cpp-python) send no usage when streaming: count instead, and say so.
-                count = getattr(run.a.embedder, "count_tokens", lambda t: len(t) // 4)
+                count = getattr(embedder, "count_tokens", lambda t: len(t) // 4)
                 usage = {"prompt_tokens": sum(count(m["content"]) for m in messages), "completion_tokens": deltas,
                          "estimated": 1}
             run.add_usage(usage)
@@ -185,8 +218,8 @@ def _draft(run: "_Run", llm: Any, messages: list[dict[str, str]], max_tokens: in
 class _Run:
     """The state of one answer while it is being made; `finish` turns it into the Answer."""
 
-    def __init__(self, a: "Assistant", question: str, t0: float) -> None:
-        self.a, self.question, self.t0 = a, question, t0
+    def __init__(self, question: str, t0: float, settings: "Settings") -> None:
+        self.question, self.t0, self.settings = question, t0, settings
         self.standalone = question
         self.timings: dict[str, float] = {}
         self.usage: dict[str, int] = {}
@@ -211,19 +244,16 @@ class _Run:
         return TextDelta(text, checked.citations)
 
     def finish(self, model: str) -> Answer:
-        shown = [c for c in self.checked if c.shown]
-        citations = [x for c in shown for x in c.citations]
-        cited = {c.article_id for c in citations}
+        cited = {c.article_id for c in shown_citations(self.checked)}
         dates = [p.published_at for p in self.passages if p.article_id in cited and p.published_at]
         if self.judge_calls:
             self.usage["judge_calls"] = self.judge_calls
-        return Answer(question=self.question, text=" ".join(c.shown for c in shown) if shown else REFUSAL,
-                      answerable=bool(shown), citations=citations, passages=self.passages,
-                      model=self.model or model, usage=self.usage, latency_s=round(time.perf_counter() - self.t0, 3),
-                      settings_hash=self.a.settings.settings_hash(), standalone_question=self.standalone,
-                      evidence=self.evidence, sentences=[c.record() for c in self.checked], raw_text=self.raw,
-                      timings=self.timings, as_of=max(dates).date().isoformat() if dates else "",
-                      notes=self.notes, style=self.style)
+        return checked_answer(self.question, self.checked, passages=self.passages, model=self.model or model,
+                              usage=self.usage, latency_s=round(time.perf_counter() - self.t0, 3),
+                              settings_hash=self.settings.settings_hash(), standalone_question=self.standalone,
+                              evidence=self.evidence, raw_text=self.raw, timings=self.timings,
+                              as_of=max(dates).date().isoformat() if dates else "", notes=self.notes,
+                              style=self.style)
 
 
 def select_keys(llm: Any, block: str, question: str, evidence: Sequence[EvidenceSentence],
@@ -265,7 +295,7 @@ LOST_CONTEXT = ("The follow-up could not be resolved against the conversation ({
                 "as asked, on its own.")
 
 
-def rewrite_question(a: "Assistant", question: str, history: Sequence[Any]) -> tuple[str, dict[str, int], str]:
+def rewrite_question(llm: ChatModel, question: str, history: Sequence[Any]) -> tuple[str, dict[str, int], str]:
     """A standalone version of a follow-up question, its token usage, and a note for the user when
     the rewrite failed (the original question is then answered on its own, and the user is told)."""
     turns = _history_lines(history)
@@ -273,7 +303,7 @@ def rewrite_question(a: "Assistant", question: str, history: Sequence[Any]) -> t
         return question, {}, ""
     messages = load_prompt("rewrite_question").render(history="\n".join(turns[-6:]), question=question)
     try:
-        out = a.llm.complete(messages, max_tokens=60)
+        out = llm.complete(messages, max_tokens=60)
     except LLMError as exc:
         return question, {}, LOST_CONTEXT.format(why=f"the model failed: {exc.one_line()}")
     line = next((ln.strip() for ln in out.text.strip().splitlines() if ln.strip()), "")
@@ -281,83 +311,6 @@ def rewrite_question(a: "Assistant", question: str, history: Sequence[Any]) -> t
     if not line or len(line) > 4 * len(question) + 200:
         return question, out.usage, LOST_CONTEXT.format(why="the model's rewrite was empty or rambled")
     return line, out.usage, ""
-
-
-def select_evidence(a: "Assistant", question: str, qvec: np.ndarray, passages: Sequence[Passage],
-                    budget_tokens: int) -> list[EvidenceSentence]:
-    """The sentences of the passages that best match the question, within a token budget.
-
-    Scored by cosine to the question plus lexical overlap plus a small prior for the passage's
-    rank; presented best first.
-    """
-    cands: list[tuple[Passage, int, int, str, int]] = []
-    for rank, p in enumerate(passages):
-        for s, e in sentence_spans(p.text, offset=p.start):
-            text = p.text[s - p.start:e - p.start]
-            if looks_like_instruction(text):  # orders to the model hidden in an article are not evidence
-                continue
-            if _is_heading(text, p):  # a headline or section title is not evidence for a claim
-                continue
-            cands.append((p, s, e, text, rank))
-    if not cands:
-        return []
-    vecs = a.embedder.embed([c[3] for c in cands])
-    q_stems = content_stems(question)
-    scored = []
-    for (p, s, e, text, rank), v in zip(cands, vecs):
-        lex = len(q_stems & content_stems(text)) / len(q_stems) if q_stems else 0.0
-        scored.append((float(np.dot(qvec, v)) + 0.3 * lex + 0.05 / (1 + rank), p, s, e, text))
-    scored.sort(key=lambda x: -x[0])
-    chosen, used = [], 0
-    count = getattr(a.embedder, "count_tokens", lambda t: len(t) // 4)
-    for score, p, s, e, text in scored:
-        cost = count(text) + 12  # the key and the header around each sentence
-        # At most MAX_EVIDENCE sentences per 360 tokens of budget: a bigger budget may show more of them.
-        if chosen and (used + cost > budget_tokens or len(chosen) >= max(MAX_EVIDENCE, MAX_EVIDENCE * budget_tokens // 360)):
-            continue
-        chosen.append((score, p, s, e, text))
-        used += cost
-    # Best first: small models cite [1] far more often than they should, so [1] had better be
-    # the strongest sentence; the section headers still say where each sentence comes from.
-    return [EvidenceSentence(key=i, article_id=p.article_id, chunk_id=p.chunk_id, text=text, start=s, end=e,
-                             score=round(score, 4), title=p.title, section=p.section, published_at=p.published_at)
-            for i, (score, p, s, e, text) in enumerate(chosen, 1)]
-
-
-def format_evidence(evidence: Sequence[EvidenceSentence]) -> str:
-    """Evidence as keyed data lines, grouped under a header per article and section."""
-    lines: list[str] = []
-    last = None
-    for e in evidence:
-        header = (e.title, e.section, e.published_at)
-        if header != last:
-            date = e.published_at.date().isoformat() if e.published_at else "undated"
-            label = f"{e.title} | {date}" + (f" | {e.section}" if e.section else "")
-            lines.append(f"## {_defang(label)}")
-            last = header
-        lines.append(f"[{e.key}] {_defang(e.text)}")
-    return "\n".join(lines)
-
-
-def _defang(text: str) -> str:
-    # Article text must not close the evidence block, pose as a chat role marker or carry citation-like
-    # markers ([99], [S7]) the model could copy: see injection.defang.
-    return defang(text)
-
-
-def _is_heading(text: str, p: Passage) -> bool:
-    bare = text.strip()
-    if bare in (p.section.strip(), p.title.strip()) or (p.section and bare in p.section):
-        return True
-    return not bare.endswith((".", "!", "?", "\u201d", '"', "\u2019", "'", ")")) and len(bare) < 120
-
-
-def _irrelevant(question: str, evidence: Sequence[EvidenceSentence]) -> bool:
-    q_stems = content_stems(question)
-    if any(q_stems & content_stems(e.text) for e in evidence):
-        return False
-    # With no shared word, an evidence score is its cosine plus at most the 0.05 rank prior.
-    return max(e.score for e in evidence) < _IRRELEVANT_COS + 0.05
 
 
 def _history_lines(history: Sequence[Any]) -> list[str]:

@@ -11,7 +11,7 @@ Every path that shows answer text (answers, quote style, the timeline) goes thro
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Sequence
+from typing import Any, Sequence
 
 import numpy as np
 
@@ -20,7 +20,7 @@ from ..models.embed import Embedder
 from .entailment import Checker, Verdict
 from .guards import hedges, strip_yes_no
 from .injection import defang
-from ..types import REFUSAL, AnswerSentence, Citation, EvidenceSentence
+from ..types import REFUSAL, Answer, AnswerSentence, Citation, EvidenceSentence
 
 QUOTE_LEAD = "The briefing says:"
 
@@ -223,6 +223,20 @@ def validate(raw: str, evidence: Sequence[EvidenceSentence], bodies: dict[str, s
     if not shown:
         return Validated(REFUSAL, False, sentences, [])
     return Validated(" ".join(c.shown for c in shown), True, sentences, [x for c in shown for x in c.citations])
+
+
+def shown_citations(checked: Sequence[Checked]) -> list[Citation]:
+    """The citations of the sentences that are shown, in order."""
+    return [x for c in checked if c.shown for x in c.citations]
+
+
+def checked_answer(question: str, checked: Sequence[Checked], **fields: Any) -> Answer:
+    """The Answer made of checked sentences: the shown ones joined (the refusal when none is shown),
+    their citations and a record of every sentence; `fields` are the Answer's other fields."""
+    shown = [c for c in checked if c.shown]
+    return Answer(question=question, text=" ".join(c.shown for c in shown) if shown else REFUSAL,
+                  answerable=bool(shown), citations=shown_citations(checked),
+                  sentences=[c.record() for c in checked], **fields)
 
 
 def quote_text(quote: str) -> str:
