@@ -66,7 +66,7 @@ class LocalModelSettings(BaseModel):
 
 
 class AnswerSettings(BaseModel):
-    """How answers are written and checked (answering.py, entailment.py)."""
+    """How answers are written and checked (answer/pipeline.py, answer/entailment.py)."""
 
     # "prose": the model writes the answer citing keys; "select": it first picks the keys that answer,
     # then writes from those; "quote": it picks keys and the answer is their exact sentences (faithful by

@@ -132,7 +132,7 @@ class Answer:
     kind: str = "answer"
     # Things the user should know about how this answer was made ("answered without the conversation…").
     notes: list[str] = field(default_factory=list)
-    style: str = ""  # prose, select or quote (answering.py)
+    style: str = ""  # prose, select or quote (answer/pipeline.py)
 
     def to_dict(self, debug: bool = False) -> dict[str, Any]:
         """A JSON-ready dict (dates as ISO strings).
