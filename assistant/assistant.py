@@ -11,7 +11,7 @@ from typing import Any, Callable, Iterable, Iterator, Sequence
 from .config import Settings, load_settings
 from .models.embed import Embedder, make_embedder
 from .errors import IngestError, RequestError
-from .search.retrieve import Filters, Mode, Retriever
+from .search.retrieve import Filters, Mode, RetrievalParams, Retriever
 from .search.store import Store
 from .types import Answer, Article, Chunk, IngestFailure, IngestReport, Passage
 
@@ -32,9 +32,7 @@ class Assistant:
         self.settings = settings
         self.store = store
         self.embedder = embedder
-        self.retriever = Retriever(store, embedder, per_article_cap=settings.per_article_cap, rrf_k=settings.rrf_k,
-                                   bm25_weight=settings.bm25_weight, mmr_lambda=settings.mmr_lambda,
-                                   time_weight=settings.time_weight, collapse=settings.collapse,
+        self.retriever = Retriever(store, embedder, RetrievalParams.from_settings(settings),
                                    index_dir=Path(settings.data_dir) / "index" / settings.collection)
         self._llm = llm
         self._llm_lock = threading.Lock()
