@@ -166,7 +166,7 @@ def _draft(run: "_Run", llm: Any, messages: list[dict[str, str]], max_tokens: in
             usage = piece.usage
             if not usage:
                 # Some servers (llama-cpp-python) send no usage when streaming: count instead, and say so.
-                count = getattr(run.a.embedder, "count_tokens", lambda t: len(t) // 4)
+                count = run.a.embedder.count_tokens
                 usage = {"prompt_tokens": sum(count(m["content"]) for m in messages), "completion_tokens": deltas,
                          "estimated": 1}
             run.add_usage(usage)
@@ -309,7 +309,7 @@ def select_evidence(a: "Assistant", question: str, qvec: np.ndarray, passages: S
         scored.append((float(np.dot(qvec, v)) + 0.3 * lex + 0.05 / (1 + rank), p, s, e, text))
     scored.sort(key=lambda x: -x[0])
     chosen, used = [], 0
-    count = getattr(a.embedder, "count_tokens", lambda t: len(t) // 4)
+    count = a.embedder.count_tokens
     for score, p, s, e, text in scored:
         cost = count(text) + 12  # the key and the header around each sentence
         # At most MAX_EVIDENCE sentences per 360 tokens of budget: a bigger budget may show more of them.
