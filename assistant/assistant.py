@@ -15,7 +15,7 @@ from .models.embed import Embedder, make_embedder
 from .models.lazy import LazyChat
 from .models.llm import chat_model_from_settings
 from .errors import IngestError, RequestError
-from .search.retrieve import Filters, Mode, Retriever
+from .search.retrieve import Filters, Mode, RetrievalParams, Retriever
 from .search.store import Store
 from .types import Answer, Article, Chunk, IngestFailure, IngestReport, Passage, final_answer
 
@@ -35,9 +35,7 @@ class Assistant:
     def __init__(self, settings: Settings, store: Store, embedder: Embedder, llm: Any | None = None) -> None:
         self.store = store
         self.embedder = embedder
-        self.retriever = Retriever(store, embedder, per_article_cap=settings.per_article_cap, rrf_k=settings.rrf_k,
-                                   bm25_weight=settings.bm25_weight, mmr_lambda=settings.mmr_lambda,
-                                   time_weight=settings.time_weight, collapse=settings.collapse,
+        self.retriever = Retriever(store, embedder, RetrievalParams.from_settings(settings),
                                    index_dir=Path(settings.data_dir) / "index" / settings.collection)
         # The chat model is started when an answer first needs it, never here: `briefing ingest` needs none.
         self._chat = LazyChat(lambda: chat_model_from_settings(self.settings), llm)

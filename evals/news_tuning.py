@@ -29,7 +29,8 @@ PARTS = (("news", "time words"), ("news", "no time words"), ("clapnq", "plain"))
 
 
 def tune(libs: dict, data: dict, vectors: dict) -> dict[str, Any]:
-    """Run the stages; leaves the best settings applied and returns every row measured."""
+    """Run the stages, each setting on retrievers of its own (the libraries' own are not changed);
+    returns every row measured and the settings chosen."""
     from evals.retrieval_news import configure, current, run
 
     halves = {}
@@ -39,11 +40,11 @@ def tune(libs: dict, data: dict, vectors: dict) -> dict[str, Any]:
         halves[(name, variant)] = ([c for c in cases if c[0] in ids_t], [c for c in cases if c[0] in ids_h])
 
     def measure(cfg: dict) -> dict:
-        for lib in libs.values():
-            configure(lib, cfg)
+        retrievers = {name: configure(lib, cfg) for name, lib in libs.items()}
         row: dict[str, Any] = {"settings": dict(cfg)}
         for (name, variant), (t, h) in halves.items():
-            mt, mh = run(libs[name], t, "hybrid", vectors[name]), run(libs[name], h, "hybrid", vectors[name])
+            r = retrievers[name]
+            mt, mh = run(r, t, "hybrid", vectors[name]), run(r, h, "hybrid", vectors[name])
             row[f"{name}|{variant}"] = {"tune": {k: mt[k] for k in ("hits@1", "hits@4", "hits@10", "mrr@10")},
                                         "held_out": {k: mh[k] for k in ("hits@1", "hits@4", "hits@10", "mrr@10")}}
         row["objective_tune"] = round((row["news|time words"]["tune"]["mrr@10"] + row["clapnq|plain"]["tune"]["mrr@10"]) / 2, 4)
@@ -67,6 +68,4 @@ def tune(libs: dict, data: dict, vectors: dict) -> dict[str, Any]:
         win = max(allowed, key=lambda r: (r["objective_tune"], r["settings"] == best))
         best = dict(win["settings"])
         stages.append({"stage": stage, "rows": rows, "chosen": best})
-    for lib in libs.values():
-        configure(lib, best)
     return {"start": start, "stages": stages, "chosen": best}

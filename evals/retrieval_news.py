@@ -85,22 +85,29 @@ def open_library(name: str, articles: Path):
     return a
 
 
-def question_vectors(a, name: str, texts: list[str]) -> dict[str, np.ndarray]:
-    """Query embeddings by text, cached in evals/cache/<name>-queries.npz."""
-    path = CACHE / f"{name}-queries.npz"
+def cached_vectors(embedder, path: Path, texts: list[str], what: str = "") -> dict[str, np.ndarray]:
+    """Embeddings by text, kept in the .npz file `path` (texts and vectors): only texts not in it yet are
+    embedded, then the file is rewritten. The one cache loader of the retrieval evals (sentence_rerank.py too)."""
     have: dict[str, np.ndarray] = {}
     if path.exists():
         z = np.load(path, allow_pickle=False)
         have = dict(zip([str(t) for t in z["texts"]], z["vectors"]))
     missing = sorted({t for t in texts if t not in have})
     if missing:
-        for t, v in zip(missing, a.embedder.embed(missing)):
+        if what:
+            print(f"embedding {len(missing)} {what} once ...", flush=True)
+        for t, v in zip(missing, embedder.embed(missing)):
             have[t] = v
         np.savez(path, texts=np.array(list(have)), vectors=np.stack(list(have.values())))
     return have
 
 
-def run(a, cases: list[tuple], mode: str, vectors: dict[str, np.ndarray]) -> dict:
+def question_vectors(a, name: str, texts: list[str]) -> dict[str, np.ndarray]:
+    """Query embeddings by text, cached in evals/cache/<name>-queries.npz."""
+    return cached_vectors(a.embedder, CACHE / f"{name}-queries.npz", texts)
+
+
+def run(retriever, cases: list[tuple], mode: str, vectors: dict[str, np.ndarray]) -> dict:
     """Hits@1/4/10, MRR@10, questions with no passage, mean ms/query and the ranks."""
     from assistant.search.retrieve import Filters
 
@@ -108,8 +115,8 @@ def run(a, cases: list[tuple], mode: str, vectors: dict[str, np.ndarray]) -> dic
     empty = 0
     t0 = time.perf_counter()
     for _, text, filters, gold in cases:
-        got = a.retriever.search(text, k=K, filters=Filters.from_kwargs(**filters), mode=mode,
-                                 query_vector=vectors[text])
+        got = retriever.search(text, k=K, filters=Filters.from_kwargs(**filters), mode=mode,
+                               query_vector=vectors[text])
         empty += not got
         ranks.append(next((r for r, p in enumerate(got, 1) if p.article_id in gold), None))
     n = len(ranks) or 1
@@ -123,22 +130,20 @@ def run(a, cases: list[tuple], mode: str, vectors: dict[str, np.ndarray]) -> dic
 SETTINGS = ("rrf_k", "bm25_weight", "time_weight", "per_article_cap", "mmr_lambda", "collapse")
 
 
-def configure(a, cfg: dict) -> dict:
-    """Apply settings the loaded code knows; returns the ones applied."""
-    r, applied = a.retriever, {}
-    for key, value in cfg.items():
-        if key == "bm25_weight":
-            r.weights["bm25"] = value
-        elif hasattr(r, key):
-            setattr(r, key, value)
-        else:
-            continue
-        applied[key] = value
-    return applied
+def configure(a, cfg: dict):
+    """A retriever over `a`'s library with the settings in `cfg` (RetrievalParams names) passed to it:
+    `a.retriever` itself is left as it is."""
+    from dataclasses import replace
+
+    return a.retriever.with_params(replace(a.retriever.params, **cfg))
 
 
 def current(a) -> dict:
+    """The retrieval settings in use (SETTINGS names). `--code` may load a checkout from before
+    RetrievalParams, whose retriever kept them as attributes: those are read, never set."""
     r = a.retriever
+    if hasattr(r, "params"):
+        return {k: getattr(r.params, k) for k in SETTINGS}
     return {k: (r.weights["bm25"] if k == "bm25_weight" else getattr(r, k)) for k in SETTINGS
             if k == "bm25_weight" or hasattr(r, k)}
 
@@ -150,7 +155,7 @@ def measure(libs: dict, data: dict, vectors: dict, modes=MODES, variants=None) -
             if variants and (name, variant) not in variants:
                 continue
             for mode in modes:
-                out[f"{name}|{variant}|{mode}"] = run(libs[name], cases, mode, vectors[name])
+                out[f"{name}|{variant}|{mode}"] = run(libs[name].retriever, cases, mode, vectors[name])
     return out
 
 

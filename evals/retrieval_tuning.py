@@ -11,6 +11,7 @@ That is what diversity (per-article cap, MMR) is for; single-question MRR shows 
 from __future__ import annotations
 
 import hashlib
+from dataclasses import replace
 from typing import Any
 
 import numpy as np
@@ -66,9 +67,10 @@ def coverage(retriever: Any, two_part: list[dict], vectors: dict[str, np.ndarray
 
 
 def tune(assistant: Any, questions: list[dict]) -> dict[str, Any]:
-    """Measure the fusion grid and the MMR grid; the retriever's settings are restored afterwards."""
-    r = assistant.retriever
-    saved = (r.rrf_k, dict(r.weights), r.mmr_lambda)
+    """Measure the fusion grid and the MMR grid, each setting on its own retriever
+    (`Retriever.with_params`): the assistant's retriever is never changed."""
+    base = assistant.retriever
+    saved = base.params
     tune_q, held_q = split(questions)
     two_part = pairs(questions)
     texts = {q["id"]: q["question"] for q in questions} | {q["id"]: q["question"] for q in two_part}
@@ -76,44 +78,32 @@ def tune(assistant: Any, questions: list[dict]) -> dict[str, Any]:
     vecs = assistant.embedder.embed([texts[i] for i in ids])
     vectors = dict(zip(ids, vecs))
     fusion = []
-    try:
-        for rrf_k, w in FUSION_GRID:
-            r.rrf_k, r.weights["bm25"], r.mmr_lambda = rrf_k, w, saved[2]
-            row = {"rrf_k": rrf_k, "bm25_weight": w, "tune": mrr(r, tune_q, vectors), "held_out": mrr(r, held_q, vectors),
-                   "all": mrr(r, questions, vectors)}
-            fusion.append(row)
-            print(f"rrf_k={rrf_k:>2} bm25_weight={w:<4}: MRR tune {row['tune']['mrr@10']:.3f} held-out "
-                  f"{row['held_out']['mrr@10']:.3f} all {row['all']['mrr@10']:.3f}", flush=True)
-        diversity = []
-        r.rrf_k, r.weights = saved[0], dict(saved[1])
-        for lam in MMR_GRID:
-            r.mmr_lambda = lam
-            row = {"mmr_lambda": lam, "single": mrr(r, questions, vectors), "two_part": coverage(r, two_part, vectors)}
-            diversity.append(row)
-            print(f"mmr_lambda={lam}: MRR {row['single']['mrr@10']:.3f}  two-part both@5 {row['two_part']['both@5']:.3f} "
-                  f"both@10 {row['two_part']['both@10']:.3f}", flush=True)
-        r.mmr_lambda = saved[2]
-        # Near-duplicate collapse (dedup.py) swaps a gold passage for its group's canonical twin, which
-        # this article-id metric counts as a miss: measure how much of the score that explains.
-        import assistant.search.retrieve as retrieve_module
-
-        collapse = retrieve_module.collapse_duplicates
-        retrieve_module.collapse_duplicates = lambda order, records: order
-        try:
-            no_collapse = mrr(r, questions, vectors)
-        finally:
-            retrieve_module.collapse_duplicates = collapse
-        groups: dict[str, int] = {}
-        for m in r.store.article_records().values():
-            if m.get("dup_group"):
-                groups[str(m["dup_group"])] = groups.get(str(m["dup_group"]), 0) + 1
-        in_groups = sum(n for n in groups.values() if n > 1)
-        print(f"hybrid without duplicate collapse: MRR {no_collapse['mrr@10']:.3f} hits@10 {no_collapse['hits@10']:.3f}; "
-              f"{in_groups} passages are in near-duplicate groups", flush=True)
-    finally:
-        r.rrf_k, r.weights, r.mmr_lambda = saved[0], saved[1], saved[2]
+    for rrf_k, w in FUSION_GRID:
+        r = base.with_params(replace(saved, rrf_k=rrf_k, bm25_weight=w))
+        row = {"rrf_k": rrf_k, "bm25_weight": w, "tune": mrr(r, tune_q, vectors), "held_out": mrr(r, held_q, vectors),
+               "all": mrr(r, questions, vectors)}
+        fusion.append(row)
+        print(f"rrf_k={rrf_k:>2} bm25_weight={w:<4}: MRR tune {row['tune']['mrr@10']:.3f} held-out "
+              f"{row['held_out']['mrr@10']:.3f} all {row['all']['mrr@10']:.3f}", flush=True)
+    diversity = []
+    for lam in MMR_GRID:
+        r = base.with_params(replace(saved, mmr_lambda=lam))
+        row = {"mmr_lambda": lam, "single": mrr(r, questions, vectors), "two_part": coverage(r, two_part, vectors)}
+        diversity.append(row)
+        print(f"mmr_lambda={lam}: MRR {row['single']['mrr@10']:.3f}  two-part both@5 {row['two_part']['both@5']:.3f} "
+              f"both@10 {row['two_part']['both@10']:.3f}", flush=True)
+    # Near-duplicate collapse (dedup.py) swaps a gold passage for its group's canonical twin, which
+    # this article-id metric counts as a miss: measure how much of the score that explains.
+    no_collapse = mrr(base.with_params(replace(saved, collapse="off")), questions, vectors)
+    groups: dict[str, int] = {}
+    for m in base.store.article_records().values():
+        if m.get("dup_group"):
+            groups[str(m["dup_group"])] = groups.get(str(m["dup_group"]), 0) + 1
+    in_groups = sum(n for n in groups.values() if n > 1)
+    print(f"hybrid without duplicate collapse: MRR {no_collapse['mrr@10']:.3f} hits@10 {no_collapse['hits@10']:.3f}; "
+          f"{in_groups} passages are in near-duplicate groups", flush=True)
     return {"no_collapse": no_collapse, "articles_in_duplicate_groups": in_groups,"split": {"tune": len(tune_q), "held_out": len(held_q)}, "two_part_questions": len(two_part),
-            "current": {"rrf_k": saved[0], "bm25_weight": saved[1]["bm25"], "mmr_lambda": saved[2]},
+            "current": {"rrf_k": saved.rrf_k, "bm25_weight": saved.bm25_weight, "mmr_lambda": saved.mmr_lambda},
             "fusion": fusion, "diversity": diversity}
 
 

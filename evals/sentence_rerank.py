@@ -22,25 +22,15 @@ import numpy as np
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from evals.retrieval_news import CACHE, K, datasets, open_library, question_vectors  # noqa: E402
+from evals.retrieval_news import CACHE, K, cached_vectors, datasets, open_library, question_vectors  # noqa: E402
 
 WEIGHTS = (0.0, 0.25, 0.5, 1.0, 2.0)
 PARTS = (("news", "time words"), ("clapnq", "plain"))
 
 
 def sentence_vectors(a, name: str, texts: list[str]) -> dict[str, np.ndarray]:
-    path = CACHE / f"sentences-{name}.npz"
-    have: dict[str, np.ndarray] = {}
-    if path.exists():
-        z = np.load(path, allow_pickle=False)
-        have = dict(zip([str(t) for t in z["texts"]], z["vectors"]))
-    missing = sorted({t for t in texts if t not in have})
-    if missing:
-        print(f"embedding {len(missing)} sentences once ...", flush=True)
-        for t, v in zip(missing, a.embedder.embed(missing)):
-            have[t] = v
-        np.savez(path, texts=np.array(list(have)), vectors=np.stack(list(have.values())))
-    return have
+    """Sentence embeddings by text, cached in evals/cache/sentences-<name>.npz."""
+    return cached_vectors(a.embedder, CACHE / f"sentences-{name}.npz", texts, what="sentences")
 
 
 def main() -> int:
@@ -64,9 +54,10 @@ def main() -> int:
             for (_, text, _, gold), top in zip(cases, tops):
                 best = np.array([max((float(qv[text] @ sv[s]) for s in sents[p.chunk_id]), default=0.0) for p in top])
                 order_by_sim = {i: r for r, i in enumerate(np.argsort(-best), 1)}
-                unit = 1 / (a.retriever.rrf_k + 1)
-                scored = sorted(range(len(top)), key=lambda i: -(top[i].score + w * unit * (a.retriever.rrf_k + 1)
-                                                                   / (a.retriever.rrf_k + order_by_sim[i])))
+                rrf_k = a.retriever.params.rrf_k
+                unit = 1 / (rrf_k + 1)
+                scored = sorted(range(len(top)), key=lambda i: -(top[i].score + w * unit * (rrf_k + 1)
+                                                                   / (rrf_k + order_by_sim[i])))
                 got = [top[i].article_id for i in scored][:K]
                 ranks.append(next((r for r, aid in enumerate(got, 1) if aid in gold), None))
             n = len(ranks)

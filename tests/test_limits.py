@@ -52,6 +52,18 @@ def test_limits_come_from_settings(seeded, monkeypatch):
     assert load_settings().limits.max_question_chars == 10
 
 
+def test_the_named_api_uses_the_same_k_limit(seeded):
+    from assistant.app import endpoints
+
+    seeded.settings.limits.max_k = 3
+    with pytest.raises(RequestError, match="k=4 is out of range") as caught:
+        endpoints.search(seeded, "Is Russia stalling?", k=4)
+    assert "use 1..3" in caught.value.one_line()
+    assert 1 <= len(endpoints.search(seeded, "Is Russia stalling?", k=3)) <= 3
+    seeded.settings.limits.max_k = 80  # a raised limit is the API's limit too
+    assert endpoints.search(seeded, "Is Russia stalling?", k=60)
+
+
 def test_cli_reports_the_limit_in_one_line(seeded, monkeypatch, capsys):
     monkeypatch.setattr(cli, "_assistant", lambda args: seeded)
     assert cli.main(["search", "Is Russia stalling?", "--k", "100000"]) == 1

@@ -181,6 +181,9 @@ def test_embedder_batches_and_normalises(srv):
     sizes = [len(r.body["input"]) for r in srv.posts]
     assert sizes == [128, 3] and srv.posts[0].body["encoding_format"] == "float"
     assert srv.posts[1].body["input"][-1] == " "  # empty strings are not sent as ""
+    # The Embedder protocol's token count (no tokenizer for a hosted model: ~4 characters a token), no request.
+    posted = len(srv.posts)
+    assert emb.count_tokens("x" * 40) == 10 and len(srv.posts) == posted
     with pytest.raises(LLMError, match="HTTP 500"):
         OpenAIEmbedder("text-embed", settings.model_copy(update={"llm": settings.llm.model_copy(
             update={"max_retries": 1})})).embed(["x"])

@@ -3,26 +3,27 @@
 from __future__ import annotations
 
 import json
+from dataclasses import replace
 
 import numpy as np
 import pytest
 
-from assistant.search.retrieve import _mmr
+from assistant.search.retrieve import Candidate, RetrievalParams, _mmr
 from assistant.search.store import StoredChunk
 from assistant.types import Chunk
 
 
-def _entry(cid: str, aid: str, score: float) -> dict:
-    return {"sc": StoredChunk(Chunk(id=cid, article_id=aid, text=cid, start=0, end=1, section="", index=0), {}),
-            "score": score}
+def _entry(cid: str, aid: str, score: float) -> Candidate:
+    return Candidate(StoredChunk(Chunk(id=cid, article_id=aid, text=cid, start=0, end=1, section="", index=0), {}),
+                     score)
 
 
 def test_mmr_prefers_a_different_passage_over_a_near_copy():
     entries = [_entry("a1", "A", 1.0), _entry("a2", "A", 0.95), _entry("b1", "B", 0.8)]
     vecs = {"a1": np.array([1.0, 0.0]), "a2": np.array([0.99, 0.141]), "b1": np.array([0.0, 1.0])}
-    assert [e["sc"].chunk.id for e in _mmr(entries, vecs, 0.5)] == ["a1", "b1", "a2"]
+    assert [e.chunk_id for e in _mmr(entries, vecs, 0.5)] == ["a1", "b1", "a2"]
     # lambda 1 is relevance only: the fused order is kept.
-    assert [e["sc"].chunk.id for e in _mmr(entries, vecs, 1.0)] == ["a1", "a2", "b1"]
+    assert [e.chunk_id for e in _mmr(entries, vecs, 1.0)] == ["a1", "a2", "b1"]
 
 
 def test_mmr_without_vectors_keeps_the_order():
@@ -49,13 +50,14 @@ def test_bm25_weight_and_rrf_k_change_the_fused_order(fake_assistant, tmp_path):
     assert set(both) == {"D", "B"}
     dense_first = [p.article_id for p in a.search(q, k=2, mode="dense")][0]
     bm25_first = [p.article_id for p in a.search(q, k=2, mode="bm25")][0]
-    r = a.retriever
-    r.weights["bm25"] = 0.0  # BM25 ignored: hybrid follows dense
-    assert a.search(q, k=2, mode="hybrid")[0].article_id == dense_first
-    r.weights["bm25"] = 10.0  # BM25 dominates
-    assert a.search(q, k=2, mode="hybrid")[0].article_id == bm25_first
-    r.weights["bm25"], r.rrf_k = 1.0, 10
-    top = a.search(q, k=2, mode="hybrid")[0]
+    params = a.retriever.params
+    # Parameters are passed to a sibling retriever, never patched on the live one.
+    r = a.retriever.with_params(replace(params, bm25_weight=0.0))  # BM25 ignored: hybrid follows dense
+    assert r.search(q, k=2, mode="hybrid")[0].article_id == dense_first
+    r = a.retriever.with_params(replace(params, bm25_weight=10.0))  # BM25 dominates
+    assert r.search(q, k=2, mode="hybrid")[0].article_id == bm25_first
+    r = a.retriever.with_params(replace(params, bm25_weight=1.0, rrf_k=10))
+    top = r.search(q, k=2, mode="hybrid")[0]
     assert top.score == pytest.approx(round(1 / (10 + top.dense_rank) + 1 / (10 + top.bm25_rank), 6), abs=1e-6)
 
 
@@ -68,9 +70,18 @@ def test_mmr_setting_spreads_a_two_part_question_over_articles(fake_assistant, t
         {"id": "S", "title": "Steel", "body": "Steel tariffs were announced."},
     ]))
     q = "wheat harvest wheat prices wheat exports and steel tariffs"
-    a.retriever.mmr_lambda = 0.3
-    got = [p.article_id for p in a.search(q, k=2, mode="dense")]
+    r = a.retriever.with_params(replace(a.retriever.params, mmr_lambda=0.3))
+    got = [p.article_id for p in r.search(q, k=2, mode="dense")]
     assert "S" in got, got
+
+
+def test_retrieval_params_come_from_the_settings_in_one_place(settings):
+    p = RetrievalParams.from_settings(settings)
+    assert (p.per_article_cap, p.rrf_k, p.bm25_weight, p.mmr_lambda, p.time_weight, p.collapse) == (
+        settings.per_article_cap, settings.rrf_k, settings.bm25_weight, settings.mmr_lambda, settings.time_weight,
+        settings.collapse)
+    with pytest.raises(AttributeError):
+        p.rrf_k = 60  # frozen: a retriever's parameters cannot be patched while it serves
 
 
 def test_search_sees_another_writers_article_despite_cached_records(fake_assistant, tmp_path, settings):

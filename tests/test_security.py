@@ -325,3 +325,20 @@ def test_served_page_needs_the_login_and_listens_on_loopback_only(served_with_lo
     if ip is not None:  # only loopback was bound: another interface of this machine refuses
         with pytest.raises(OSError):
             socket.create_connection((ip, port), timeout=3).close()
+
+
+def test_one_rule_hides_url_credentials_and_masks_secrets():
+    from assistant.app.render import describe_model
+    from assistant.models.llm import _display_url
+    from assistant.redact import mask_secrets, url_without_credentials
+
+    url = "https://user:pa55word@llm.example.com:8443/v1/?key=sk-in-query#frag"
+    assert url_without_credentials(url) == "https://llm.example.com:8443/v1/"
+    assert _display_url(url) == "https://llm.example.com:8443/v1"  # the client's messages: no trailing slash
+    s = Settings(llm={"base_url": url, "api_key": "sk-x-0123456789", "model": "m"})
+    assert describe_model(s) == "m at https://llm.example.com:8443/v1/"
+    assert url_without_credentials("not a url") == ""
+    assert describe_model(Settings(llm={"base_url": "nohost", "model": "m"})) == "m at (invalid URL)"
+    # Longest first, so a secret that contains another is masked whole; too-short "secrets" are left alone.
+    assert mask_secrets("key sk-abcdef and pw abc and sk-abc", ["sk-abc", "sk-abcdef", "abc", ""]) == \
+        "key *** and pw abc and ***"

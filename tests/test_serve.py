@@ -186,6 +186,9 @@ def test_errors_use_openais_shape(api, seeded):
     with pytest.raises(openai.BadRequestError, match="briefing.k"):
         client.chat.completions.create(model=MODEL_ID, messages=[{"role": "user", "content": QUESTION}],
                                        extra_body={"briefing": {"k": 0}})
+    with pytest.raises(openai.BadRequestError, match="BRIEFING_LIMITS__MAX_K"):  # the one limit, not a range of its own
+        client.chat.completions.create(model=MODEL_ID, messages=[{"role": "user", "content": QUESTION}],
+                                       extra_body={"briefing": {"k": 500}})
     with pytest.raises(openai.BadRequestError) as e:
         client.chat.completions.create(model=MODEL_ID, messages=[{"role": "user", "content": QUESTION}],
                                        extra_body={"briefing": {"colour": "red"}})

@@ -45,7 +45,7 @@ def select_evidence(embedder: Embedder, question: str, qvec: np.ndarray, passage
         scored.append((float(np.dot(qvec, v)) + 0.3 * lex + 0.05 / (1 + rank), p, s, e, text))
     scored.sort(key=lambda x: -x[0])
     chosen, used = [], 0
-    count = getattr(embedder, "count_tokens", lambda t: len(t) // 4)
+    count = embedder.count_tokens
     for score, p, s, e, text in scored:
         cost = count(text) + 12  # the key and the header around each sentence
         # At most MAX_EVIDENCE sentences per 360 tokens of budget: a bigger budget may show more of them.

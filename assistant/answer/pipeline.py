@@ -199,7 +199,7 @@ def _draft(run: "_Run", llm: Any, embedder: Embedder, messages: list[dict[str, s
             usage = piece.usage
             if not usage:
                 # Some servers (llama-cpp-python) send no usage when streaming: count instead, and say so.
-                count = getattr(embedder, "count_tokens", lambda t: len(t) // 4)
+                count = embedder.count_tokens
                 usage = {"prompt_tokens": sum(count(m["content"]) for m in messages), "completion_tokens": deltas,
                          "estimated": 1}
             run.add_usage(usage)

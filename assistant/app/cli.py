@@ -346,6 +346,8 @@ def _print_traceback_without_secrets() -> None:
     HTTP client quote whatever the server sent back, and a server may echo the key it was given."""
     import traceback
 
+    from ..redact import mask_secrets
+
     secrets = [os.environ.get(v, "") for v in ("OPENAI_API_KEY", "BRIEFING_LLM__API_KEY")]
     secrets += [os.environ.get(v, "").partition(":")[2] for v in ("BRIEFING_AUTH", "BRIEFING_UI__AUTH")]
     try:
@@ -356,10 +358,7 @@ def _print_traceback_without_secrets() -> None:
                     s.ui.auth.get_secret_value().partition(":")[2] if s.ui.auth else ""]
     except AssistantError:
         pass
-    text = traceback.format_exc()
-    for secret in sorted({x for x in secrets if len(x) >= 4}, key=len, reverse=True):
-        text = text.replace(secret, "***")
-    print(text, file=sys.stderr, end="")
+    print(mask_secrets(traceback.format_exc(), secrets), file=sys.stderr, end="")
 
 
 def _setup(args: argparse.Namespace) -> bool:

@@ -15,8 +15,6 @@ from ..assistant import Assistant
 from ..errors import RequestError
 from ..records import answer_steps, article_record, citation_records, passage_record
 
-MAX_K = 50
-
 
 def history_messages(raw: Any) -> list[dict[str, str]]:
     """History as a list of {"role": "user"|"assistant", "content": str}; a JSON string of that list is
@@ -46,16 +44,18 @@ def filters_of(since: str = "", until: str = "", as_of: str = "", source: str | 
     return out
 
 
-def k_of(k: Any, default: int | None = None) -> int | None:
-    """A passage count from a client: 0/None means the default; outside 1..MAX_K is an error."""
+def k_of(k: Any, max_k: int, default: int | None = None) -> int | None:
+    """A passage count from a client: 0/None means the default; outside 1..max_k is an error. `max_k` is
+    the assistant's own limit (BRIEFING_LIMITS__MAX_K, as Assistant.check_request applies it), so the
+    API never keeps a range of its own."""
     if k in (None, "", 0):
         return default
     try:
         n = int(k)
     except (TypeError, ValueError):
-        raise RequestError(f"k={k!r} is not a whole number", hint=f"use 1..{MAX_K}") from None
-    if not 1 <= n <= MAX_K:
-        raise RequestError(f"k={n} is out of range", hint=f"use 1..{MAX_K}")
+        raise RequestError(f"k={k!r} is not a whole number", hint=f"use 1..{max_k}") from None
+    if not 1 <= n <= max_k:
+        raise RequestError(f"k={n} is out of range", hint=f"use 1..{max_k}")
     return n
 
 
@@ -74,7 +74,8 @@ def ask_updates(a: Assistant, question: str, history: Any = None, k: Any = 0, si
     (Answer.to_dict() plus "type": "answer" and "cited": citations with title/source/url/date)."""
     q = question_of(question)
     turns = history_messages(history)
-    events = a.ask_stream(q, history=turns or None, k=k_of(k), **filters_of(since, until, as_of, source))
+    events = a.ask_stream(q, history=turns or None, k=k_of(k, a.settings.limits.max_k),
+                          **filters_of(since, until, as_of, source))
     for step in answer_steps(events):
         if step.kind == "evidence":
             yield {"type": "evidence", "evidence": list(step.evidence)}
@@ -97,7 +98,8 @@ def search(a: Assistant, query: str, k: Any = 10, since: str = "", until: str = 
     """The passages that best match `query`, best first."""
     if mode not in ("hybrid", "dense", "bm25"):
         raise RequestError(f"mode={mode!r} is unknown", hint="use hybrid, dense or bm25")
-    passages = a.search(question_of(query), k=k_of(k, 10) or 10, mode=mode,  # type: ignore[arg-type]
+    passages = a.search(question_of(query), k=k_of(k, a.settings.limits.max_k, 10) or 10,
+                        mode=mode,  # type: ignore[arg-type]
                         **filters_of(since, until, as_of, source))
     return [passage_record(p, i) for i, p in enumerate(passages, 1)]
 
@@ -121,7 +123,7 @@ def ingest(a: Assistant, paths: Sequence[str | Path] = (), urls: Sequence[str] =
 def timeline(a: Assistant, question: str, k: Any = 0, since: str = "", until: str = "", as_of: str = "",
              source: str | Sequence[str] = "", max_dates: int = 0) -> list[dict[str, Any]]:
     """The answer per briefing date (kind "date"), oldest first, then what changed (kind "changes")."""
-    entries = a.timeline(question_of(question), k=k_of(k), max_dates=max_dates or None,
+    entries = a.timeline(question_of(question), k=k_of(k, a.settings.limits.max_k), max_dates=max_dates or None,
                          **filters_of(since, until, as_of, source))
     return [{**e.to_dict(), "cited": citation_records(e)} for e in entries]
 

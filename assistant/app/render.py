@@ -10,9 +10,9 @@ import html
 import re
 from datetime import datetime
 from typing import Iterable, Sequence
-from urllib.parse import urlsplit
 
 from ..config import Settings
+from ..redact import url_without_credentials
 from ..types import Answer, Article, Citation, EvidenceEvent, IngestReport, Passage
 
 # [3] or [1, 2] or [2-4] in model text; matched on already-escaped text (escaping keeps them intact).
@@ -60,10 +60,7 @@ def describe_model(settings: Settings) -> str:
         return f"bundled local model ({name}, runs on this computer)"
     where = "api.openai.com"
     if llm.base_url:
-        parts = urlsplit(llm.base_url)
-        host = parts.hostname or ""
-        port = f":{parts.port}" if parts.port else ""
-        where = f"{parts.scheme}://{host}{port}{parts.path}" if host else "(invalid URL)"
+        where = url_without_credentials(llm.base_url) or "(invalid URL)"
     return f"{llm.model or 'the endpoint default model'} at {where}"
 
 

@@ -46,7 +46,7 @@ class BriefingOptions(BaseModel):
     since: str | None = None
     until: str | None = None
     source: str | list[str] | None = None
-    k: int | None = Field(default=None, ge=1, le=50)
+    k: int | None = Field(default=None, ge=1)  # the upper bound is BRIEFING_LIMITS__MAX_K (Assistant.check_request)
 
     def filters(self) -> dict[str, Any]:
         """As Assistant.ask keyword filters."""

@@ -22,13 +22,18 @@ _TOKENIZER_REL = "embeddings/data/all-MiniLM-L6-v2-onnx-int8/tokenizer.json"
 
 
 class Embedder(Protocol):
-    """Anything that turns texts into L2-normalised vectors."""
+    """Anything that turns texts into L2-normalised vectors, and counts a text's tokens."""
 
     name: str
     dim: int
 
     def embed(self, texts: Sequence[str]) -> np.ndarray:
         """One row per text, float32, unit length."""
+        ...
+
+    def count_tokens(self, text: str) -> int:
+        """About how many tokens a chat model reads for `text`: the evidence budget and the usage
+        estimate of a server that reports none are counted with it."""
         ...
 
 

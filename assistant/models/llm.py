@@ -19,11 +19,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Callable, Iterator, Protocol, Sequence
-from urllib.parse import urlsplit, urlunsplit
-
 import numpy as np
 
 from ..errors import ConfigError, LLMError
+from ..redact import mask_secrets, url_without_credentials
 
 if TYPE_CHECKING:
     import openai
@@ -59,11 +58,8 @@ class ChatModel(Protocol):
 
 
 def _display_url(url: str) -> str:
-    # A base_url may carry user:password@; never echo it.
-    parts = urlsplit(url)
-    host = parts.hostname or ""
-    netloc = f"{host}:{parts.port}" if parts.port else host
-    return urlunsplit((parts.scheme, netloc, parts.path.rstrip("/"), "", ""))
+    # A base_url may carry user:password@; never echo it. No trailing slash: messages read ".../v1".
+    return url_without_credentials(url).rstrip("/")
 
 
 def _make_client(base_url: str | None, api_key: str, timeout_s: float, max_retries: int) -> "openai.OpenAI":
@@ -83,7 +79,7 @@ class _ErrorMapper:
 
     def _scrub(self, text: str) -> str:
         text = " ".join(str(text).split())[:200]
-        return text.replace(self._secret, "***") if len(self._secret) >= 4 else text
+        return mask_secrets(text, [self._secret])
 
     def __call__(self, exc: BaseException, doing: str = "request", midway: bool = False) -> LLMError:
         """The LLMError for `exc`; `midway` means a stream had started, so nothing was retried."""
@@ -344,6 +340,10 @@ class OpenAIEmbedder:
         out = np.concatenate(blocks, axis=0)
         norms = np.linalg.norm(out, axis=1, keepdims=True)
         return (out / np.clip(norms, 1e-12, None)).astype(np.float32)
+
+    def count_tokens(self, text: str) -> int:
+        """A hosted model's tokenizer is not at hand: about four characters per token."""
+        return len(text) // 4
 
     def close(self) -> None:
         """Release the HTTP connection pool."""

@@ -15,7 +15,8 @@ from __future__ import annotations
 import hashlib
 import re
 import unicodedata
-from typing import Any, Iterable, Mapping
+from dataclasses import replace
+from typing import Any, Iterable, Mapping, Protocol, TypeVar
 
 import numpy as np
 
@@ -34,6 +35,17 @@ _rng = np.random.RandomState(20250402)
 _A = _rng.randint(1, 1 << 32, size=PERMUTATIONS, dtype=np.uint64)
 _B = _rng.randint(0, 1 << 32, size=PERMUTATIONS, dtype=np.uint64)
 _WORD = re.compile(r"\w+")
+
+
+class Ranked(Protocol):
+    """What `collapse` needs of a ranked retrieval candidate (candidate.Candidate: a frozen dataclass with
+    an `also` field). Named here, not imported: the store imports this module, and a candidate holds a store row."""
+
+    @property
+    def article_id(self) -> str: ...
+
+
+R = TypeVar("R", bound=Ranked)
 
 
 def shingles(text: str, k: int = SHINGLE) -> set[int]:
@@ -123,9 +135,9 @@ def canonical_key(article_id: str, meta: Mapping[str, Any]) -> tuple:
     return (ts is None, ts or 0, int(meta.get("ingested_ts", 0) or 0), article_id)
 
 
-def collapse(order: list[dict[str, Any]], records: Mapping[str, Mapping[str, Any]],
-             prefer_canonical: bool = True) -> list[dict[str, Any]]:
-    """Keep one article per duplicate group among ranked retrieval entries (dicts holding `sc`).
+def collapse(order: list[R], records: Mapping[str, Mapping[str, Any]],
+             prefer_canonical: bool = True) -> list[R]:
+    """Keep one article per duplicate group among ranked retrieval candidates.
 
     The kept article is the group's canonical one when any of its chunks ranked (with
     `prefer_canonical`), else the best-ranked member; every kept entry of a group gets `also` = ((source, title, url), ...) for the group's
@@ -139,11 +151,11 @@ def collapse(order: list[dict[str, Any]], records: Mapping[str, Mapping[str, Any
     members = {g: m for g, m in members.items() if len(m) > 1}
     if not members:
         return order
-    present = {e["sc"].chunk.article_id for e in order}
+    present = {e.article_id for e in order}
     chosen: dict[str, str] = {}
-    out: list[dict[str, Any]] = []
+    out: list[R] = []
     for e in order:
-        aid = e["sc"].chunk.article_id
+        aid = e.article_id
         group = str(records.get(aid, {}).get("dup_group") or "")
         if group not in members:
             out.append(e)
@@ -153,6 +165,6 @@ def collapse(order: list[dict[str, Any]], records: Mapping[str, Mapping[str, Any
         if chosen[group] != aid:
             continue
         others = sorted((m for m in members[group] if m != aid), key=lambda i: canonical_key(i, records[i]))
-        out.append({**e, "also": tuple((str(records[m].get("source", "")), str(records[m].get("title", "")),
-                                        str(records[m].get("url", ""))) for m in others)})
+        out.append(replace(e, also=tuple((str(records[m].get("source", "")), str(records[m].get("title", "")),
+                                        str(records[m].get("url", ""))) for m in others)))
     return out

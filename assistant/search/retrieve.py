@@ -16,11 +16,12 @@ import threading
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
-from typing import Any, Literal, Sequence
+from typing import Any, Callable, Literal, Sequence
 
 import numpy as np
 
 from ..dates import end_of_day, from_epoch, parse_date, to_epoch
+from .candidate import BM25_WEIGHT, RRF_K, TIME_WEIGHT, Candidate, Collapse, RetrievalParams  # noqa: F401 (public here too)
 from .dedup import collapse as collapse_duplicates
 from ..models.embed import Embedder
 from ..errors import ConfigError
@@ -29,10 +30,6 @@ from .timewords import SearchDates, TimePrior, TimeWindow, search_notes  # noqa:
 from ..types import Passage
 
 Mode = Literal["hybrid", "dense", "bm25"]
-Collapse = Literal["canonical", "best", "off"]
-RRF_K = 10  # fusion defaults; Settings.rrf_k / bm25_weight carry the ones in use
-BM25_WEIGHT = 0.5
-TIME_WEIGHT = 0.5  # the date prior's weight, in first-place ranks (Settings.time_weight)
 TIME_DECAY_DAYS = 7.0  # outside the preferred window the prior halves every ~5 days
 UNDATED_PRIOR = 0.5  # an undated briefing may be from any day: half the in-window prior
 _RECENCY_WORDS = re.compile(r"\b(latest|newest|most recent|recent(ly)?|now|today|yesterday|this (week|month)|currently|current)\b", re.I)
@@ -112,20 +109,14 @@ class Retrieval:
 
 
 class Retriever:
-    """Finds passages for a question over a Store."""
+    """Finds passages for a question over a Store, with fixed `RetrievalParams`."""
 
-    def __init__(self, store: Store, embedder: Embedder, per_article_cap: int = 3, rrf_k: int = RRF_K,
-                 bm25_weight: float = BM25_WEIGHT, mmr_lambda: float | None = None,
-                 time_weight: float = TIME_WEIGHT, collapse: Collapse = "best", index_dir: Path | None = None) -> None:
+    def __init__(self, store: Store, embedder: Embedder, params: RetrievalParams | None = None,
+                 index_dir: Path | None = None) -> None:
         self.store = store
         self.embedder = embedder
-        self.per_article_cap = per_article_cap
-        self.rrf_k = rrf_k
-        self.weights = {"dense": 1.0, "bm25": bm25_weight}
-        self.mmr_lambda = mmr_lambda  # None: no MMR, only the per-article cap
+        self.params = params or RetrievalParams()
         self.index_dir = index_dir  # where the BM25 index is saved between processes (None: memory only)
-        self.time_weight = time_weight
-        self.collapse = collapse  # near-duplicates: keep the group's original, the best-ranked copy, or all
         self._lock = threading.Lock()
         self._bm25: tuple[Any, Any, Sequence[StoredChunk]] | None = None
         self._bm25_stamp: tuple[str, int] | None = None
@@ -133,6 +124,11 @@ class Retriever:
         self._records_stamp: tuple[str, int] | None = None
         self._newest: datetime | None = None
         self._generation = 0
+
+    def with_params(self, params: RetrievalParams) -> "Retriever":
+        """A retriever over the same store, embedder and saved index with other parameters: how tuning
+        scripts measure a setting without changing the retriever the assistant answers with."""
+        return Retriever(self.store, self.embedder, params, self.index_dir)
 
     def invalidate(self) -> None:
         """Forget cached indexes after a write."""
@@ -186,47 +182,64 @@ class Retriever:
             ranked["dense"] = list(enumerate(hits, 1))
         if mode in ("hybrid", "bm25"):
             ranked["bm25"] = list(enumerate(self._bm25_search(question, pool, after, before, f.sources, live, cutoff), 1))
-        fused: dict[str, dict[str, Any]] = {}
-        for name, hits in ranked.items():
-            for rank, sc in hits:
-                entry = fused.setdefault(sc.chunk.id, {"sc": sc, "score": 0.0})
-                entry["score"] += self.weights[name] / (self.rrf_k + rank)
-                entry[name] = rank
-        self._add_time_prior(fused.values(), question, f)
-        order = sorted(fused.values(), key=lambda e: (-e["score"], e["sc"].chunk.id))
-        if self.collapse != "off":  # one article per wire story (dedup.py)
-            order = collapse_duplicates(order, records, prefer_canonical=self.collapse == "canonical")
-        if self.mmr_lambda is not None and len(order) > k:
+        p = self.params
+        candidates = self._fuse(ranked, question, f)
+        order = sorted(candidates, key=lambda c: (-c.score, c.chunk_id))
+        if p.collapse != "off":  # one article per wire story (dedup.py)
+            order = collapse_duplicates(order, records, prefer_canonical=p.collapse == "canonical")
+        if p.mmr_lambda is not None and len(order) > k:
             pool_entries = order[:max(3 * k, 30)]
-            vectors = self.store.vectors([e["sc"].chunk.id for e in pool_entries])
-            order = _mmr(pool_entries, vectors, self.mmr_lambda) + order[len(pool_entries):]
-        chosen = _diversify(order, k, self.per_article_cap)
-        return [_passage(e) for e in chosen]
+            vectors = self.store.vectors([c.chunk_id for c in pool_entries])
+            order = _mmr(pool_entries, vectors, p.mmr_lambda) + order[len(pool_entries):]
+        chosen = _diversify(order, k, p.per_article_cap)
+        return [_passage(c) for c in chosen]
 
-    def _add_time_prior(self, entries: Any, question: str, f: Filters) -> None:
-        """Raise passages from the dates the question prefers (its time words' window, at most
-        `time_weight` first-place ranks), or recent ones for "latest"/"now" with no window. Never
-        removes anything: a prior breaks ties and lifts near-misses, it does not bury relevance."""
-        unit = self.time_weight / (self.rrf_k + 1)
+    def _fuse(self, ranked: dict[str, list[tuple[int, StoredChunk]]], question: str, f: Filters) -> list[Candidate]:
+        """Reciprocal-rank fusion of the ranked lists plus the date prior, one Candidate per chunk."""
+        hits: dict[str, StoredChunk] = {}
+        scores: dict[str, float] = {}
+        ranks: dict[str, dict[str, int]] = {}
+        for name, found in ranked.items():
+            for rank, sc in found:
+                cid = sc.chunk.id
+                hits.setdefault(cid, sc)
+                scores[cid] = scores.get(cid, 0.0) + self.params.weight(name) / (self.params.rrf_k + rank)
+                ranks.setdefault(cid, {})[name] = rank
+        prior = self._time_prior(question, f)
+        return [Candidate(sc, scores[cid] + prior(sc), ranks[cid].get("dense"), ranks[cid].get("bm25"))
+                for cid, sc in hits.items()]
+
+    def _time_prior(self, question: str, f: Filters) -> Callable[[StoredChunk], float]:
+        """The bonus for passages from the dates the question prefers (its time words' window, at most
+        `time_weight` first-place ranks), or for recent ones on "latest"/"now" with no window; 0 when
+        the question has no time preference. Never removes anything: a prior breaks ties and lifts
+        near-misses, it does not bury relevance."""
+        unit = self.params.time_weight / (self.params.rrf_k + 1)
         if f.prefer is not None:
             lo, hi = f.prefer.window.after.timestamp(), f.prefer.window.before.timestamp()
-            for entry in entries:
-                ts = entry["sc"].meta.get("published_ts")
+
+            def in_window(sc: StoredChunk) -> float:
+                ts = sc.meta.get("published_ts")
                 if ts is None:
-                    entry["score"] += UNDATED_PRIOR * unit
-                    continue
+                    return UNDATED_PRIOR * unit
                 gap_days = max(0.0, lo - ts, ts - hi) / 86400
-                entry["score"] += math.exp(-gap_days / TIME_DECAY_DAYS) * unit
-            return
+                return math.exp(-gap_days / TIME_DECAY_DAYS) * unit
+
+            return in_window
         wants_recent = f.recency if f.recency is not None else bool(_RECENCY_WORDS.search(question))
         if not wants_recent:
-            return
+            return lambda sc: 0.0
         now = f.as_of or self._archive_now() or datetime.now(timezone.utc)
-        for entry in entries:
-            ts = entry["sc"].meta.get("published_ts")
-            if ts is not None:
-                age_days = max(0.0, (now.timestamp() - ts) / 86400)
-                entry["score"] += math.exp(-age_days / 7) / (self.rrf_k + 1)
+        rrf_k = self.params.rrf_k
+
+        def recent(sc: StoredChunk) -> float:
+            ts = sc.meta.get("published_ts")
+            if ts is None:
+                return 0.0  # an undated briefing gets no recency bonus
+            age_days = max(0.0, (now.timestamp() - ts) / 86400)
+            return math.exp(-age_days / 7) / (rrf_k + 1)
+
+        return recent
 
     def _archive_now(self) -> datetime | None:
         # "latest" in an archive whose newest briefing is weeks old: count ages from that briefing.
@@ -305,18 +318,18 @@ class Retriever:
         return self.store.version_tag(), self._generation
 
 
-def _mmr(entries: list[dict[str, Any]], vectors: dict[str, np.ndarray], lam: float) -> list[dict[str, Any]]:
+def _mmr(entries: list[Candidate], vectors: dict[str, np.ndarray], lam: float) -> list[Candidate]:
     """Maximal marginal relevance: reorder so each next passage is relevant (its fused score, scaled
     to [0, 1]) and unlike those already chosen (cosine of chunk vectors): lam*rel - (1-lam)*max_sim."""
     if not entries:
         return []
-    top = max(e["score"] for e in entries) or 1.0
-    rel = [e["score"] / top for e in entries]
+    top = max(e.score for e in entries) or 1.0
+    rel = [e.score / top for e in entries]
     dim = next((len(v) for v in vectors.values()), 0)
-    vecs = np.stack([vectors.get(e["sc"].chunk.id, np.zeros(dim, np.float32)) for e in entries]) if dim else None
+    vecs = np.stack([vectors.get(e.chunk_id, np.zeros(dim, np.float32)) for e in entries]) if dim else None
     left = list(range(len(entries)))
     max_sim = np.zeros(len(entries), dtype=np.float64)
-    out: list[dict[str, Any]] = []
+    out: list[Candidate] = []
     while left:
         best = max(left, key=lambda i: (lam * rel[i] - (1 - lam) * max_sim[i], -i))
         left.remove(best)
@@ -326,13 +339,13 @@ def _mmr(entries: list[dict[str, Any]], vectors: dict[str, np.ndarray], lam: flo
     return out
 
 
-def _diversify(order: list[dict[str, Any]], k: int, cap: int) -> list[dict[str, Any]]:
+def _diversify(order: list[Candidate], k: int, cap: int) -> list[Candidate]:
     """Keep at most `cap` chunks per article until k are chosen; fill up from the rest if short."""
-    chosen: list[dict[str, Any]] = []
+    chosen: list[Candidate] = []
     per: dict[str, int] = {}
-    spill: list[dict[str, Any]] = []
+    spill: list[Candidate] = []
     for e in order:
-        aid = e["sc"].chunk.article_id
+        aid = e.article_id
         if cap and per.get(aid, 0) >= cap:
             spill.append(e)
             continue
@@ -343,11 +356,11 @@ def _diversify(order: list[dict[str, Any]], k: int, cap: int) -> list[dict[str, 
     return chosen + spill[: k - len(chosen)]
 
 
-def _passage(e: dict[str, Any]) -> Passage:
-    sc: StoredChunk = e["sc"]
+def _passage(e: Candidate) -> Passage:
+    sc = e.hit
     m = sc.meta
     return Passage(article_id=sc.chunk.article_id, chunk_id=sc.chunk.id, title=m.get("title", ""),
                    source=m.get("source", ""), published_at=from_epoch(m.get("published_ts")),
                    section=sc.chunk.section, text=sc.chunk.text, start=sc.chunk.start, end=sc.chunk.end,
-                   score=round(float(e["score"]), 6), url=m.get("url", ""),
-                   dense_rank=e.get("dense"), bm25_rank=e.get("bm25"), also_reported_by=e.get("also", ()))
+                   score=round(float(e.score), 6), url=m.get("url", ""),
+                   dense_rank=e.dense_rank, bm25_rank=e.bm25_rank, also_reported_by=e.also)
