@@ -59,7 +59,7 @@ class Assistant:
         Everything is read and chunked first (cheap), then embedded and stored (the slow part), so the
         progress shown is chunks embedded out of a known total: `progress(n, title)` is called per
         article read, `on_chunks(done, total)` after each embedded batch (and once with 0 before)."""
-        from .ingest.web import iter_sources  # imports the text splitters (~0.35 s) and httpx: only when ingesting
+        from .ingest.sources import iter_sources  # imports httpx: only when ingesting
 
         if isinstance(paths, (str, Path)):
             paths = [paths]
@@ -137,7 +137,7 @@ class Assistant:
         return self.ingest([], progress, feed=url)
 
     def _chunks(self, article: Article) -> list[Chunk]:
-        from .ingest.files import chunk_article
+        from .ingest.chunk import chunk_article
 
         chunks = chunk_article(article, self.settings.chunk_size, self.settings.chunk_overlap)
         if not chunks:

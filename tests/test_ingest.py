@@ -14,7 +14,8 @@ from pathlib import Path
 import pytest
 
 from assistant.errors import IngestError
-from assistant.ingest.files import chunk_article, chunk_id, content_hash, decode, iter_articles, read_file
+from assistant.ingest.chunk import chunk_article, chunk_id
+from assistant.ingest.files import content_hash, decode, iter_articles, read_file
 from assistant.sentences import sentence_spans
 from assistant.types import Article, IngestFailure
 
