@@ -104,9 +104,9 @@ def tune(assistant: Any, questions: list[dict]) -> dict[str, Any]:
         finally:
             retrieve_module.collapse_duplicates = collapse
         groups: dict[str, int] = {}
-        for m in r.store.article_records().values():
-            if m.get("dup_group"):
-                groups[str(m["dup_group"])] = groups.get(str(m["dup_group"]), 0) + 1
+        for rec in r.store.article_records().values():
+            if rec.dup_group:
+                groups[rec.dup_group] = groups.get(rec.dup_group, 0) + 1
         in_groups = sum(n for n in groups.values() if n > 1)
         print(f"hybrid without duplicate collapse: MRR {no_collapse['mrr@10']:.3f} hits@10 {no_collapse['hits@10']:.3f}; "
               f"{in_groups} passages are in near-duplicate groups", flush=True)
