@@ -54,11 +54,13 @@ class _Run:
     updated: list[str] = field(default_factory=list)
     failed: list[IngestFailure] = field(default_factory=list)
     written: int = 0  # chunks embedded and stored
+    # Taken from the records before anything is written, so they describe what earlier runs left behind.
+    ungrouped: list[str] = field(init=False)  # committed by a run killed before it grouped them
+    by_origin: dict[str, list[str]] = field(init=False)  # article ids by the file/URL they were read from
 
     def __post_init__(self) -> None:
-        # Taken before anything is written, so they describe what earlier runs left behind.
         self.ungrouped = [i for i, r in self.records.items() if not r.dup_group]
-        self.by_origin: dict[str, list[str]] = {}
+        self.by_origin = {}
         for i, r in self.records.items():
             self.by_origin.setdefault(r.origin, []).append(i)
 
