@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-import re
 import threading
 import time
+from dataclasses import replace
 from pathlib import Path
 from typing import Any, Callable, Iterable, Iterator, Sequence
 
@@ -12,17 +12,14 @@ from .answer.pipeline import Answerer
 from .answer.timeline import MAX_DATES, Timeline
 from .config import Settings, load_settings
 from .models.embed import Embedder, make_embedder
+from .ingest.chunk import Chunker
+from .ingest.pipeline import ChunkProgress, Ingestor, Progress
+from .limits import check_request
 from .models.lazy import LazyChat
 from .models.llm import chat_model_from_settings
-from .errors import IngestError, RequestError
 from .search.retrieve import Filters, Mode, RetrievalParams, Retriever
 from .search.store import Store
-from .types import Answer, Article, Chunk, IngestFailure, IngestReport, Passage, final_answer
-
-Progress = Callable[[int, str], None]
-ChunkProgress = Callable[[int, int], None]  # (chunks embedded and stored so far, chunks to embed in all)
-_RECORD_ORIGIN = re.compile(r"[:#]\d+$")
-_FLUSH_CHUNKS = 256  # chunks embedded and stored together during ingest
+from .types import Answer, Article, IngestReport, Passage, final_answer
 
 
 class Assistant:
@@ -49,8 +46,9 @@ class Assistant:
 
     @settings.setter
     def settings(self, settings: Settings) -> None:
-        # The answer side keeps the settings it was built with, so new settings mean new pipelines.
+        # Each pipeline keeps the settings it was built with, so new settings mean new pipelines.
         self._settings = settings
+        self.ingestor = Ingestor(self.store, self.embedder, Chunker.from_settings(settings), settings)
         self.answerer = Answerer(self.retriever, self.embedder, self._chat, self.store, settings)
         self.timelines = Timeline(self.answerer)
 
@@ -67,124 +65,24 @@ class Assistant:
     def ingest(self, paths: Iterable[str | Path] | str | Path, progress: Progress | None = None,
                feed: str | None = None, on_chunks: ChunkProgress | None = None) -> IngestReport:
         """Read, chunk, embed and store articles from files/folders and http(s) URLs, then the new items
-        of an RSS/Atom `feed`. Idempotent by content hash; a page keeps one id per URL (fetch.py).
+        of an RSS/Atom `feed`. Idempotent by content hash; a page keeps one id per URL (web.py).
 
         Everything is read and chunked first (cheap), then embedded and stored (the slow part), so the
         progress shown is chunks embedded out of a known total: `progress(n, title)` is called per
-        article read, `on_chunks(done, total)` after each embedded batch (and once with 0 before)."""
-        from .ingest.web import iter_sources  # imports the text splitters (~0.35 s) and httpx: only when ingesting
-
-        if isinstance(paths, (str, Path)):
-            paths = [paths]
+        article read, `on_chunks(done, total)` after each embedded batch (and once with 0 before).
+        See ingest/pipeline.py."""
         started = time.perf_counter()
-        added: list[str] = []
-        unchanged: list[str] = []
-        updated: list[str] = []
-        failed: list[IngestFailure] = []
-        written = 0
-        seen_ids: dict[str, str] = {}
-        queued: list[tuple[Article, list[Chunk], dict[str, Any] | None]] = []
-        bar = None
         with self._write_lock:
-            self.store.cleanup()
             try:
-                records = self.store.article_records()
-                # A run killed after writing articles but before grouping them leaves records without
-                # a group, and one killed between writing a file's new article and dropping its old
-                # one leaves both: this run finishes that work (see tests/test_kill_ingest.py).
-                ungrouped = [i for i, m in records.items() if not m.get("dup_group")]
-                by_origin: dict[str, list[str]] = {}
-                for i, m in records.items():
-                    by_origin.setdefault(str(m.get("origin", "")), []).append(i)
-                # A feed item already stored (by article id, URL or origin) is not fetched again.
-                known = set(records) | {str(m.get(k)) for m in records.values() for k in ("url", "origin") if m.get(k)}
-                for n, item in enumerate(iter_sources(list(paths), self.settings, known, feed), 1):
-                    if isinstance(item, IngestFailure):
-                        failed.append(item)
-                        continue
-                    if progress:
-                        progress(n, item.title)
-                    if item.id in seen_ids and seen_ids[item.id] != item.content_hash:
-                        failed.append(IngestFailure(item.origin, f"duplicate id {item.id!r} in this run; kept the first"))
-                        continue
-                    old = records.get(item.id)
-                    if item.id in seen_ids or (old is not None and old.get("content_hash") == item.content_hash):
-                        if item.id not in seen_ids and not _RECORD_ORIGIN.search(item.origin):
-                            for old_id in by_origin.get(item.origin, []):
-                                if old_id != item.id and old_id not in seen_ids and records.pop(old_id, None):
-                                    self.store.delete_article(old_id)
-                        seen_ids[item.id] = item.content_hash
-                        unchanged.append(item.id)  # stored already, or queued earlier in this run
-                        continue
-                    seen_ids[item.id] = item.content_hash
-                    try:
-                        chunks = self._chunks(item)
-                    except IngestError as exc:
-                        failed.append(IngestFailure(item.origin, str(exc)))
-                        continue
-                    queued.append((item, chunks, old))
-                total = sum(len(c) for _, c, _ in queued)
-                bar = _bar(total)
-                if on_chunks:
-                    on_chunks(0, total)
-                pending: list[tuple[Article, list[Chunk], dict[str, Any] | None]] = []
-                for i, entry in enumerate(queued, 1):
-                    pending.append(entry)
-                    if sum(len(c) for _, c, _ in pending) >= _FLUSH_CHUNKS or i == len(queued):
-                        n = self._flush(pending, records, seen_ids, added, updated)
-                        written += n
-                        bar.update(n)
-                        if on_chunks:
-                            on_chunks(written, total)
-                if added or updated or ungrouped:
-                    self.store.regroup(added + updated + ungrouped)  # near-duplicate groups (dedup.py)
+                report = self.ingestor.ingest(paths, progress, feed=feed, on_chunks=on_chunks)
             finally:
-                if bar is not None:
-                    bar.close()
                 self.retriever.invalidate()
-        return IngestReport(added=added, unchanged=unchanged, updated=updated, failed=failed,
-                            chunks_written=written, seconds=round(time.perf_counter() - started, 3))
+        # The time the caller waited, the write lock included, as before the Ingestor existed.
+        return replace(report, seconds=round(time.perf_counter() - started, 3))
 
     def ingest_feed(self, url: str, progress: Progress | None = None) -> IngestReport:
-        """Ingest the items of an RSS/Atom feed that are not in the library yet (see fetch.read_feed)."""
+        """Ingest the items of an RSS/Atom feed that are not in the library yet (see web.read_feed)."""
         return self.ingest([], progress, feed=url)
-
-    def _chunks(self, article: Article) -> list[Chunk]:
-        from .ingest.files import chunk_article
-
-        chunks = chunk_article(article, self.settings.chunk_size, self.settings.chunk_overlap)
-        if not chunks:
-            raise IngestError("no text to index")
-        return chunks
-
-    def _flush(self, pending: list[tuple[Article, list[Chunk], dict[str, Any] | None]],
-               records: dict[str, dict[str, Any]], seen_ids: dict[str, str], added: list[str], updated: list[str]) -> int:
-        """Embed and store the queued articles together (one embed call, a few Chroma calls); returns chunks written.
-
-        Batching across articles keeps the model's batches full (most articles have 1-3 chunks) and
-        the store's crash-safe order holds for the whole batch (chunks, then article records)."""
-        if not pending:
-            return 0
-        # Embedding the title and section with the text lets a chunk match questions about its headline.
-        texts = [f"{art.title}\n{c.section}\n{c.text}" for art, chunks, _ in pending for c in chunks]
-        vectors = self.embedder.embed(texts)
-        items, at = [], 0
-        for art, chunks, _ in pending:
-            items.append((art, chunks, vectors[at:at + len(chunks)]))
-            at += len(chunks)
-        self.store.write_articles(items)
-        for art, _, old in pending:
-            # Only a whole file stands for one article; records of a JSON/JSONL file are matched
-            # by id, since inserting a line shifts every later line's origin.
-            whole_file = art.origin and not _RECORD_ORIGIN.search(art.origin)
-            replaced = [i for i in self.store.ids_from_origin(art.origin)
-                        if i != art.id and i not in seen_ids] if whole_file else []
-            for old_id in replaced:  # the same file/line now holds different text: drop the old version
-                self.store.delete_article(old_id)
-            records[art.id] = {"content_hash": art.content_hash}
-            (updated if (old is not None or replaced) else added).append(art.id)
-        pending.clear()
-        return at
 
     def articles(self) -> list[Article]:
         """Every article in the library (bodies not loaded), newest first."""
@@ -241,28 +139,7 @@ class Assistant:
                       max_dates: int | None = None) -> None:
         """Raise RequestError when a request is outside BRIEFING_LIMITS__*: every entry point (Python,
         CLI, the page, the API) comes through here, so they share one rule and one message."""
-        lim = self.settings.limits
-        if not isinstance(question, str):
-            raise RequestError(f"the question must be text, not {type(question).__name__}", hint="pass a string")
-        if len(question) > lim.max_question_chars:
-            raise RequestError(f"the question has {len(question):,} characters, over the limit of "
-                               f"{lim.max_question_chars:,}",
-                               hint="shorten it, or raise BRIEFING_LIMITS__MAX_QUESTION_CHARS")
-        if k is not None and (isinstance(k, bool) or not isinstance(k, int) or not 1 <= k <= lim.max_k):
-            raise RequestError(f"k must be a whole number from 1 to {lim.max_k}, got {k!r}",
-                               hint="ask for fewer passages, or raise BRIEFING_LIMITS__MAX_K")
-        if max_dates is not None and (not isinstance(max_dates, int) or not 1 <= max_dates <= lim.max_timeline_dates):
-            raise RequestError(f"max_dates must be from 1 to {lim.max_timeline_dates}, got {max_dates!r}",
-                               hint="ask for fewer dates, or raise BRIEFING_LIMITS__MAX_TIMELINE_DATES")
-        if history:
-            if len(history) > lim.max_history_messages:
-                raise RequestError(f"the history has {len(history)} messages, over the limit of "
-                                   f"{lim.max_history_messages}",
-                                   hint="send only the last turns, or raise BRIEFING_LIMITS__MAX_HISTORY_MESSAGES")
-            size = sum(len(str(m.get("content", "")) if isinstance(m, dict) else str(m)) for m in history)
-            if size > lim.max_history_chars:
-                raise RequestError(f"the history has {size:,} characters, over the limit of {lim.max_history_chars:,}",
-                                   hint="send only the last turns, or raise BRIEFING_LIMITS__MAX_HISTORY_CHARS")
+        check_request(self.settings.limits, question, history=history, k=k, max_dates=max_dates)
 
     def timeline(self, question: str, k: int | None = None, max_dates: int | None = None, **filters: Any) -> list[Answer]:
         """The question answered for each briefing date with evidence, oldest first (kind="date"), then
@@ -286,9 +163,3 @@ class Assistant:
     def __exit__(self, *exc: object) -> None:
         self.close()
 
-
-def _bar(total: int):
-    from tqdm import tqdm
-
-    # Auto-disabled when stderr is not a terminal, so scripts and --json output stay clean.
-    return tqdm(total=total, desc="embedding", unit="chunk", disable=None, leave=False)

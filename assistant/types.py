@@ -44,6 +44,44 @@ class Chunk:
 
 
 @dataclass(frozen=True)
+class ArticleRecord:
+    """What the store keeps about an article besides its body (the metadata of its record in the
+    articles collection): the commit mark ingest and search check chunks against, where it came from,
+    and its near-duplicate signature and group (dedup.py). Keyed by article id where it is passed around."""
+
+    content_hash: str = ""
+    title: str = ""
+    source: str = ""
+    url: str = ""
+    origin: str = ""  # the file, file:line/#n or URL it was read from
+    published_ts: int | float | None = None  # epoch seconds; None when undated
+    ingested_ts: int = 0
+    chunk_count: int = 0
+    dup_group: str = ""  # the canonical article of its duplicate group ("" until grouped)
+    dup_sig: str = ""  # MinHash signature, dedup.signature
+    dup_n: int = 0  # shingles in the signature
+    dup_hash: str = ""  # content_hash the signature was computed from
+
+    @classmethod
+    def from_meta(cls, meta: dict[str, Any] | None) -> "ArticleRecord":
+        """The record from stored metadata, which may lack any key (older libraries, half-done writes)."""
+        m = meta or {}
+        return cls(content_hash=str(m.get("content_hash") or ""), title=str(m.get("title") or ""),
+                   source=str(m.get("source") or ""), url=str(m.get("url") or ""), origin=str(m.get("origin") or ""),
+                   published_ts=m.get("published_ts"), ingested_ts=int(m.get("ingested_ts") or 0),
+                   chunk_count=int(m.get("chunk_count") or 0), dup_group=str(m.get("dup_group") or ""),
+                   dup_sig=str(m.get("dup_sig") or ""), dup_n=int(m.get("dup_n") or 0),
+                   dup_hash=str(m.get("dup_hash") or ""))
+
+    def to_meta(self) -> dict[str, Any]:
+        """The record as metadata again (the saved search index keeps it as JSON); no key for no date."""
+        meta = dataclasses.asdict(self)
+        if self.published_ts is None:
+            del meta["published_ts"]
+        return meta
+
+
+@dataclass(frozen=True)
 class Passage:
     """A chunk retrieved for a question, with its article's metadata and a fused score."""
 

@@ -83,7 +83,8 @@ def _timed_cli(cmd: list[str], env: dict, first_on: str) -> dict:
 def part_ingest(n_articles: int) -> int:
     """Pipeline chunks/s vs the embedding model alone on the same chunk texts."""
     from assistant import Assistant
-    from assistant.ingest.files import chunk_article, iter_articles
+    from assistant.ingest.chunk import chunk_article
+    from assistant.ingest.files import iter_articles
 
     work = TMP / "ingest-run"
     shutil.rmtree(work, ignore_errors=True)

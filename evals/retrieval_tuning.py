@@ -96,9 +96,9 @@ def tune(assistant: Any, questions: list[dict]) -> dict[str, Any]:
     # this article-id metric counts as a miss: measure how much of the score that explains.
     no_collapse = mrr(base.with_params(replace(saved, collapse="off")), questions, vectors)
     groups: dict[str, int] = {}
-    for m in base.store.article_records().values():
-        if m.get("dup_group"):
-            groups[str(m["dup_group"])] = groups.get(str(m["dup_group"]), 0) + 1
+    for rec in base.store.article_records().values():
+        if rec.dup_group:
+            groups[rec.dup_group] = groups.get(rec.dup_group, 0) + 1
     in_groups = sum(n for n in groups.values() if n > 1)
     print(f"hybrid without duplicate collapse: MRR {no_collapse['mrr@10']:.3f} hits@10 {no_collapse['hits@10']:.3f}; "
           f"{in_groups} passages are in near-duplicate groups", flush=True)

@@ -18,7 +18,8 @@ import pytest
 
 from assistant.assistant import Assistant
 from assistant.errors import ConfigError, StoreError
-from assistant.ingest.files import chunk_article, read_file
+from assistant.ingest.chunk import chunk_article
+from assistant.ingest.files import read_file
 from assistant.types import Article, Passage
 
 from .conftest import SEED

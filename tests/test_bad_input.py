@@ -25,8 +25,7 @@ GOOD_TEXT = "The envoy met officials in Washington on Tuesday. Talks on the ceas
 def snapshot(assistant) -> dict:
     """Everything a reader can see: article ids with hash, title and chunk count; chunk ids by article."""
     store = assistant.store
-    articles = {i: (m.get("content_hash"), m.get("title"), m.get("chunk_count"))
-                for i, m in store.article_records().items()}
+    articles = {i: (r.content_hash, r.title, r.chunk_count) for i, r in store.article_records().items()}
     chunks = sorted((c.chunk.id, c.chunk.article_id, c.meta.get("content_hash")) for c in store.all_chunks())
     return {"articles": articles, "chunks": chunks}
 
@@ -276,4 +275,4 @@ def test_reingesting_the_same_bad_and_good_files_changes_nothing(library, tmp_pa
     assert snapshot(assistant) == state
     assert second.added == [] and sorted(second.unchanged) == sorted(first.added)
     assert [f.reason[:19] for f in second.failed] == ["malformed JSON line"]
-    assert content_hash("fine") in {m.get("content_hash") for m in assistant.store.article_records().values()}
+    assert content_hash("fine") in {r.content_hash for r in assistant.store.article_records().values()}

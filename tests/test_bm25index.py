@@ -97,3 +97,24 @@ def test_an_index_read_during_a_write_is_not_saved(fake_assistant, seed_dir, mon
     index, records = bm25index.load_or_build(store, index_root(fake_assistant), "v-before-1")
     assert index is not None and records
     assert saved_folders(fake_assistant) == []
+
+
+def test_records_saved_before_article_record_existed_still_load(fake_assistant, seed_dir):
+    """An index saved by an older version holds the raw Chroma metadata per article; it loads into the
+    same ArticleRecords as the store gives (minus the signatures an index never keeps)."""
+    import json
+    from dataclasses import replace
+
+    fake_assistant.ingest([seed_dir])
+    store = fake_assistant.store
+    tag = store.version_tag()
+    fake_assistant.search("Russia stalling", k=3, mode="bm25")  # builds and saves the index
+    folder = bm25index.folder_for(index_root(fake_assistant), tag)
+    raw = {i: {k: v for k, v in m.items() if k not in ("dup_sig", "dup_n", "dup_hash")}
+           for i, m in store._article_metas().items()}
+    assert raw and all("content_hash" in m and "dup_group" in m for m in raw.values())
+    (folder / "records.json").write_text(json.dumps(raw))
+    _, records = bm25index.load(index_root(fake_assistant), tag)
+    want = {i: replace(r, dup_sig="", dup_n=0, dup_hash="") for i, r in store.article_records().items()}
+    assert records == want
+    assert {r.content_hash for r in records.values()} == {m["content_hash"] for m in raw.values()}

@@ -137,4 +137,4 @@ def test_twenty_sessions_with_follow_ups_while_ingesting(tmp_path, seed_dir, lim
         assert len(records) == 1 + 1 + BATCHES * PER_BATCH
         assert a.article("wire-000").body == versions["wire-000"][-1]
         # No orphan or duplicate chunks: exactly the chunks the committed records account for.
-        assert a.store.count() == sum(int(m["chunk_count"]) for m in records.values())
+        assert a.store.count() == sum(r.chunk_count for r in records.values())

@@ -23,7 +23,7 @@ def feed(tmp_path):
 
 
 def groups(a) -> dict[str, str]:
-    return {i: m.get("dup_group") for i, m in a.store.article_records().items()}
+    return {i: r.dup_group for i, r in a.store.article_records().items()}
 
 
 def test_similarity_separates_copies_from_other_stories():

@@ -14,7 +14,8 @@ from pathlib import Path
 import pytest
 
 from assistant.errors import IngestError
-from assistant.ingest.files import chunk_article, chunk_id, content_hash, decode, iter_articles, read_file
+from assistant.ingest.chunk import chunk_article, chunk_id
+from assistant.ingest.files import content_hash, decode, iter_articles, read_file
 from assistant.sentences import sentence_spans
 from assistant.types import Article, IngestFailure
 
@@ -426,3 +427,25 @@ def test_local_html_is_read_like_a_web_page(tmp_path):
     assert "The News" in heading_texts(a) and "Signals" in heading_texts(a)
     web = extract_article(html, "https://daily.example/envoy", origin="https://daily.example/envoy")
     assert web.body == a.body and web.title == a.title and web.published_at == a.published_at
+
+
+def test_the_ingestor_works_without_an_assistant(settings, seed_dir):
+    """The Ingestor gets exactly its parts (store, embedder, chunker, settings): an ingest needs no
+    Assistant, no model and no retriever, and is idempotent on its own."""
+    from assistant.ingest.chunk import Chunker
+    from assistant.ingest.pipeline import Ingestor
+    from assistant.search.store import Store
+
+    from .fakes import FakeEmbedder
+
+    embedder = FakeEmbedder()
+    store = Store.open(settings.data_dir, None, settings.collection, embedder)
+    cut = Chunker.from_settings(settings)
+    ingestor = Ingestor(store, embedder, cut, settings)
+    first = ingestor.ingest(seed_dir)
+    article = read_one(seed_dir / SEED.name)
+    assert first.added == [article.id] and first.failed == []
+    assert first.chunks_written == len(cut(article)) == store.count() > 0
+    assert cut(article) == chunk_article(article, settings.chunk_size, settings.chunk_overlap)
+    again = ingestor.ingest([seed_dir])
+    assert again.added == [] and again.unchanged == [article.id] and again.chunks_written == 0

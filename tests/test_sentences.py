@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pytest
 
-from assistant.ingest.files import chunk_article
+from assistant.ingest.chunk import chunk_article
 from assistant.sentences import sentence_spans
 from assistant.types import Article
 

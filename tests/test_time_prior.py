@@ -105,7 +105,7 @@ def test_a_developing_story_shows_its_latest_version_not_its_first(fake_assistan
         ("update", "Grain corridor talks", "2025-03-20", BASE + ANSWER),
     ])
     # One story (dedup.py groups them); its earliest version is the group's canonical article.
-    assert a.store.article_records()["update"]["dup_group"] == "first"
+    assert a.store.article_records()["update"].dup_group == "first"
     # No time words, so no date prior: the fuller, better-matching version wins on relevance alone.
     got = a.search("How long did negotiators agree to extend the grain corridor?", as_of="2025-03-21")
     assert [p.article_id for p in got][:1] == ["update"], [p.article_id for p in got]

@@ -1,7 +1,8 @@
-"""Read briefings (txt, md, html, json, jsonl; files or folders) into Articles and cut them into Chunks.
+"""Read briefings (txt, md, html, json, jsonl; files or folders) into Articles.
 
-The only importer of langchain-text-splitters. Every chunk satisfies
-`chunk.text == article.body[chunk.start:chunk.end]`, and no chunk boundary falls inside a sentence.
+Also the one reader of page text fetched by web.py (`article_from_page`, `article_from_parts`,
+`decode`), so a saved page and a downloaded one become the same Article. Cutting articles into
+chunks is chunk.py's job.
 """
 
 from __future__ import annotations
@@ -16,12 +17,10 @@ from dataclasses import replace
 from pathlib import Path
 from typing import Iterator
 
-from langchain_text_splitters import RecursiveCharacterTextSplitter
-
 from ..dates import date_in_name, parse_date
 from ..errors import IngestError
-from ..sentences import SENTENCE_BOUNDARY
-from ..types import Article, Chunk, IngestFailure
+from ..types import Article, IngestFailure
+from .html import read_html  # the same extraction as web pages (trafilatura)
 
 SUFFIXES = {".txt", ".md", ".markdown", ".html", ".htm", ".json", ".jsonl", ".ndjson"}
 Heading = tuple[int, int, int]  # start, end, level (1 = top section, 2 = sub-headline)
@@ -133,8 +132,6 @@ def read_file(path: Path, max_bytes: int) -> Iterator[Article | IngestFailure]:
     elif suffix == ".json":
         yield from _from_json(text, origin)
     elif suffix in (".html", ".htm"):
-        from .html import read_html  # the same extraction as web pages (trafilatura)
-
         yield _finish(*read_html(text), origin=origin, fallback_title=_title_from_name(path), name=path.name)
     else:
         yield _finish(*_from_text(text, markdown=suffix in (".md", ".markdown")), origin=origin,
@@ -284,12 +281,10 @@ def _finish(body: str, meta: dict, headings: list[Heading], origin: str, fallbac
 
 
 def article_from_page(content: str, meta: dict, origin: str, html: bool) -> Article:
-    """An Article from page text or HTML fetched elsewhere (fetch.py), read like a file of that kind:
+    """An Article from page text or HTML fetched elsewhere (web.py), read like a file of that kind:
     same normalising, heading detection and hashing. `meta` (title, date, source, url) wins over
     what the page itself says. Raises IngestError when no text is left."""
     if html:
-        from .html import read_html
-
         body, found, headings = read_html(content)
     else:
         body, found, headings = _from_text(content.replace("\r\n", "\n"), markdown=False)
@@ -298,7 +293,7 @@ def article_from_page(content: str, meta: dict, origin: str, html: bool) -> Arti
 
 
 def article_from_parts(body: str, meta: dict, headings: list[Heading], origin: str) -> Article:
-    """An Article from an already-read body, metadata and headings (fetch.extract_article)."""
+    """An Article from an already-read body, metadata and headings (web.extract_article)."""
     return _finish(body, meta, headings, origin=origin, fallback_title="", name="")
 
 
@@ -312,59 +307,3 @@ def _title_from_name(path: Path) -> str:
     stem = re.sub(r"^\d{4}-\d{2}-\d{2}[-_ ]*", "", path.stem)
     words = re.split(r"[-_ ]+", stem)
     return " ".join(words).strip().capitalize() or path.name
-
-
-def chunk_article(article: Article, size: int, overlap: int) -> list[Chunk]:
-    """Cut an article into sentence-aligned chunks, one section at a time, with body offsets."""
-    body = article.body
-    headings = sorted(article.headings)
-    splitter = RecursiveCharacterTextSplitter(
-        chunk_size=size, chunk_overlap=overlap, separators=["\n\n", "\n", SENTENCE_BOUNDARY],
-        is_separator_regex=True, keep_separator="end", strip_whitespace=True, add_start_index=True,
-    )
-    # Sections: the text between one heading and the next; the label joins the open headings.
-    spans: list[tuple[int, int, str]] = []
-    cursor, top, sub = 0, "", ""
-    for start, end, level in headings:
-        # Cut at the heading's whole line, so markers such as "## " or a closing " ##" stay out of chunks.
-        line_start = body.rfind("\n", 0, start) + 1
-        if line_start > cursor:
-            spans.append((cursor, line_start, _label(top, sub)))
-        if level == 1:
-            top, sub = body[start:end], ""
-        else:
-            sub = body[start:end]
-        line_end = body.find("\n", end)
-        cursor = len(body) if line_end < 0 else line_end
-    spans.append((cursor, len(body), _label(top, sub)))
-    chunks: list[Chunk] = []
-    for a, b, section in spans:
-        part = body[a:b]
-        if not part.strip():
-            continue
-        for doc in splitter.create_documents([part]):
-            # The splitter returns a split longer than chunk_size (one long sentence) unstripped,
-            # with its separator whitespace attached: trim it here and shift the offset to match.
-            raw = doc.page_content
-            text = raw.strip()
-            if not text:
-                continue
-            found_at = int(doc.metadata.get("start_index", -1))
-            s = a + found_at + (len(raw) - len(raw.lstrip())) if found_at >= 0 else -1
-            if s < a or body[s:s + len(text)] != text:
-                found = body.find(text, a, b)
-                if found < 0:  # cannot happen with verbatim splits; refuse to store a wrong offset
-                    raise IngestError(f"chunk offsets could not be located in article {article.id}")
-                s = found
-            chunks.append(Chunk(id=chunk_id(article.id, text, s), article_id=article.id, text=text,
-                                start=s, end=s + len(text), section=section, index=len(chunks)))
-    return chunks
-
-
-def _label(top: str, sub: str) -> str:
-    return " \u203a ".join(x for x in (top, sub) if x)
-
-
-def chunk_id(article_id: str, text: str, start: int) -> str:
-    """Stable id from the article id and the chunk's content and place."""
-    return "c-" + hashlib.sha256(f"{article_id}\x00{start}\x00{text}".encode()).hexdigest()[:20]

@@ -1,5 +1,5 @@
 """Web pages and RSS/Atom feeds as Articles. The only importer of httpx (and httpcore) and feedparser (HTML is
-read by htmlread.py).
+read by html.py, page text made into an Article by files.py, as a saved file would be).
 
 Every way a download can go wrong (dead host, timeout, redirect loop, 4xx/5xx, not a page, too big,
 no text) becomes one IngestFailure that says what to do; nothing half-read reaches the store,
@@ -25,8 +25,10 @@ import httpx
 from ..config import Settings
 from ..dates import parse_date
 from ..errors import IngestError
-from .netguard import public_addresses
 from ..types import Article, IngestFailure
+from .files import article_from_page, article_from_parts, decode
+from .html import read_html
+from .netguard import public_addresses
 
 _URL = re.compile(r"^https?://", re.I)
 _HTML_TYPES = ("text/html", "application/xhtml+xml")
@@ -159,8 +161,6 @@ def fetch_url(url: str, settings: Settings, client: httpx.Client | None = None) 
     got = download(client, url, settings)
     kind = _page_kind(got)
     if kind == "text":
-        from .files import article_from_page, decode
-
         art = article_from_page(decode(got.data), {"url": got.url, "source": _host(got.url)}, origin=url, html=False)
     else:
         art = extract_article(_html_text(got), got.url, origin=url)
@@ -170,9 +170,6 @@ def fetch_url(url: str, settings: Settings, client: httpx.Client | None = None) 
 def extract_article(html: str, url: str, origin: str) -> Article:
     """Article text and metadata from downloaded HTML (`read_html`), with the URL and its host as
     the defaults for `url` and `source`."""
-    from .html import read_html
-    from .files import article_from_parts
-
     body, meta, headings = read_html(html, url)
     merged = {"url": url, "source": _host(url), **{k: v for k, v in meta.items() if v}}
     try:
@@ -200,7 +197,7 @@ def read_feed(url: str, settings: Settings, known: Container[str] = frozenset(),
     except IngestError as exc:
         yield IngestFailure(url, f"feed: {exc}")
         return
-    import feedparser
+    import feedparser  # ~0.2 s to import, and only a feed needs it
 
     # A file object, never a string: feedparser.parse() fetches a string that looks like a URL.
     parsed = feedparser.parse(io.BytesIO(got.data), response_headers={
@@ -225,42 +222,8 @@ def read_feed(url: str, settings: Settings, known: Container[str] = frozenset(),
         yield _feed_item(client, entry, link, key, channel, settings)
 
 
-def iter_sources(paths: Iterable[str | Any], settings: Settings, known: Container[str] = frozenset(),
-                 feed: str | None = None) -> Iterator[Article | IngestFailure]:
-    """Files, folders and URLs in the order given, then a feed's new items: what Assistant.ingest reads."""
-    from .files import iter_articles
-
-    max_bytes = int(settings.max_file_mb * 1e6)
-    files: list[Any] = []
-    client: httpx.Client | None = None  # made on the first URL: a files-only ingest opens no TLS context
-    try:
-        for p in paths:
-            if not is_url(p):
-                files.append(p)
-                continue
-            if files:
-                yield from iter_articles(files, max_bytes)
-                files = []
-            client = client or make_client(settings)
-            url = str(p).strip()
-            try:
-                yield fetch_url(url, settings, client)
-            except IngestError as exc:
-                yield IngestFailure(url, str(exc))
-        if files:
-            yield from iter_articles(files, max_bytes)
-        if feed:
-            client = client or make_client(settings)
-            yield from read_feed(feed.strip(), settings, known, client)
-    finally:
-        if client is not None:
-            client.close()
-
-
 def _feed_item(client: httpx.Client, entry: Any, link: str, key: str, channel: str,
                settings: Settings) -> Article | IngestFailure:
-    from .files import article_from_page
-
     published = parse_date(entry.get("published") or entry.get("updated"))
     if published is None:
         stamp = entry.get("published_parsed") or entry.get("updated_parsed")  # UTC struct_time from feedparser
@@ -305,8 +268,6 @@ def _page_kind(got: Download) -> str:
 
 
 def _html_text(got: Download) -> str:
-    from .files import decode
-
     charset = got.charset
     if charset is None:
         m = _META_CHARSET.search(got.data[:4096])

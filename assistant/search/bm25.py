@@ -31,6 +31,7 @@ from typing import Any, Callable, Sequence
 
 import numpy as np
 
+from ..types import ArticleRecord
 from .store import Store, StoredChunk, _chunk
 
 log = logging.getLogger(__name__)
@@ -111,7 +112,7 @@ def folder_for(root: Path, tag: str) -> Path:
     return Path(root) / f"f{FORMAT}-{_SAFE.sub('_', tag)}"
 
 
-def save(index: Bm25Index, records: dict[str, dict[str, Any]], root: Path, tag: str) -> Path:
+def save(index: Bm25Index, records: dict[str, ArticleRecord], root: Path, tag: str) -> Path:
     """Write the index and records under `root/<tag>` atomically; remove other tags. Returns the folder."""
     root = Path(root)
     root.mkdir(parents=True, exist_ok=True)
@@ -128,7 +129,7 @@ def save(index: Bm25Index, records: dict[str, dict[str, Any]], root: Path, tag: 
             f.flush()
             os.fsync(f.fileno())
         np.save(tmp / "offsets.npy", np.asarray(offsets, dtype=np.int64))
-        slim = {i: {k: v for k, v in m.items() if k not in _DROP_RECORD_KEYS} for i, m in records.items()}
+        slim = {i: {k: v for k, v in r.to_meta().items() if k not in _DROP_RECORD_KEYS} for i, r in records.items()}
         (tmp / "records.json").write_text(json.dumps(slim, ensure_ascii=False))
         (tmp / "complete").write_text(tag)  # written last: a folder without it is never loaded
         try:
@@ -153,7 +154,7 @@ def save(index: Bm25Index, records: dict[str, dict[str, Any]], root: Path, tag: 
     return final
 
 
-def load(root: Path, tag: str) -> tuple[Bm25Index, dict[str, dict[str, Any]]] | None:
+def load(root: Path, tag: str) -> tuple[Bm25Index, dict[str, ArticleRecord]] | None:
     """The saved index and records for this tag, memory-mapped, or None when there is none (or it is
     unreadable: then the caller rebuilds it)."""
     folder = folder_for(root, tag)
@@ -164,14 +165,15 @@ def load(root: Path, tag: str) -> tuple[Bm25Index, dict[str, dict[str, Any]]] | 
 
         retriever = bm25s.BM25.load(str(folder), mmap=True)
         docs = LazyRows(folder)
-        records = json.loads((folder / "records.json").read_text())
-    except (OSError, ValueError, KeyError) as exc:
+        saved = json.loads((folder / "records.json").read_text())
+        records = {i: ArticleRecord.from_meta(m) for i, m in saved.items()}
+    except (OSError, ValueError, KeyError, TypeError, AttributeError) as exc:
         log.warning("the saved search index in %s is unreadable (%s); rebuilding it", folder, exc)
         return None
     return Bm25Index(retriever, _tokenizer(retriever, _stemmer()), docs), records
 
 
-def load_or_build(store: Store, root: Path | None, tag: str) -> tuple[Bm25Index | None, dict[str, dict[str, Any]]]:
+def load_or_build(store: Store, root: Path | None, tag: str) -> tuple[Bm25Index | None, dict[str, ArticleRecord]]:
     """The index and article records for the library as it is now: loaded when saved under this tag,
     else built from the store and (when `root` is given) saved for the next process."""
     if root is not None:

@@ -20,6 +20,8 @@ from typing import Any, Iterable, Mapping, Protocol, TypeVar
 
 import numpy as np
 
+from ..types import ArticleRecord
+
 SHINGLE = 5  # words per shingle
 PERMUTATIONS = 128  # estimate error ~0.044 at J = 0.5
 # Measured on wire copies (see tests/test_dedup.py and the README): the same story re-headlined,
@@ -96,17 +98,17 @@ def jaccard(a: str, b: str) -> float:
     return float((sa == sb).mean())
 
 
-def components(records: Mapping[str, Mapping[str, Any]], seeds: Iterable[str]) -> list[list[str]]:
+def components(records: Mapping[str, ArticleRecord], seeds: Iterable[str]) -> list[list[str]]:
     """The duplicate groups (connected components of `similar`) that contain the seed article ids.
 
-    `records` maps article id to its stored metadata (`dup_sig`, `dup_n`). Singletons are returned
+    `records` maps article id to its record (`dup_sig`, `dup_n`). Singletons are returned
     too, so a caller can reset an article that no longer has duplicates.
     """
-    ids = [i for i, m in records.items() if decode(str(m.get("dup_sig", ""))) is not None]
+    ids = [i for i, r in records.items() if decode(r.dup_sig) is not None]
     index = {i: n for n, i in enumerate(ids)}
     if ids:
-        sigs = np.stack([decode(str(records[i]["dup_sig"])) for i in ids])
-        sizes = np.array([int(records[i].get("dup_n", 0)) for i in ids], dtype=np.float64)
+        sigs = np.stack([decode(records[i].dup_sig) for i in ids])
+        sizes = np.array([records[i].dup_n for i in ids], dtype=np.float64)
     seen: set[str] = set()
     out: list[list[str]] = []
     for seed in seeds:
@@ -129,13 +131,13 @@ def components(records: Mapping[str, Mapping[str, Any]], seeds: Iterable[str]) -
     return out
 
 
-def canonical_key(article_id: str, meta: Mapping[str, Any]) -> tuple:
+def canonical_key(article_id: str, record: ArticleRecord) -> tuple:
     """Sort key choosing a group's canonical article: earliest published, undated last, then first ingested."""
-    ts = meta.get("published_ts")
-    return (ts is None, ts or 0, int(meta.get("ingested_ts", 0) or 0), article_id)
+    ts = record.published_ts
+    return (ts is None, ts or 0, record.ingested_ts, article_id)
 
 
-def collapse(order: list[R], records: Mapping[str, Mapping[str, Any]],
+def collapse(order: list[R], records: Mapping[str, ArticleRecord],
              prefer_canonical: bool = True) -> list[R]:
     """Keep one article per duplicate group among ranked retrieval candidates.
 
@@ -144,10 +146,9 @@ def collapse(order: list[R], records: Mapping[str, Mapping[str, Any]],
     other members in the library, earliest first.
     """
     members: dict[str, list[str]] = {}
-    for aid, meta in records.items():
-        group = meta.get("dup_group")
-        if group:
-            members.setdefault(str(group), []).append(aid)
+    for aid, record in records.items():
+        if record.dup_group:
+            members.setdefault(record.dup_group, []).append(aid)
     members = {g: m for g, m in members.items() if len(m) > 1}
     if not members:
         return order
@@ -156,7 +157,7 @@ def collapse(order: list[R], records: Mapping[str, Mapping[str, Any]],
     out: list[R] = []
     for e in order:
         aid = e.article_id
-        group = str(records.get(aid, {}).get("dup_group") or "")
+        group = records[aid].dup_group if aid in records else ""
         if group not in members:
             out.append(e)
             continue
@@ -165,6 +166,5 @@ def collapse(order: list[R], records: Mapping[str, Mapping[str, Any]],
         if chosen[group] != aid:
             continue
         others = sorted((m for m in members[group] if m != aid), key=lambda i: canonical_key(i, records[i]))
-        out.append(replace(e, also=tuple((str(records[m].get("source", "")), str(records[m].get("title", "")),
-                                        str(records[m].get("url", ""))) for m in others)))
+        out.append(replace(e, also=tuple((records[m].source, records[m].title, records[m].url) for m in others)))
     return out

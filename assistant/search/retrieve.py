@@ -27,7 +27,7 @@ from ..models.embed import Embedder
 from ..errors import ConfigError
 from .store import Store, StoredChunk, where_filter
 from .timewords import SearchDates, TimePrior, TimeWindow, search_notes  # noqa: F401 (public here too)
-from ..types import Passage
+from ..types import ArticleRecord, Passage
 
 Mode = Literal["hybrid", "dense", "bm25"]
 TIME_DECAY_DAYS = 7.0  # outside the preferred window the prior halves every ~5 days
@@ -120,7 +120,7 @@ class Retriever:
         self._lock = threading.Lock()
         self._bm25: tuple[Any, Any, Sequence[StoredChunk]] | None = None
         self._bm25_stamp: tuple[str, int] | None = None
-        self._records: dict[str, dict[str, Any]] | None = None
+        self._records: dict[str, ArticleRecord] | None = None
         self._records_stamp: tuple[str, int] | None = None
         self._newest: datetime | None = None
         self._generation = 0
@@ -158,7 +158,7 @@ class Retriever:
         return Retrieval(passages, dates, search_notes(dates, passages))
 
     def _search(self, question: str, k: int, f: Filters, mode: Mode, query_vector: np.ndarray | None,
-                records: dict[str, dict[str, Any]]) -> list[Passage]:
+                records: dict[str, ArticleRecord]) -> list[Passage]:
         after = to_epoch(f.published_after)
         before = to_epoch(f.published_before)
         cutoff = None  # as_of hides later briefings but keeps undated ones
@@ -170,7 +170,7 @@ class Retriever:
         def live(sc: StoredChunk) -> bool:
             aid, h = sc.chunk.article_id, sc.meta.get("content_hash")
             rec = records.get(aid)
-            if rec is not None and rec.get("content_hash") == h:
+            if rec is not None and rec.content_hash == h:
                 return True
             # The cached records may be behind another process's write: ask the store before hiding a chunk.
             art = self.store.article(aid)
@@ -289,7 +289,7 @@ class Retriever:
             self._load_index(self._stamp())
             return self._bm25
 
-    def _article_records(self) -> dict[str, dict[str, Any]]:
+    def _article_records(self) -> dict[str, ArticleRecord]:
         """Article records (commit marks, duplicate groups), re-read only when the library changed."""
         with self._lock:
             stamp = self._stamp()
@@ -309,7 +309,7 @@ class Retriever:
         self._records = records
         self._bm25_stamp = self._records_stamp = stamp
         # The newest briefing date: an archive's own "now" for time words (timewords.py).
-        stamps = [m["published_ts"] for m in records.values() if isinstance(m.get("published_ts"), (int, float))]
+        stamps = [r.published_ts for r in records.values() if isinstance(r.published_ts, (int, float))]
         self._newest = from_epoch(max(stamps)) if stamps else None
 
     def _stamp(self) -> tuple[str, int]:

@@ -13,7 +13,7 @@ import functools
 import secrets
 import threading
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any, Iterable, Sequence
 from urllib.parse import urlparse
@@ -24,7 +24,7 @@ from . import dedup
 from ..dates import from_epoch, to_epoch
 from ..models.embed import Embedder
 from ..errors import StoreError
-from ..types import Article, Chunk
+from ..types import Article, ArticleRecord, Chunk
 
 _BATCH = 256
 _BULK = 2000  # rows per Chroma call in bulk writes (Chroma's limit is ~5,000)
@@ -140,8 +140,11 @@ class Store:
 
     # --- articles -------------------------------------------------------------------------
 
-    def article_records(self) -> dict[str, dict[str, Any]]:
-        """Metadata of every committed article, by id (no bodies)."""
+    def article_records(self) -> dict[str, ArticleRecord]:
+        """The record of every committed article, by id (no bodies)."""
+        return {i: ArticleRecord.from_meta(m) for i, m in self._article_metas().items()}
+
+    def _article_metas(self) -> dict[str, dict[str, Any]]:
         out: dict[str, dict[str, Any]] = {}
         for ids, metas, _ in self._paged(self.articles_col, include=["metadatas"]):
             out.update(zip(ids, metas))
@@ -149,7 +152,7 @@ class Store:
 
     def articles(self) -> list[Article]:
         """Every committed article, without bodies, newest first then by title."""
-        items = [self._article(i, m, "") for i, m in self.article_records().items()]
+        items = [self._article(i, m, "") for i, m in self._article_metas().items()]
         return sorted(items, key=lambda a: (-(to_epoch(a.published_at) or 0), a.title.lower(), a.id))
 
     def article(self, article_id: str) -> Article | None:
@@ -242,12 +245,12 @@ class Store:
             records = self.article_records()
             self._fill_signatures(records)
             seeds = set(article_ids)
-            old = {str(records[i].get("dup_group")) for i in seeds if i in records and records[i].get("dup_group")}
-            seeds |= {i for i, m in records.items() if m.get("dup_group") in seeds | old}
+            old = {records[i].dup_group for i in seeds if i in records and records[i].dup_group}
+            seeds |= {i for i, r in records.items() if r.dup_group in seeds | old}
             updates: dict[str, str] = {}
             for group in dedup.components(records, sorted(seeds)):
                 for member in group:
-                    if records[member].get("dup_group") != group[0]:
+                    if records[member].dup_group != group[0]:
                         updates[member] = group[0]
             ids = sorted(updates)
             for i in range(0, len(ids), _BATCH):
@@ -257,15 +260,15 @@ class Store:
                 self._bump()  # duplicate groups are part of what search reads
             return len(ids)
 
-    def _fill_signatures(self, records: dict[str, dict[str, Any]]) -> None:
-        stale = [i for i, m in records.items() if m.get("dup_hash") != m.get("content_hash")]
+    def _fill_signatures(self, records: dict[str, ArticleRecord]) -> None:
+        stale = [i for i, r in records.items() if r.dup_hash != r.content_hash]
         for i in range(0, len(stale), _BATCH):
             part = stale[i:i + _BATCH]
             metas = []
             for aid, body in self.bodies(part).items():
                 sig, n = dedup.signature(body)
-                meta = {"dup_sig": sig, "dup_n": n, "dup_hash": records[aid].get("content_hash", "")}
-                records[aid].update(meta)
+                meta = {"dup_sig": sig, "dup_n": n, "dup_hash": records[aid].content_hash}
+                records[aid] = replace(records[aid], **meta)
                 metas.append((aid, meta))
             if metas:
                 self._call(self.articles_col.update, ids=[a for a, _ in metas], metadatas=[m for _, m in metas])
@@ -273,7 +276,7 @@ class Store:
     def cleanup(self) -> int:
         """Delete chunks left by an interrupted write (no matching committed article). Returns count."""
         with self._lock:
-            committed = {i: m.get("content_hash") for i, m in self.article_records().items()}
+            committed = {i: r.content_hash for i, r in self.article_records().items()}
             orphans = [cid for cid, m in self._chunk_metas() if committed.get(m.get("article_id")) != m.get("content_hash")]
             for i in range(0, len(orphans), _BATCH):
                 self._call(self.chunks.delete, ids=orphans[i:i + _BATCH])
@@ -330,7 +333,7 @@ class Store:
     def stamp(self) -> tuple[int, int]:
         """Changes whenever articles are written or deleted: (chunk count, hash of article versions)."""
         records = self.article_records()
-        return self.count(), hash(frozenset((i, m.get("content_hash")) for i, m in records.items()))
+        return self.count(), hash(frozenset((i, r.content_hash) for i, r in records.items()))
 
     def _chunk_metas(self) -> list[tuple[str, dict[str, Any]]]:
         out: list[tuple[str, dict[str, Any]]] = []
