@@ -93,14 +93,11 @@ def test_evidence_respects_the_token_budget(fake_assistant, seed_dir):
         assert a.article(e.article_id).body[e.start:e.end] == e.text
 
 
-def test_cli_ask_json_is_the_answer_only(fake_assistant, seed_dir, chat, capsys, monkeypatch, settings):
+def test_cli_ask_json_is_the_answer_only(fake_assistant, seed_dir, chat, capsys, settings):
     # The CLI builds its own Assistant from settings; give it ours (scripted model, fake embedder).
-    import assistant.app.cli as cli
-
     a = _seeded(fake_assistant, seed_dir)
-    monkeypatch.setattr(cli, "_assistant", lambda args: a)
     chat.enqueue(REFUSAL)
-    assert main(["ask", "What did Russia say?", "--json"]) == 0
+    assert main(["ask", "What did Russia say?", "--json"], factory=lambda **overrides: a) == 0
     data = json.loads(capsys.readouterr().out)
     assert data["answerable"] is False and data["text"] == REFUSAL
     for field in ("question", "citations", "passages", "model", "usage", "latency_s", "settings_hash"):

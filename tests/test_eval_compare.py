@@ -93,9 +93,7 @@ def test_config_overrides_are_checked():
         override_settings(Settings(), (("answer_k", "many"),))
 
 
-def test_baseline_lists_regressions_first_and_metric_deltas(fake_assistant, two, seed_dir, tmp_path, monkeypatch, capsys):
-    from assistant.assistant import Assistant
-
+def test_baseline_lists_regressions_first_and_metric_deltas(fake_assistant, two, seed_dir, tmp_path, capsys):
     right = ROUTES["Who is Dmitriev expected to meet?"]
     fake_assistant._llm = RoutedChat({**ROUTES, "Is Dmitriev expected to meet Witkoff?": REFUSAL})  # a right, b refused
     first = run_eval(two, [seed_dir], out=tmp_path / "old", assistant=fake_assistant, progress=False)
@@ -103,9 +101,8 @@ def test_baseline_lists_regressions_first_and_metric_deltas(fake_assistant, two,
     # The next run swaps them: a regresses, b is fixed.
     fake_assistant._llm = RoutedChat({**ROUTES, "Who is Dmitriev expected to meet?": REFUSAL,
                                       "Is Dmitriev expected to meet Witkoff?": right})
-    monkeypatch.setattr(Assistant, "from_settings", classmethod(lambda cls, **kw: fake_assistant))
     code = main(["eval", str(two), "--corpus", str(seed_dir), "--out", str(tmp_path / "new"),
-                 "--baseline", str(tmp_path / "old" / "report.json")])
+                 "--baseline", str(tmp_path / "old" / "report.json")], factory=lambda **overrides: fake_assistant)
     out = capsys.readouterr().out
     assert code == 0
     assert "cases changed: 2 (1 regressions)" in out
@@ -120,20 +117,18 @@ def test_baseline_lists_regressions_first_and_metric_deltas(fake_assistant, two,
         run_eval(two, [seed_dir], assistant=fake_assistant, progress=False, baseline=bad)
 
 
-def test_unmeasured_gate_fails_unless_skipped(routed_assistant, seed_dir, tmp_path, monkeypatch, capsys):
-    from assistant.assistant import Assistant
-
-    monkeypatch.setattr(Assistant, "from_settings", classmethod(lambda cls, **kw: routed_assistant))
+def test_unmeasured_gate_fails_unless_skipped(routed_assistant, seed_dir, tmp_path, capsys):
+    factory = lambda **overrides: routed_assistant  # noqa: E731 - the CLI builds its assistant with this
     only = tmp_path / "one.jsonl"
     only.write_text(json.dumps(ROWS[0]) + "\n")  # nothing unanswerable: refusal recall cannot be measured
     t = tmp_path / "t.json"
     t.write_text(json.dumps({"fail_under": {"refusals.recall": 0.5, "citations.alce_recall": 0.5},
                              "fail_over": {"citations.unverified_shown": 0}}))
     base = ["eval", str(only), "--corpus", str(seed_dir), "--out", str(tmp_path / "o"), "--thresholds", str(t), "--fail-under"]
-    assert main(base) == 1
+    assert main(base, factory=factory) == 1
     assert "gate failed: refusals.recall = not measured" in capsys.readouterr().err
-    assert main(base + ["--skip-metric", "refusals.recall"]) == 0
-    assert main(base + ["--skip-metric", "refusals.recal"]) == 1
+    assert main(base + ["--skip-metric", "refusals.recall"], factory=factory) == 0
+    assert main(base + ["--skip-metric", "refusals.recal"], factory=factory) == 1
     assert "names no gated metric" in capsys.readouterr().err
 
 
@@ -152,7 +147,7 @@ LABELLED = [
 ]
 
 
-def test_eval_judge_measures_the_judge_and_eval_reports_print_it(tmp_path, fake_assistant, two, seed_dir, monkeypatch, capsys):
+def test_eval_judge_measures_the_judge_and_eval_reports_print_it(tmp_path, fake_assistant, two, seed_dir, capsys):
     data = tmp_path / "faith.jsonl"
     data.write_text("\n".join(json.dumps(r) for r in LABELLED) + "\n")
     judge = EntailmentJudge(StandInChecker())
@@ -173,11 +168,9 @@ def test_eval_judge_measures_the_judge_and_eval_reports_print_it(tmp_path, fake_
     assert result.meta["judge"]["measured"]["accuracy"] == 0.75
     assert "measured accuracy 0.750" in (tmp_path / "r" / "report.md").read_text()
 
-    from assistant.assistant import Assistant
-
     data.write_text("\n".join(json.dumps(r) for r in LABELLED) + "\n")
-    monkeypatch.setattr(Assistant, "from_settings", classmethod(lambda cls, **kw: fake_assistant))
-    assert main(["eval-judge", str(data), "--judge", "guards", "--out", str(tmp_path / "cli")]) == 0
+    assert main(["eval-judge", str(data), "--judge", "guards", "--out", str(tmp_path / "cli")],
+                factory=lambda **overrides: fake_assistant) == 0
     out = capsys.readouterr().out
     assert "accuracy 0.750" in out and "reject rate negated" in out
     assert json.loads((tmp_path / "cli" / "judge_eval.json").read_text())["judge"] == "guards (stand-in)"

@@ -164,24 +164,22 @@ def test_same_run_twice_gives_the_same_metrics(routed_assistant, dataset, seed_d
     assert strip(a.metrics) == strip(b.metrics)
 
 
-def test_cli_eval_gates_and_json(routed_assistant, dataset, seed_dir, tmp_path, monkeypatch, capsys):
-    from assistant.assistant import Assistant
-
-    monkeypatch.setattr(Assistant, "from_settings", classmethod(lambda cls, **kw: routed_assistant))
+def test_cli_eval_gates_and_json(routed_assistant, dataset, seed_dir, tmp_path, capsys):
+    factory = lambda **overrides: routed_assistant  # noqa: E731 - the CLI builds its assistant with this
     strict = tmp_path / "strict.json"
     strict.write_text(json.dumps({"fail_under": {"refusals.recall": 0.9, "citations.verbatim": 1.0}}))
     args = ["eval", str(dataset), "--corpus", str(seed_dir), "--out", str(tmp_path / "o"), "--thresholds", str(strict)]
-    assert main(args + ["--fail-under", "--json"]) == 1
+    assert main(args + ["--fail-under", "--json"], factory=factory) == 1
     captured = capsys.readouterr()
     summary = json.loads(captured.out)
     assert summary["meta"]["questions"] == 7 and summary["reports"]["html"].endswith("report.html")
     assert "gate failed: refusals.recall" in captured.err
-    assert main(args + ["--limit", "2", "--stratified"]) == 0  # gates reported, not enforced
+    assert main(args + ["--limit", "2", "--stratified"], factory=factory) == 0  # gates reported, not enforced
     assert "gate FAIL refusals.recall" in capsys.readouterr().out
     loose = tmp_path / "loose.json"
     loose.write_text(json.dumps({"fail_under": {"citations.verbatim": 1.0}}))
     assert main(["eval", str(dataset), "--corpus", str(seed_dir), "--out", str(tmp_path / "o2"),
-                 "--thresholds", str(loose), "--fail-under"]) == 0
+                 "--thresholds", str(loose), "--fail-under"], factory=factory) == 0
 
 
 def test_llm_judge_run_and_refusal_without_an_endpoint(routed_assistant, fake_assistant, dataset, seed_dir):

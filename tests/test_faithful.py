@@ -88,16 +88,14 @@ def test_stream_carries_checked_sentences_only_and_ends_in_the_answer(fake_assis
     assert "cheese" in json.dumps(answer.to_dict(debug=True))
 
 
-def test_cli_json_and_text_show_no_unchecked_sentence(fake_assistant, seed_dir, chat, capsys, monkeypatch):
-    import assistant.app.cli as cli
-
+def test_cli_json_and_text_show_no_unchecked_sentence(fake_assistant, seed_dir, chat, capsys):
     assert fake_assistant.ingest([seed_dir]).added
-    monkeypatch.setattr(cli, "_assistant", lambda args: fake_assistant)
+    factory = lambda **overrides: fake_assistant  # noqa: E731 - the CLI builds its assistant with this
     chat.enqueue("The moon is made of green cheese [1].", "The moon is made of green cheese [1].")
-    assert main(["ask", "What is the moon made of?", "--json"]) == 0
+    assert main(["ask", "What is the moon made of?", "--json"], factory=factory) == 0
     out = capsys.readouterr().out
     assert "cheese" not in out and json.loads(out)["text"] == REFUSAL
-    assert main(["ask", "What is the moon made of?"]) == 0
+    assert main(["ask", "What is the moon made of?"], factory=factory) == 0
     captured = capsys.readouterr()
     assert "cheese" not in captured.out + captured.err
 

@@ -321,17 +321,17 @@ def test_feed_parser_and_extractor_never_fetch(monkeypatch):
     assert len(parsed.entries) == 2
 
 
-def test_cli_ingest_url_and_feed_json(server, fast, monkeypatch, capsys):
-    monkeypatch.setattr(cli, "_assistant", lambda args: fast)
-    assert cli.main(["ingest", f"{server}/article.html", "--json"]) == 0
+def test_cli_ingest_url_and_feed_json(server, fast, capsys):
+    factory = lambda **overrides: fast  # noqa: E731 - the CLI builds its assistant with this
+    assert cli.main(["ingest", f"{server}/article.html", "--json"], factory=factory) == 0
     out = json.loads(capsys.readouterr().out)
     assert out["added"] == [article_id_for(f"{server}/article.html")] and out["failed"] == []
-    assert cli.main(["ingest", "--feed", f"{server}/feed.atom", "--json"]) == 0
+    assert cli.main(["ingest", "--feed", f"{server}/feed.atom", "--json"], factory=factory) == 0
     out = json.loads(capsys.readouterr().out)
     assert len(out["added"]) == 2 and set(out) >= {"added", "unchanged", "updated", "failed"}
-    assert cli.main(["ingest", f"{server}/error"]) == cli.EXIT_INPUT_FAILED  # 3: an input failed
+    assert cli.main(["ingest", f"{server}/error"], factory=factory) == cli.EXIT_INPUT_FAILED  # 3: an input failed
     assert "HTTP 500" in capsys.readouterr().out
-    assert cli.main(["ingest"]) == 2
+    assert cli.main(["ingest"], factory=factory) == 2
 
 
 # --- server-side request forgery: only public addresses unless BRIEFING_FETCH__ALLOW_PRIVATE ---------

@@ -52,13 +52,13 @@ def test_limits_come_from_settings(seeded, monkeypatch):
     assert load_settings().limits.max_question_chars == 10
 
 
-def test_cli_reports_the_limit_in_one_line(seeded, monkeypatch, capsys):
-    monkeypatch.setattr(cli, "_assistant", lambda args: seeded)
-    assert cli.main(["search", "Is Russia stalling?", "--k", "100000"]) == 1
+def test_cli_reports_the_limit_in_one_line(seeded, capsys):
+    factory = lambda **overrides: seeded  # noqa: E731 - the CLI builds its assistant with this
+    assert cli.main(["search", "Is Russia stalling?", "--k", "100000"], factory=factory) == 1
     err = capsys.readouterr().err.strip()
     assert err.startswith("briefing: k must be a whole number from 1 to 50") and "BRIEFING_LIMITS__MAX_K" in err
     assert len(err.splitlines()) == 1
-    assert cli.main(["ask", LONG]) == 1
+    assert cli.main(["ask", LONG], factory=factory) == 1
     assert "BRIEFING_LIMITS__MAX_QUESTION_CHARS" in capsys.readouterr().err
 
 

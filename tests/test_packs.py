@@ -6,10 +6,11 @@ import io
 import json
 import shutil
 
+import functools
+
 import pytest
 
 import assistant.app.cli as cli
-from assistant.app.cli import main
 from assistant.types import REFUSAL
 
 QUESTION = "Is Russia stalling?"
@@ -17,10 +18,15 @@ STALLING = "Many Western experts suspect they are stalling for time"
 
 
 @pytest.fixture
-def a(fake_assistant, seed_dir, monkeypatch):
+def a(fake_assistant, seed_dir):
     assert fake_assistant.ingest([seed_dir]).added
-    monkeypatch.setattr(cli, "_assistant", lambda args: fake_assistant)
     return fake_assistant
+
+
+@pytest.fixture
+def main(a):
+    """The real `briefing` command, building its assistant with a factory that returns `a`."""
+    return functools.partial(cli.main, factory=lambda **overrides: a)
 
 
 def stalling_answer(a) -> str:
@@ -30,7 +36,7 @@ def stalling_answer(a) -> str:
     return f"Yes. {STALLING} as Russian troops make progress on the battlefield [{key}]."
 
 
-def test_pack_round_trip_json(a, chat, tmp_path, capsys):
+def test_pack_round_trip_json(a, main, chat, tmp_path, capsys):
     pack = tmp_path / "pack.json"
     chat.enqueue(stalling_answer(a))
     assert main(["ask", QUESTION, "--format", "json", "--out", str(pack)]) == 0
@@ -53,7 +59,7 @@ def test_pack_round_trip_json(a, chat, tmp_path, capsys):
 
 
 @pytest.mark.parametrize("fmt", ["md", "html"])
-def test_readable_packs_verify_and_catch_an_edited_visible_quote(a, chat, tmp_path, capsys, fmt):
+def test_readable_packs_verify_and_catch_an_edited_visible_quote(a, main, chat, tmp_path, capsys, fmt):
     chat.enqueue(stalling_answer(a))
     assert main(["ask", QUESTION, "--format", fmt]) == 0
     text = capsys.readouterr().out
@@ -67,7 +73,7 @@ def test_readable_packs_verify_and_catch_an_edited_visible_quote(a, chat, tmp_pa
     assert "shown in the pack differs" in capsys.readouterr().out
 
 
-def test_verify_against_files_and_a_changed_article(a, chat, tmp_path, seed_dir, capsys):
+def test_verify_against_files_and_a_changed_article(a, main, chat, tmp_path, seed_dir, capsys):
     pack = tmp_path / "pack.json"
     chat.enqueue(stalling_answer(a))
     assert main(["ask", QUESTION, "--format", "json", "--out", str(pack)]) == 0
@@ -82,14 +88,14 @@ def test_verify_against_files_and_a_changed_article(a, chat, tmp_path, seed_dir,
     assert report["ok"] is False and "text changed" in report["checks"][0]["reason"]
 
 
-def test_not_a_pack_is_one_clear_line(a, tmp_path, capsys):
+def test_not_a_pack_is_one_clear_line(a, main, tmp_path, capsys):
     junk = tmp_path / "junk.json"
     junk.write_text('{"hello": 1}')
     assert main(["verify", str(junk)]) == 1
     assert "is not an evidence pack" in capsys.readouterr().err
 
 
-def test_ask_continue_log_and_stdin(a, chat, capsys, monkeypatch, settings):
+def test_ask_continue_log_and_stdin(a, main, chat, capsys, monkeypatch, settings):
     chat.enqueue(stalling_answer(a))
     assert main(["ask", QUESTION, "--json"]) == 0
     chat.enqueue("How close are Russia and China?", REFUSAL)  # the rewrite of the follow-up, then the answer

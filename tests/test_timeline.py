@@ -143,12 +143,9 @@ def test_unrelated_question_has_an_empty_timeline(story, keyed):
     assert story.timeline("zebra quokka platypus?") == [] and keyed.history == []
 
 
-def test_cli_timeline_json(story, keyed, capsys, monkeypatch):
-    import assistant.app.cli as cli
-
-    monkeypatch.setattr(cli, "_assistant", lambda args: story)
+def test_cli_timeline_json(story, keyed, capsys):
     _script(keyed)
-    assert main(["timeline", QUESTION, "--json"]) == 0
+    assert main(["timeline", QUESTION, "--json"], factory=lambda **overrides: story) == 0
     data = json.loads(capsys.readouterr().out)
     assert [(d["kind"], d["as_of"]) for d in data] == [
         ("date", "2025-04-01"), ("date", "2025-04-02"), ("date", "2025-04-03"), ("changes", "2025-04-03")]
