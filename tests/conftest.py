@@ -11,7 +11,7 @@ from assistant.assistant import Assistant
 from assistant.config import Settings
 from assistant.search.store import Store
 
-from .fakes import FakeEmbedder, ScriptedChat
+from .support.fakes import FakeEmbedder, ScriptedChat
 
 ROOT = Path(__file__).resolve().parents[1]
 SEED = ROOT / "examples" / "briefings" / "russia-envoy-washington.txt"
