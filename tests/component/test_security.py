@@ -17,9 +17,7 @@ import sys
 import threading
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
-import httpx
 import pytest
-from gradio_client import Client
 
 from assistant.assistant import Assistant
 from assistant.config import Settings, load_settings
@@ -274,54 +272,3 @@ def test_file_names_and_reasons_in_the_upload_report_are_escaped():
     assert "&lt;img src=x onerror=alert(1)&gt;" in out
     assert "<img" not in error_html(XSS) and "&lt;script&gt;" in error_html(XSS)
 
-
-# --- the served page -------------------------------------------------------------------------------
-
-@pytest.fixture
-def served_with_login(fake_assistant, monkeypatch):
-    """The app launched as `briefing chat` would, with BRIEFING_AUTH set, on a free loopback port."""
-    monkeypatch.setenv("BRIEFING_AUTH", "editor:s3cret-pw")
-    fake_assistant.settings = load_settings(data_dir=fake_assistant.settings.data_dir, max_file_mb=0.05)
-    assert fake_assistant.ingest([SEED]).added
-    app = build_app(fake_assistant)
-    app.queue(default_concurrency_limit=1)
-    port = free_port()
-    opts = launch_options(fake_assistant.settings, port=port)
-    _, url, _ = app.launch(**opts, prevent_thread_lock=True, quiet=True)
-    try:
-        yield url.rstrip("/"), port
-    finally:
-        app.close()
-
-
-def _non_loopback_ip() -> str | None:
-    try:
-        with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as s:
-            s.connect(("10.255.255.255", 1))  # no packet is sent; this only picks the outgoing interface
-            ip = s.getsockname()[0]
-    except OSError:
-        return None
-    return None if ip.startswith("127.") else ip
-
-
-@pytest.mark.integration
-def test_served_page_needs_the_login_and_listens_on_loopback_only(served_with_login, chat):
-    url, port = served_with_login
-    with httpx.Client(base_url=url, timeout=20) as anon:
-        assert anon.get("/config").status_code == 401
-        assert anon.post("/gradio_api/call/ask", json={"data": [QUESTION, "", 0, "", ""]}).status_code == 401
-        assert anon.post("/gradio_api/upload", files={"files": ("a.txt", b"hello")}).status_code == 401
-        assert anon.post("/login", data={"username": "editor", "password": "wrong"}).status_code == 400
-    with httpx.Client(base_url=url, timeout=20) as user:
-        assert user.post("/login", data={"username": "editor", "password": "s3cret-pw"}).status_code == 200
-        assert user.get("/config").status_code == 200
-        big = user.post("/gradio_api/upload", files={"files": ("big.txt", b"word " * 20_000)})
-        assert big.status_code == 413  # 100 kB over the 0.05 MB limit set by BRIEFING_MAX_FILE_MB
-        assert user.post("/gradio_api/upload", files={"files": ("ok.txt", b"fine")}).status_code == 200
-    chat.enqueue("The briefings don't say.")
-    client = Client(url, auth=("editor", "s3cret-pw"), verbose=False, analytics_enabled=False, download_files=False)
-    assert client.predict(question=QUESTION, api_name="/ask")["answerable"] is False
-    ip = _non_loopback_ip()
-    if ip is not None:  # only loopback was bound: another interface of this machine refuses
-        with pytest.raises(OSError):
-            socket.create_connection((ip, port), timeout=3).close()
