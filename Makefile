@@ -8,7 +8,7 @@ STAMP := $(VENV)/.installed-$(shell cat pyproject.toml | sha256sum | cut -c1-12)
 DATA ?= $(CURDIR)/.data
 export PIP_DISABLE_PIP_VERSION_CHECK := 1
 
-.PHONY: install run test test-fast browser eval eval-judge bench eval-retrieval eval-news clean
+.PHONY: install run test test-fast cycles browser eval eval-judge bench eval-retrieval eval-news clean
 
 install: $(STAMP)
 
@@ -31,8 +31,14 @@ run: install
 test: install browser
 	$(BIN)/python -m pytest -q -ra
 
+# Unit and component tests (no real model, no `chroma run`, no browser): tests/integration holds exactly the
+# tests marked `integration` (tests/conftest.py refuses a misplaced one).
 test-fast: install
-	$(BIN)/python -m pytest -q -m "not integration"
+	$(BIN)/python -m pytest -q tests/unit tests/component
+
+# Import cycles in the package (also a unit test, tests/unit/test_import_cycles.py), with the subpackage graph.
+cycles:
+	$(BIN)/python tests/support/import_cycles.py --packages
 
 # The seed eval with the committed gates (evals/thresholds.json): exits non-zero when a metric misses
 # its threshold or a gated metric was not measured. The tutorial pipeline (naive) runs on the same

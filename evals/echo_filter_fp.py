@@ -12,7 +12,7 @@ through drop_echoes as if the model had written it, in two conditions:
                    shares with the prompt is excused by the evidence).
 The prompt text is the answer prompt's system message as answering.py renders it, plus every
 prompt file's text (so rules that move between the system and user message are covered too).
-No orders are given: none of these texts contains one (tests/test_injection.py checks that).
+No orders are given: none of these texts contains one (tests/component/test_injection.py checks that).
 
     .venv/bin/python evals/echo_filter_fp.py [--prompts-dir DIR] [--out evals/results/echo_filter_fp.json]
 

@@ -11,7 +11,7 @@ from assistant.assistant import Assistant
 from assistant.config import Settings
 from assistant.search.store import Store
 
-from .fakes import FakeEmbedder, ScriptedChat
+from .support.fakes import FakeEmbedder, ScriptedChat
 
 ROOT = Path(__file__).resolve().parents[1]
 SEED = ROOT / "examples" / "briefings" / "russia-envoy-washington.txt"
@@ -80,3 +80,14 @@ def real_assistant(tmp_path, real_llm):
     embedder = MiniLMEmbedder()
     store = Store.open(s.data_dir, None, s.collection, embedder)
     return Assistant(s, store, embedder, llm=real_llm)
+
+
+def pytest_collection_modifyitems(config, items):
+    """tests/integration/ holds exactly the tests marked `integration`: `make test-fast` (tests/unit and
+    tests/component) must never start the real model, and must not lose a fast test to that folder."""
+    integration = Path(__file__).resolve().parent / "integration"
+    misplaced = [item.nodeid for item in items
+                 if (item.get_closest_marker("integration") is not None) != (integration in item.path.parents)]
+    if misplaced:
+        raise pytest.UsageError("tests marked `integration` belong in tests/integration/ and only they do: "
+                                + ", ".join(misplaced))

@@ -14,7 +14,7 @@ import os
 import signal
 import sys
 import time
-from typing import Any, Sequence
+from typing import Any, Callable, Sequence
 
 from ..errors import AssistantError
 
@@ -116,10 +116,12 @@ def _version() -> str:
         return "unknown (not installed)"
 
 
-def _assistant(args: argparse.Namespace) -> Any:
+def default_factory(**overrides: Any) -> Any:
+    """The Assistant factory `main` uses unless given one: `Assistant.from_settings(**overrides)`,
+    imported here so `--version`, `log` and `server` start without Chroma."""
     from ..assistant import Assistant
 
-    return Assistant.from_settings(data_dir=args.data_dir, chroma_url=args.chroma_url)
+    return Assistant.from_settings(**overrides)
 
 
 def _filters(args: argparse.Namespace) -> dict[str, Any]:
@@ -149,15 +151,11 @@ def _print_json(value: Any) -> None:
     sys.stdout.write("\n")
 
 
-def _run(args: argparse.Namespace) -> int:
-    if args.command == "eval":
-        from ..evaluation.command import run as _eval
+def _run(args: argparse.Namespace, factory: Callable[..., Any]) -> int:
+    if args.command in ("eval", "eval-judge"):
+        from ..evaluation import command as evaluation
 
-        return _eval(args)
-    if args.command == "eval-judge":
-        from ..evaluation.command import run_judge as _eval_judge
-
-        return _eval_judge(args)
+        return (evaluation.run if args.command == "eval" else evaluation.run_judge)(args, factory=factory)
     if args.command == "doctor":
         from .doctor import run as _doctor
 
@@ -168,7 +166,7 @@ def _run(args: argparse.Namespace) -> int:
         from .ui import launch
 
         launch(data_dir=args.data_dir, chroma_url=args.chroma_url, host=args.host, port=args.port,
-               share=args.share, ingest=args.ingest, no_auth=args.no_auth)
+               share=args.share, ingest=args.ingest, no_auth=args.no_auth, factory=factory)
         return 0
     if args.command == "stop-model":
         from ..config import load_settings
@@ -181,12 +179,12 @@ def _run(args: argparse.Namespace) -> int:
         from .serve import serve
 
         serve(data_dir=args.data_dir, chroma_url=args.chroma_url, host=args.host, port=args.port,
-              no_auth=args.no_auth, page=not args.no_page)
+              no_auth=args.no_auth, page=not args.no_page, factory=factory)
         return 0
     if args.command == "mcp":
         from .mcp_tools import run_stdio
 
-        run_stdio(data_dir=args.data_dir, chroma_url=args.chroma_url)
+        run_stdio(data_dir=args.data_dir, chroma_url=args.chroma_url, factory=factory)
         return 0
     if args.command == "log":
         return _log(args)
@@ -198,7 +196,7 @@ def _run(args: argparse.Namespace) -> int:
     if args.command == "ingest" and not args.paths and not args.feed:
         print("briefing: give files, folders or URLs to ingest, or --feed URL", file=sys.stderr)
         return 2
-    with _assistant(args) as a:
+    with factory(data_dir=args.data_dir, chroma_url=args.chroma_url) as a:
         if args.command == "ingest":
             report = a.ingest(args.paths, feed=args.feed)
             if args.json:
@@ -376,14 +374,15 @@ def _setup(args: argparse.Namespace) -> bool:
     return debug
 
 
-def main(argv: Sequence[str] | None = None) -> int:
-    """Entry point of the `briefing` console script."""
+def main(argv: Sequence[str] | None = None, factory: Callable[..., Any] | None = None) -> int:
+    """Entry point of the `briefing` console script; `factory(**overrides)` builds each command's Assistant
+    (default_factory), so tests inject an assistant on fakes instead of patching."""
     args = _parser().parse_args(argv)
     debug = _setup(args)
     # SIGTERM runs the same exit path as Ctrl-C, so atexit stops a local model server we started.
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
     try:
-        return _run(args)
+        return _run(args, factory or default_factory)
     except AssistantError as exc:
         if debug:
             _print_traceback_without_secrets()

@@ -75,9 +75,10 @@ class _errors:
         return False
 
 
-def run_stdio(data_dir: str | None = None, chroma_url: str | None = None) -> None:
-    """Build the Assistant from settings and serve the tools on stdin/stdout until the client disconnects."""
-    assistant = Assistant.from_settings(data_dir=data_dir, chroma_url=chroma_url)
+def run_stdio(data_dir: str | None = None, chroma_url: str | None = None, factory: Any = None) -> None:
+    """Build the Assistant (`factory`, default from settings) and serve the tools on stdin/stdout until the
+    client disconnects."""
+    assistant = (factory or Assistant.from_settings)(data_dir=data_dir, chroma_url=chroma_url)
     try:
         build_server(assistant).run("stdio")
     finally:

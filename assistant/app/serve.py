@@ -311,13 +311,13 @@ def _warm_up(assistant: Assistant) -> None:
 
 
 def serve(data_dir: str | None = None, chroma_url: str | None = None, host: str | None = None,
-          port: int | None = None, no_auth: bool = False, page: bool = True) -> None:
-    """Build the Assistant from settings and serve the API (and the chat page) until stopped."""
+          port: int | None = None, no_auth: bool = False, page: bool = True, factory: Any = None) -> None:
+    """Build the Assistant (`factory`, default from settings) and serve the API (and the chat page)."""
     import sys
 
     import uvicorn
 
-    assistant = Assistant.from_settings(data_dir=data_dir, chroma_url=chroma_url)
+    assistant = (factory or Assistant.from_settings)(data_dir=data_dir, chroma_url=chroma_url)
     try:
         host = host or assistant.settings.ui.host
         warning = exposure_warning(assistant.settings, host, no_auth)

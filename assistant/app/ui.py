@@ -432,8 +432,8 @@ def _warm_up(assistant: Assistant) -> None:
 
 def launch(data_dir: str | Path | None = None, chroma_url: str | None = None, host: str | None = None,
            port: int | None = None, share: bool | None = None, ingest: Sequence[str | Path] | None = None,
-           no_auth: bool = False) -> None:
-    """Build the Assistant from settings, optionally ingest paths, and serve the page until stopped.
+           no_auth: bool = False, factory: Any = None) -> None:
+    """Build the Assistant (`factory`, default from settings), optionally ingest paths, and serve the page.
 
     Refuses (ConfigError) a non-loopback host or a share link without BRIEFING_AUTH unless `no_auth`
     is given, and then warns loudly (access.check_exposure)."""
@@ -446,7 +446,7 @@ def launch(data_dir: str | Path | None = None, chroma_url: str | None = None, ho
         log.warning("%s", warning)
         bar = "!" * min(100, len(warning))
         print(f"\n{bar}\n{warning}\n{bar}\n", file=sys.stderr, flush=True)
-    assistant = Assistant.from_settings(data_dir=data_dir, chroma_url=chroma_url)
+    assistant = (factory or Assistant.from_settings)(data_dir=data_dir, chroma_url=chroma_url)
     try:
         if ingest:
             print(assistant.ingest(list(ingest)))

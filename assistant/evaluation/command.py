@@ -55,13 +55,17 @@ def add_judge_arguments(s: argparse.ArgumentParser) -> None:
     s.add_argument("--json", action="store_true", help="print the result as JSON and nothing else")
 
 
-def run_judge(args: argparse.Namespace) -> int:
-    """Measure the citation judge on the labelled set; write judge_eval.json / .md."""
-    from ..assistant import Assistant
+def run_judge(args: argparse.Namespace, factory: Any = None) -> int:
+    """Measure the citation judge on the labelled set; write judge_eval.json / .md. `factory(**overrides)`
+    builds the Assistant (default Assistant.from_settings)."""
     from .judge import make_judge
     from .judge_eval import run_eval_judge
 
-    with Assistant.from_settings() as assistant:
+    if factory is None:
+        from ..assistant import Assistant
+
+        factory = Assistant.from_settings
+    with factory() as assistant:
         judge = make_judge(args.judge, assistant, args.judge_model, args.judge_url)
         result = run_eval_judge(judge, args.dataset, out=args.out, split=args.split, limit=args.limit)
     if args.json:
@@ -82,8 +86,9 @@ def _fmt(v: Any) -> str:
     return "n/a" if v is None else f"{v:.3f}"
 
 
-def run(args: argparse.Namespace) -> int:
-    """Run the eval the arguments describe; 1 when --fail-under and a gate failed."""
+def run(args: argparse.Namespace, factory: Any = None) -> int:
+    """Run the eval the arguments describe; 1 when --fail-under and a gate failed. `factory(**overrides)`
+    builds the Assistant on the run's temporary data dir (default Assistant.from_settings)."""
     from .runner import run_eval
 
     if args.as_of:
@@ -97,7 +102,7 @@ def run(args: argparse.Namespace) -> int:
     result = run_eval(args.dataset, args.corpus, out=out, limit=args.limit, stratified=args.stratified,
                       judge=args.judge, thresholds=thresholds, as_of=args.as_of, configs=args.config,
                       baseline=args.baseline, skip_metrics=args.skip_metric, judge_model=args.judge_model,
-                      judge_url=args.judge_url)
+                      judge_url=args.judge_url, factory=factory)
     failed = [g for g in result.gates if not g["passed"]]
     code = exit_code(result.gates, args.fail_under)
     if args.json:

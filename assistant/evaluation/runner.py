@@ -267,11 +267,11 @@ def run_eval(dataset: str | Path, corpus: Sequence[str | Path], out: str | Path 
              thresholds: str | Path | None = None, assistant: Any = None, progress: bool = True,
              as_of: str | None = None, configs: Sequence[str] = (), baseline: str | Path | None = None,
              skip_metrics: Sequence[str] = (), judge_model: str | None = None, judge_url: str | None = None,
-             judge_results: str | Path | None = DEFAULT_JUDGE_RESULTS) -> EvalResult:
+             judge_results: str | Path | None = DEFAULT_JUDGE_RESULTS, factory: Any = None) -> EvalResult:
     """The whole run: load and select questions, evaluate on a fresh store, aggregate, gate, report.
 
-    With `assistant=None` an Assistant is built from settings on a temporary data dir (removed
-    afterwards). `judge` is a judge name (judge.make_judge) or a judge object. `configs` are
+    With `assistant=None` an Assistant is built by `factory(**overrides)` (default
+    Assistant.from_settings) on a temporary data dir (removed afterwards). `judge` is a judge name (judge.make_judge) or a judge object. `configs` are
     "name=key=value,..." specs (configs.py) run on the same library after the default pipeline, each
     with its own report under out/<name>/ and a column in the main report. `baseline`: an earlier
     report.json to compare with. Gates check the default pipeline only.
@@ -289,9 +289,11 @@ def run_eval(dataset: str | Path, corpus: Sequence[str | Path], out: str | Path 
     with tempfile.TemporaryDirectory(prefix="briefing-eval-") as tmp:
         own = assistant is None
         if own:
-            from ..assistant import Assistant
+            if factory is None:
+                from ..assistant import Assistant
 
-            assistant = Assistant.from_settings(data_dir=Path(tmp) / "data", chroma_url="")
+                factory = Assistant.from_settings
+            assistant = factory(data_dir=Path(tmp) / "data", chroma_url="")
         try:
             the_judge = judge if not isinstance(judge, str) else make_judge(judge, assistant, judge_model, judge_url)
             facts = ingest_corpus(assistant, corpus)

@@ -1,0 +1,148 @@
+"""Issue 12's leaks, one regression test each: no sentence reaches a user without a verbatim citation
+that passed the entailment check, on any path (Python, stream, JSON, CLI). Each of these passed on
+the code before the Verifier (it shipped the leak)."""
+
+from __future__ import annotations
+
+import json
+import re
+from datetime import date
+
+from assistant.answer.evidence import select_evidence
+from assistant.answer.verify import validate
+from assistant.app.cli import main
+from assistant.answer.entailment import Checker
+from assistant.answer.guards import check_attribution, check_names, check_numbers, check_polarity
+from assistant.types import REFUSAL, AnswerEvent, EvidenceEvent, Passage, StatusEvent, TextDelta
+
+from ..support.fakes import FakeEmbedder
+from ..unit.test_citations import BODY, _evidence
+
+STALLING = "Many Western experts suspect Russia is stalling for time as its troops advance"
+
+
+def run(raw: str, **kw):
+    return validate(raw, _evidence(), {"a1": BODY}, FakeEmbedder(), **kw)
+
+
+def assert_every_sentence_cited(text: str, citations) -> None:
+    """What the user reads is a run of sentences each ending in markers, every marker a citation."""
+    assert re.fullmatch(r"(?:[^\[\]]+?(?:\[\d+\])+[.!?]?\s*)+", text), text
+    assert set(map(int, re.findall(r"\[(\d+)\]", text))) == {c.key for c in citations}
+
+
+def test_a_leading_no_before_a_supported_sentence_does_not_ship():
+    v = run(f"No. {STALLING} [2].")
+    assert v.answerable and not v.text.lower().startswith("no")
+    assert_every_sentence_cited(v.text, v.citations)
+
+
+def test_yes_to_a_hedged_claim_is_not_kept_even_when_a_judge_would_say_yes():
+    from ..support.fakes import ScriptedChat
+
+    judge = ScriptedChat(["yes"] * 10)  # a judge that agrees with anything
+    v = run(f"Yes, {STALLING[0].lower()}{STALLING[1:]} [2].", checker=Checker(judge, embedder=FakeEmbedder()),
+            question="Is Russia stalling?")
+    assert v.answerable and not v.text.startswith("Yes"), v.text
+
+
+def test_a_refusal_shaped_sentence_that_asserts_something_is_checked():
+    v = run("The briefings don't say when, but Putin agreed to a ceasefire [1].")
+    assert not v.answerable and v.text == REFUSAL and "Putin" not in v.text
+
+
+def test_a_sentence_whose_citation_is_not_verbatim_is_not_shown():
+    v = validate(f"{STALLING} [2].", _evidence(), {"a1": BODY.replace("stalling", "waiting")}, FakeEmbedder())
+    assert "[2]" not in v.text and all(c.key != 2 for c in v.citations)
+    if v.answerable:
+        assert_every_sentence_cited(v.text, v.citations)
+
+
+def test_unrelated_sentence_cited_for_a_yes_becomes_a_quote_or_nothing():
+    # The first round's "Yes, Russia is stalling [1]" cited to a sentence about something else.
+    v = run("Yes, Russia is stalling [1].")
+    assert "Yes, Russia is stalling" not in v.text
+    if v.answerable:
+        assert_every_sentence_cited(v.text, v.citations)
+
+
+def test_stream_carries_checked_sentences_only_and_ends_in_the_answer(fake_assistant, seed_dir, chat):
+    assert fake_assistant.ingest([seed_dir]).added
+    stream = fake_assistant.ask_stream("Is Russia stalling for time?")
+    key = next(e.key for e in next(stream).evidence if "stalling for time" in e.text)
+    stream.close()
+    chat.enqueue(f"The moon is made of green cheese [{key}]. Many Western experts suspect Russian officials are "
+                 f"stalling for time as Russian troops make progress [{key}].")
+    events = list(fake_assistant.ask_stream("Is Russia stalling for time?"))
+    assert isinstance(events[0], EvidenceEvent) and isinstance(events[-1], AnswerEvent)
+    answer = events[-1].answer
+    deltas = [e for e in events if isinstance(e, TextDelta)]
+    statuses = [e for e in events if isinstance(e, StatusEvent)]
+    assert deltas and "".join(d.text for d in deltas) == answer.text
+    assert all("cheese" not in x.text for x in deltas + statuses)
+    assert [c.key for d in deltas for c in d.citations] == [c.key for c in answer.citations]
+    assert_every_sentence_cited(answer.text, answer.citations)
+    # JSON (the CLI's --json and the Gradio API) carries no unchecked text unless debugging.
+    blob = json.dumps(answer.to_dict())
+    assert "cheese" not in blob and "raw_text" not in blob
+    assert "cheese" in json.dumps(answer.to_dict(debug=True))
+
+
+def test_cli_json_and_text_show_no_unchecked_sentence(fake_assistant, seed_dir, chat, capsys):
+    assert fake_assistant.ingest([seed_dir]).added
+    factory = lambda **overrides: fake_assistant  # noqa: E731 - the CLI builds its assistant with this
+    chat.enqueue("The moon is made of green cheese [1].", "The moon is made of green cheese [1].")
+    assert main(["ask", "What is the moon made of?", "--json"], factory=factory) == 0
+    out = capsys.readouterr().out
+    assert "cheese" not in out and json.loads(out)["text"] == REFUSAL
+    assert main(["ask", "What is the moon made of?"], factory=factory) == 0
+    captured = capsys.readouterr()
+    assert "cheese" not in captured.out + captured.err
+
+
+def test_a_date_must_be_the_cited_briefings_date_or_in_its_text():
+    ev = ["She began the transfer to a penal colony, her lawyers said."]
+    claim = "On 2022-08-05, her lawyers said she began the transfer to a penal colony."
+    assert "date" in check_numbers(claim, ev[0], [date(2022, 11, 9)])
+    assert check_numbers(claim, ev[0], [date(2022, 8, 5)]) == ""
+    assert not Checker().check(claim, ev, published=[date(2022, 11, 9)]).supported
+
+
+def test_a_section_heading_is_not_evidence(fake_assistant):
+    text = ("TIMELINE: Events leading up to Brittney Griner's sentencing\n"
+            "Griner was sentenced to nine years in a penal colony on August 4.")
+    p = Passage(article_id="a", chunk_id="c", title="Griner", source="", published_at=None,
+                section="TIMELINE: Events leading up to Brittney Griner's sentencing", text=text, start=0,
+                end=len(text), score=1.0)
+    q = "When was Griner sentenced?"
+    ev = select_evidence(fake_assistant.embedder, q, FakeEmbedder().embed([q])[0], [p], 360)
+    assert [e.text for e in ev] == ["Griner was sentenced to nine years in a penal colony on August 4."]
+
+
+def test_guards_catch_each_kind_of_change():
+    ev = "Many Western experts suspect they are stalling for time as Russian troops make progress on the battlefield."
+    assert check_attribution("Russia is stalling for time.", ev)
+    assert check_attribution("Western experts suspect Russia is stalling for time.", ev) == ""
+    assert check_polarity("Russian troops are not making progress on the battlefield, experts suspect.", ev)
+    assert check_polarity("No, experts suspect Russia is stalling.", ev)  # "No" then affirms
+    assert check_names("Many Eastern experts suspect they are stalling.", ev)
+    assert check_numbers("Three Western experts suspect they are stalling.", ev)
+    ev2 = "Ukraine said it lost 2 million tonnes of grain, or 5% of the harvest."
+    assert check_numbers("Ukraine said it lost two million tonnes, 5 percent of the harvest.", ev2) == ""
+    assert check_numbers("Ukraine said it lost 20 million tonnes of grain.", ev2)
+
+
+def test_the_guards_on_the_labelled_set_per_kind():
+    """Guards alone over all 624 labelled claims: each kind at least its measured rate (evals/results/
+    faithfulness.md, 'guards' column; the model judge adds to these). Fails if a guard is weakened."""
+    from evals.faithfulness import score
+    from evals.faithfulness_data import load
+
+    checker = Checker(embedder=FakeEmbedder(), skip=("similarity",))  # the guards alone, deterministic
+    res = score(load(), lambda it: checker.check(it.claim, list(it.evidence)).supported)
+    # Measured (guards alone, no similarity floor): true 0.919, negated 0.532, number 0.913, entity 0.839,
+    # attribution 0.867, unrelated 0.852, yes_no 0.971. Without the attribution guard attribution falls to 0.313.
+    floors = {"true": 0.90, "negated": 0.52, "number": 0.90, "entity": 0.83, "attribution": 0.85,
+              "unrelated": 0.84, "yes_no": 0.96}
+    low = {k: res[k]["rate"] for k, floor in floors.items() if res[k]["rate"] < floor}
+    assert not low, low

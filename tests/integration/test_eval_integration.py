@@ -1,0 +1,51 @@
+"""The eval harness with every real part: MiniLM embedder, embedded Chroma, the bundled local model,
+and the real claim checker as judge. Asserts the gate logic both ways on what was measured."""
+
+import json
+
+import pytest
+
+from assistant.evaluation.command import exit_code
+from assistant.evaluation.gates import check, flatten, load_thresholds
+from assistant.evaluation.runner import run_eval
+
+from ..conftest import ROOT
+
+# Slow on 2 shared cores (tens of seconds per question): a seeded, stratified few of the seed set.
+LIMIT = 3
+
+
+@pytest.mark.integration
+def test_seed_questions_with_the_real_model_and_gates_that_bite(real_assistant, tmp_path):
+    out = tmp_path / "report"
+    result = run_eval(ROOT / "evals" / "datasets" / "seed_briefing.jsonl", [ROOT / "examples" / "briefings"],
+                      out=out, limit=LIMIT, stratified=True, assistant=real_assistant, judge="entailment",
+                      thresholds=ROOT / "evals" / "thresholds.json", progress=False)
+    saved = json.loads((out / "report.json").read_text())
+    assert len(saved["cases"]) == LIMIT and result.metrics["run"]["errors"] == 0
+    assert saved["meta"]["judge"]["name"].startswith("entailment (") and saved["meta"]["judge"]["calls"] >= 1
+    for name, value in flatten(result.metrics).items():
+        last = name.rsplit(".", 1)[-1]
+        if name.startswith(("cost.", "run.", "refusals.confusion.", "by_type.")) or last == "n" or last.startswith("n_") \
+                or name in ("citations.unverified_shown", "citations.shown_sentences"):
+            continue
+        assert value is None or 0.0 <= value <= 1.0, (name, value)
+    # The committed gates ran on this run: every one has a verdict, and the exit code follows them.
+    assert {g["metric"] for g in result.gates} == set(load_thresholds(ROOT / "evals" / "thresholds.json")["fail_under"]) | \
+        set(load_thresholds(ROOT / "evals" / "thresholds.json")["fail_over"])
+    assert exit_code(result.gates, fail_under=True) == (0 if result.passed else 1)
+
+    # Gate logic both ways, on the numbers this run measured.
+    flat = flatten(result.metrics)
+    measured = {k: v for k, v in flat.items() if k.startswith(("citations.alce", "refusals.", "run.completed"))
+                and not k.startswith("refusals.confusion") and v is not None}
+    assert measured, "nothing measured"
+    met = {"fail_under": {k: v for k, v in measured.items()}, "fail_over": {"citations.unverified_shown": flat["citations.unverified_shown"]}}
+    assert exit_code(check(result.metrics, met), fail_under=True) == 0
+    name, value = next(iter(measured.items()))
+    missed = {"fail_under": {name: value + 0.01}}
+    gates = check(result.metrics, missed)
+    assert exit_code(gates, fail_under=True) == 1 and not gates[0]["passed"]
+    assert exit_code(gates, fail_under=False) == 0  # reported, not enforced
+    over = {"fail_over": {"cost.latency_s.total.p50": flat["cost.latency_s.total.p50"] / 2}}
+    assert exit_code(check(result.metrics, over), fail_under=True) == 1
