@@ -2,7 +2,7 @@
 
 The only module that imports gradio. The event handlers are plain methods of `Handlers`, so tests
 drive them without a browser; `build_app` wires them to components; `launch` builds the Assistant
-from settings and serves the page. All HTML comes from render.py, which escapes every input.
+from settings and serves the page. All HTML comes from the render*.py modules, which escape every input.
 """
 
 from __future__ import annotations
@@ -24,10 +24,11 @@ from .endpoints import Endpoints, ingest as ingest_items
 from ..errors import AssistantError
 from ..ingest.files import SUFFIXES
 from .render import (
-    CSS, answer_html, checked_html, describe_model, empty_sources_html, error_html, evidence_html, fmt_date, header_html,
-    library_html, notice_html, question_html, reading_message, report_html, settings_html, sources_html,
-    status_html,
+    CSS, answer_html, checked_html, describe_model, error_html, fmt_date, header_html, question_html, reading_message,
+    settings_html, status_html,
 )
+from .render_library import library_html, notice_html, report_html
+from .render_sources import empty_sources_html, evidence_html, sources_html
 from .render_timeline import CSS as TIMELINE_CSS, timeline_views
 from ..types import AnswerEvent, EvidenceEvent, StatusEvent, TextDelta
 from .uploads import (  # noqa: F401 - public here too
