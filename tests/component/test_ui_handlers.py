@@ -16,7 +16,8 @@ from assistant.errors import LLMError
 from assistant.app.render import describe_model, esc, support_words
 from assistant.app.render_sources import highlight, sources_html
 from assistant.types import REFUSAL, EvidenceEvent
-from assistant.app.ui import Handlers, build_app, history_of, launch_options, messages, parse_history, safe_name
+from assistant.app.handlers import history_of, messages
+from assistant.app.ui import Handlers, build_app, launch_options, parse_history, safe_name
 
 from ..support.fakes import ScriptedChat
 
