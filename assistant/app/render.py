@@ -1,4 +1,7 @@
-"""HTML for the chat page, built from plain values (no gradio here).
+"""HTML for the chat page, built from plain values (no gradio here): the shared escaping and
+formatting helpers, the chat messages (question, progress, answer, refusal, error), the page header
+and settings, and the page's CSS. The sources panel is in render_sources.py, the Library tab's
+HTML in render_library.py, the timeline in render_timeline.py.
 
 Article text, model output, questions and file names are untrusted: every one goes through
 `esc()` before any markup of ours is put around it. Nothing here returns unescaped input.
@@ -9,18 +12,14 @@ from __future__ import annotations
 import html
 import re
 from datetime import datetime
-from typing import Iterable, Sequence
 
 from ..config import Settings
 from ..redact import url_without_credentials
-from ..types import Answer, Article, Citation, EvidenceEvent, IngestReport, Passage
+from ..types import Answer, EvidenceEvent, Passage
 
 # [3] or [1, 2] or [2-4] in model text; matched on already-escaped text (escaping keeps them intact).
 _MARKERS = re.compile(r"\[(\d+(?:\s*(?:,|-|\u2013)\s*\d+)*)\]")
-_MAX_WINDOW = 1200  # longest passage shown around a cited span, in characters
-_CONTEXT = 420  # context kept either side of the cited spans when the passage is longer
 DOT = " \u00b7 "
-_REPAIRED = " \u00b7 <em>marker corrected by the checker</em>"
 
 
 def esc(value: object) -> str:
@@ -110,7 +109,7 @@ def answer_html(answer: Answer) -> str:
             keys.append(c.key)
     refs = []
     for p, keys in by_article.values():
-        meta = _byline(p, section=False)
+        meta = byline(p, section=False)
         meta_html = f'<span class="ba-ref-meta"> &middot; {esc(meta)}</span>' if meta else ""
         marks = "".join(f"[{k}]" for k in keys)
         refs.append(f'<li><span class="ba-ref-key">{marks}</span> {esc(p.title)}{meta_html}</li>')
@@ -156,119 +155,8 @@ def notes_html(answer: Answer) -> str:
     return "".join(f'<div class="ba-note" role="note">{esc(n)}</div>' for n in answer.notes)
 
 
-# --- sources panel -----------------------------------------------------------------------------
-
-def empty_sources_html() -> str:
-    """What the sources panel says before the first answer."""
-    return ('<div class="ba-sources ba-empty"><p>Sources appear here.</p>'
-            '<p>Every claim in an answer carries a marker like <sup class="ba-cite">[1]</sup>; the sentence it '
-            'rests on is highlighted in the briefing below.</p></div>')
-
-
-def evidence_html(event: EvidenceEvent, head: str = "") -> str:
-    """The sentences being read, shown as soon as they are retrieved (and after a refusal)."""
-    if not event.evidence:
-        return '<div class="ba-sources"><div class="ba-sources-head">No matching briefings</div></div>'
-    groups: dict[str, list] = {}
-    for e in event.evidence:
-        groups.setdefault(e.article_id, []).append(e)
-    cards = []
-    for items in groups.values():
-        first = items[0]
-        rows = "".join(f'<li><span class="ba-key">{e.key}</span> {esc(e.text)}</li>' for e in items)
-        cards.append(f'<section class="ba-card ba-reading"><div class="ba-title">{esc(first.title)}</div>'
-                     f'<div class="ba-byline">{esc(fmt_date(first.published_at))}</div>'
-                     f'<ol class="ba-evidence">{rows}</ol></section>')
-    return (f'<div class="ba-sources"><div class="ba-sources-head">{esc(head or reading_message(event))}</div>'
-            f'{"".join(cards)}</div>')
-
-
-def sources_html(answer: Answer, bodies: dict[str, str]) -> str:
-    """One card per cited passage: title, source, date, section, and the passage with each cited span
-    highlighted and numbered like its marker. `bodies` maps article id to the full article body."""
-    if not answer.answerable:
-        if answer.evidence:
-            read = EvidenceEvent(passages=answer.passages, evidence=answer.evidence)
-            return evidence_html(read, head="No sources: none of the sentences read answers the question")
-        return ('<div class="ba-sources ba-empty"><div class="ba-sources-head">No sources</div>'
-                f'<p>{esc(answer.text)} Nothing in the library matched.</p></div>')
-    by_chunk: dict[str, list[Citation]] = {}
-    for c in answer.citations:
-        if all(c.key != other.key for other in by_chunk.get(c.chunk_id, [])):
-            by_chunk.setdefault(c.chunk_id, []).append(c)
-    cards = [_card(p, by_chunk[p.chunk_id], bodies.get(p.article_id)) for p in answer.sources()]
-    head = f'Sources for \u201c{esc(answer.question)}\u201d'
-    return (f'<div class="ba-sources"><div class="ba-sources-head">{head}</div>{"".join(cards)}'
-            f'{_checks_html(answer)}</div>')
-
-
-def _card(p: Passage, cites: Sequence[Citation], body: str | None) -> str:
-    by_key = sorted(cites, key=lambda c: c.key)
-    keys = "".join(f'<span class="ba-key">{c.key}</span>' for c in by_key)
-    support = "".join(_support_row(c) for c in by_key)
-    link = ""
-    if p.url.startswith(("http://", "https://")):
-        link = f' <a class="ba-link" href="{esc(p.url)}" target="_blank" rel="noopener noreferrer">open \u2197</a>'
-    head = (f'<div class="ba-card-head">{keys}<div><div class="ba-title">{esc(p.title)}{link}</div>'
-            f'<div class="ba-byline">{esc(_byline(p))}</div>{also_html(p)}</div></div>')
-    return (f'<section class="ba-card" id="ba-src-{by_key[0].key}">{head}'
-            f'<blockquote class="ba-passage">{highlight(p, cites, body)}</blockquote>'
-            f'<ul class="ba-supports">{support}</ul></section>')
-
-
-def also_html(p: Passage) -> str:
-    """"Also reported by …": the other outlets that carried the same wire story (dedup.py)."""
-    names = []
-    for source, title, url in p.also_reported_by:
-        name = esc(source or title or "another outlet")
-        if url.startswith(("http://", "https://")):
-            name = f'<a href="{esc(url)}" title="{esc(title)}" target="_blank" rel="noopener noreferrer">{name}</a>'
-        names.append(name)
-    return f'<div class="ba-also">Also reported by {", ".join(names)}</div>' if names else ""
-
-
-def _support_row(c: Citation) -> str:
-    # The label says how the claim was checked, not how similar it looks: similarity cannot see a
-    # flipped negation or a changed number, the checks can.
-    if c.verified_by == "exact quote":
-        label, cls, tip = "Exact quote", "strong", "The answer quotes this sentence word for word"
-    else:
-        label, cls = "Checked", "strong"
-        tip = ("Numbers, dates, negation, names and attribution match the highlighted sentence, and the model judge "
-               f"found the claim stated there (similarity {c.support:.2f})")
-    return (f'<li><span class="ba-key">{c.key}</span> <span class="ba-support ba-{cls}" title="{esc(tip)}">'
-            f'{label}</span>{_REPAIRED if c.repaired else ""}</li>')
-
-
-def highlight(p: Passage, cites: Sequence[Citation], body: str | None) -> str:
-    """The passage around the cited spans (offsets into the article body), each span in a numbered <mark>."""
-    spans = sorted((c.start, c.end, c.key) for c in cites if c.end > c.start)
-    if body is None or any(body[c.start:c.end] != c.quote for c in cites):
-        # The article is gone or changed since: show the passage as it was retrieved for this answer.
-        body, shift = p.text, p.start
-        spans = [(s - shift, e - shift, k) for s, e, k in spans if shift <= s and e <= shift + len(body)]
-        lo, hi = 0, len(body)
-    else:
-        lo, hi = p.start, p.end
-    if spans:
-        first, last = spans[0][0], max(e for _, e, _ in spans)
-        lo, hi = min(lo, first), max(hi, last)
-        if hi - lo > _MAX_WINDOW:
-            lo, hi = max(lo, first - _CONTEXT), min(hi, last + _CONTEXT)
-    out = ["\u2026" if lo > 0 and not body[lo - 1].isspace() else ""]
-    cursor = lo
-    for s, e, key in spans:
-        if s < cursor:  # overlapping spans: the earlier one already shows this text
-            continue
-        out.append(esc(body[cursor:s]))
-        out.append(f'<mark data-key="{key}"><span class="ba-mark-key">{key}</span>{esc(body[s:e])}</mark>')
-        cursor = e
-    out.append(esc(body[cursor:hi]))
-    out.append("\u2026" if hi < len(body) and not body[hi].isspace() else "")
-    return "".join(out).strip()
-
-
-def _byline(p: Passage | None, section: bool = True) -> str:
+def byline(p: Passage | None, section: bool = True) -> str:
+    """Source, date and section of a passage, joined by dots; `section=False` for the short form."""
     # Cards say what is missing ("undated"); the short list under an answer leaves it out.
     if p is None:
         return ""
@@ -280,66 +168,7 @@ def _byline(p: Passage | None, section: bool = True) -> str:
     return DOT.join(parts)
 
 
-def _checks_html(answer: Answer) -> str:
-    dropped = [s for s in answer.sentences if not s.kept]
-    fixed = sorted({c.sentence_index for c in answer.citations if c.repaired})
-    repaired = [answer.sentences[i] for i in fixed if i < len(answer.sentences)]
-    if not dropped and not repaired:
-        return ""
-    # What was removed is described, never shown: the page shows checked sentences only.
-    rows = [f'<li>A sentence of the draft was removed <span class="ba-why">({esc(s.note or "no citation")})</span></li>'
-            for s in dropped]
-    rows += [f'<li>Citation corrected: \u201c{esc(s.text)}\u201d <span class="ba-why">({esc(s.note)})</span></li>'
-             for s in repaired]
-    summary = DOT.join(x for x in (
-        f"{plural(len(dropped), 'sentence')} removed" if dropped else "",
-        f"{plural(len(repaired), 'citation')} corrected" if repaired else "") if x)
-    return f'<details class="ba-checks"><summary>Checker: {esc(summary)}</summary><ul>{"".join(rows)}</ul></details>'
-
-
-# --- library -----------------------------------------------------------------------------------
-
-def library_html(articles: Sequence[Article]) -> str:
-    """The library as a table: title, published, source, chunks."""
-    if not articles:
-        return '<div class="ba-library ba-empty"><p>The library is empty. Upload briefings above.</p></div>'
-    rows = "".join(
-        f'<tr><td class="ba-lib-title">{esc(a.title)}</td><td>{esc(fmt_date(a.published_at))}</td>'
-        f'<td>{esc(a.source) or "&mdash;"}</td><td class="ba-num">{a.chunk_count}</td>'
-        f'<td class="ba-id">{esc(a.id)}</td></tr>' for a in articles)
-    count = plural(len(articles), "briefing")
-    return (f'<div class="ba-library"><div class="ba-sources-head">{count} in the library</div>'
-            '<table><thead><tr><th>Title</th><th>Published</th><th>Source</th><th>Chunks</th><th>Id</th></tr></thead>'
-            f'<tbody>{rows}</tbody></table></div>')
-
-
-def report_html(report: IngestReport | None, rejected: Iterable[str], titles: dict[str, str]) -> str:
-    """What an upload did: counts, the titles added, and every file that was rejected or failed, with why."""
-    problems = [esc(r) for r in rejected]
-    lines = []
-    if report is not None:
-        problems += [f"{esc(_short(f.where))}: {esc(f.reason)}" for f in report.failed]
-        lines.append(f"Added {len(report.added)} \u00b7 updated {len(report.updated)} \u00b7 "
-                     f"unchanged {len(report.unchanged)} \u00b7 {plural(report.chunks_written, 'chunk')} indexed "
-                     f"in {report.seconds:.1f} s")
-        for aid in report.added + report.updated:
-            lines.append(f"\u2713 {esc(titles.get(aid, aid))}")
-    items = "".join(f"<li>{x}</li>" for x in lines[1:])
-    bad = "".join(f'<li class="ba-bad">\u2717 {p}</li>' for p in problems)
-    head = f"<strong>{lines[0]}</strong>" if lines else "<strong>Nothing was added.</strong>"
-    kind = "ba-warn" if problems else "ba-ok"
-    return f'<div class="ba-report {kind}">{head}<ul>{items}{bad}</ul></div>'
-
-
-def notice_html(message: str, ok: bool = True) -> str:
-    """A one-line notice (e.g. after a delete)."""
-    return f'<div class="ba-report {"ba-ok" if ok else "ba-warn"}">{esc(message)}</div>'
-
-
-def _short(where: str) -> str:
-    # Failures name absolute paths under the upload folder; the file name (and #line) is what matters.
-    return re.split(r"[\\/]", where)[-1]
-
+# --- page chrome -------------------------------------------------------------------------------
 
 def header_html(model: str) -> str:
     """The page header: name, promise, and which model answers."""
@@ -353,6 +182,7 @@ def settings_html(settings: Settings) -> str:
     """What answers and where the library lives (never a key)."""
     return (f'<div class="ba-settings"><div><span>Model</span> {esc(describe_model(settings))}</div>'
             f'<div><span>Library folder</span> {esc(settings.data_dir)}</div></div>')
+
 
 
 CSS = """

@@ -8,7 +8,8 @@ from __future__ import annotations
 
 from typing import Callable, Iterable, Iterator, Sequence
 
-from .render import answer_html, esc, plural, sources_html, status_html
+from .render import answer_html, esc, plural, status_html
+from .render_sources import sources_html
 from ..answer.timeline import TimelinePlan
 from ..types import REFUSAL, Answer
 

@@ -1,8 +1,10 @@
 """The chat page: streamed, cited answers beside a sources panel; a Library tab; the `ask` API.
 
-The only module that imports gradio. The event handlers are plain methods of `Handlers`, so tests
-drive them without a browser; `build_app` wires them to components; `launch` builds the Assistant
-from settings and serves the page. All HTML comes from render.py, which escapes every input.
+The only module that imports gradio. What the page does is plain Python in handlers.py
+(`PageHandlers`); `Handlers` here gives it gradio's warnings, updates and skips, and holds the
+handlers whose signatures gradio reads. `build_app` wires them to components; `launch` builds the
+Assistant from settings and serves the page. All HTML comes from the render*.py modules, which
+escape every input.
 """
 
 from __future__ import annotations
@@ -14,7 +16,7 @@ import logging
 import sys
 import threading
 from pathlib import Path
-from typing import Any, Iterator, Sequence
+from typing import Any, Sequence
 
 import gradio as gr
 
@@ -23,13 +25,10 @@ from ..config import Settings
 from .endpoints import Endpoints, ingest as ingest_items
 from ..errors import AssistantError
 from ..ingest.files import SUFFIXES
-from .render import (
-    CSS, answer_html, checked_html, describe_model, empty_sources_html, error_html, evidence_html, fmt_date, header_html,
-    library_html, notice_html, question_html, reading_message, report_html, settings_html, sources_html,
-    status_html,
-)
-from .render_timeline import CSS as TIMELINE_CSS, timeline_views
-from ..types import AnswerEvent, EvidenceEvent, StatusEvent, TextDelta
+from .handlers import PageHandlers, date_filters
+from .render import CSS, describe_model, header_html, settings_html
+from .render_sources import empty_sources_html
+from .render_timeline import CSS as TIMELINE_CSS
 from .uploads import (  # noqa: F401 - public here too
     UPLOAD_TYPES, accept_uploads, check_upload, place_upload, safe_name, unique_target,
 )
@@ -37,83 +36,11 @@ from .uploads import (  # noqa: F401 - public here too
 log = logging.getLogger(__name__)
 
 EXAMPLES = ("Is Russia stalling?", "What might Trump do to pressure Russia?", "How close are Russia and China?")
-# One turn of the conversation as kept in the page's state: the question, the HTML shown for the
-# reply, and the reply's plain text (None while streaming or after an error: not sent as history).
-Turn = dict[str, Any]
-Outputs = tuple[list[dict[str, str]], list[Turn], str]
 
 
-class Handlers:
-    """Everything the page does, over one Assistant. Methods return plain values (and gr.update)."""
-
-    def __init__(self, assistant: Assistant) -> None:
-        self.assistant = assistant
-
-    # --- chat ----------------------------------------------------------------------------------
-
-    def respond(self, question: str, turns: list[Turn] | None, k: float | None = None, since: str = "",
-                until: str = "", timeline: bool = False) -> Iterator[Outputs]:
-        """Stream one answer: a status line, the evidence (in the sources panel), each sentence once it
-        has passed the checks, then the answer with its highlighted sources. Yields (chat messages, turns, sources panel).
-        With `timeline`, the answer per briefing date then what changed (render_timeline.py)."""
-        turns = [dict(t) for t in turns or []]
-        question = (question or "").strip()
-        if not question:
-            yield messages(turns), turns, gr.skip()
-            return
-        history = history_of(turns)
-        turn: Turn = {"question": question, "html": status_html("Searching the briefings\u2026"), "text": None}
-        panel = empty_sources_html()
-
-        def snapshot() -> Outputs:
-            done = turns + [dict(turn)]
-            return messages(done), done, panel
-
-        yield snapshot()
-        try:
-            if timeline:  # answered per date from the briefings alone; the conversation is not used
-                items = self.assistant.timeline_stream(question, k=int(k) if k else None, **date_filters(since, until))
-                for turn["html"], panel, turn["text"] in timeline_views(items, self.bodies):
-                    yield snapshot()
-                return
-            status, shown = "", ""
-            events = self.assistant.ask_stream(question, history=history or None, k=int(k) if k else None,
-                                               **date_filters(since, until))
-            for event in events:
-                if isinstance(event, EvidenceEvent):
-                    status = reading_message(event)
-                    turn["html"], panel = status_html(status), evidence_html(event)
-                elif isinstance(event, StatusEvent):
-                    turn["html"] = checked_html(f"{status} {event.text}", shown)
-                elif isinstance(event, TextDelta):
-                    # Only sentences that passed the checks arrive here; the model's draft never does.
-                    shown += event.text
-                    turn["html"] = checked_html(f"{status} Checking the rest\u2026", shown)
-                elif isinstance(event, AnswerEvent):
-                    answer = event.answer
-                    turn["html"], turn["text"] = answer_html(answer), answer.text
-                    turn["answer"] = answer  # for the evidence pack download
-                    panel = sources_html(answer, self.bodies(p.article_id for p in answer.sources()))
-                else:
-                    continue
-                yield snapshot()
-        except AssistantError as exc:
-            gr.Warning(exc.one_line())
-            turn["html"] = error_html(exc.one_line())
-            yield snapshot()
-        except Exception as exc:  # the page must keep serving; the traceback goes to the server log
-            log.exception("answering %r failed", question)
-            turn["html"] = error_html(f"Something went wrong ({type(exc).__name__}); "
-                                      "the details are in the server log.")
-            yield snapshot()
-
-    def bodies(self, article_ids: Any) -> dict[str, str]:
-        """Full article bodies by id, for highlighting cited spans (missing articles are left out)."""
-        out: dict[str, str] = {}
-        for aid in article_ids:
-            if aid not in out and (article := self.assistant.article(aid)) is not None:
-                out[aid] = article.body
-        return out
+class Handlers(PageHandlers):
+    """Everything the page does, over one Assistant, with gradio's warnings and component updates.
+    Methods return plain values (and gr.update)."""
 
     def api_ask(self, question: str, history: str = "", k: int = 0, since: str = "", until: str = "") -> dict:
         """Answer a question from the briefings. `history`: optional JSON list of {"role", "content"}
@@ -148,110 +75,36 @@ class Handlers:
             raise gr.Error(exc.one_line()) from exc
         return {**report, "rejected": rejected}
 
-    def pack_file(self, turns: list[Turn] | None) -> Any:
-        """The evidence pack (HTML, with the checkable JSON inside) of the latest answer, for the download button."""
-        from ..answer.packs import build_pack, write_pack
-
-        answer = next((t.get("answer") for t in reversed(turns or []) if t.get("answer") is not None), None)
-        if answer is None or not answer.citations:
-            return gr.update(value=None, visible=False)
-        folder = Path(self.assistant.settings.data_dir) / "packs"
-        return gr.update(value=str(write_pack(build_pack(answer, self.assistant.article), "html", folder)), visible=True)
-
-    @staticmethod
-    def take(question: str) -> tuple[str, str]:
-        """Move the typed question out of the box (cleared at once) into the pending state."""
-        return "", (question or "").strip()
-
     @staticmethod
     def take_example(evt: gr.SelectData) -> tuple[str, str]:
         """An example question clicked on the empty chat."""
         value = evt.value if isinstance(evt.value, dict) else {"text": str(evt.value)}
         return "", str(value.get("text", "")).strip()
 
-    @staticmethod
-    def reset() -> Outputs:
-        """A new conversation: no messages, no history, an empty sources panel."""
-        return [], [], empty_sources_html()
-
-    # --- library -------------------------------------------------------------------------------
-
-    def library(self) -> tuple[str, Any]:
-        """The article table and the delete picker's choices."""
-        arts = self.assistant.articles()
-        choices = [(f"{a.title} \u00b7 {fmt_date(a.published_at)} \u00b7 {a.id}", a.id) for a in arts]
-        return library_html(arts), gr.update(choices=choices, value=None)
-
     def upload(self, files: Sequence[Any] | None, replace: bool = False,
                progress: Any = gr.Progress()) -> tuple[str, str, Any]:  # noqa: B008
-        """Check type and size, copy accepted files under <data_dir>/uploads with safe names, ingest them,
-        showing chunks embedded out of the total on the page (gr.Progress; Gradio injects it).
-        A file never overwrites an earlier upload of the same name (another user's, perhaps) unless the
-        content is the same or `replace` is ticked; otherwise it is saved as name-2, name-3...
-        Returns (report, library table, picker update)."""
-        accepted, rejected, renamed = accept_uploads(self.assistant.settings, files, replace)
-        for message in rejected:
-            gr.Warning(message)
-        if not accepted and not rejected:
-            return (notice_html("Choose one or more files to upload first.", ok=False), *self.library())
-        try:
-            progress(0, desc="Reading files…")
+        """PageHandlers.upload, with the upload's progress shown on the page (Gradio injects `progress`
+        because of this default)."""
+        return super().upload(files, replace, progress)
 
-            def embedded(done: int, total: int) -> None:
-                progress((done, total) if total else 1.0, desc=f"Embedding chunks: {done} of {total}", unit="chunks")
+    def warn(self, message: str) -> None:
+        """A warning toast on the page (a UserWarning outside a request)."""
+        gr.Warning(message)
 
-            report = self.assistant.ingest(accepted, on_chunks=embedded) if accepted else None
-        except AssistantError as exc:
-            gr.Warning(exc.one_line())
-            return (notice_html(f"Could not add the files: {exc.one_line()}", ok=False), *self.library())
-        if report is not None and report.failed:
-            gr.Warning(f"{len(report.failed)} file(s) could not be read; see the report.")
-        titles = {a.id: a.title for a in self.assistant.articles()}
-        notes = "".join(notice_html(n, ok=False) for n in renamed)
-        return (report_html(report, rejected, titles) + notes, *self.library())
+    def skip(self) -> Any:
+        """gr.skip(): the component keeps its value."""
+        return gr.skip()
 
-    def delete(self, article_id: str | None) -> tuple[str, str, Any]:
-        """Remove one article. Returns (notice, library table, picker update)."""
-        if not article_id:
-            return (notice_html("Choose an article to delete.", ok=False), *self.library())
-        article = self.assistant.article(article_id)
-        try:
-            removed = self.assistant.delete(article_id)
-        except AssistantError as exc:
-            gr.Warning(exc.one_line())
-            return (notice_html(exc.one_line(), ok=False), *self.library())
-        if not removed:
-            return (notice_html("That article is no longer in the library.", ok=False), *self.library())
-        title = article.title if article else article_id
-        return (notice_html(f"Deleted \u201c{title}\u201d."), *self.library())
+    def picker(self, choices: list[tuple[str, str]]) -> Any:
+        """The delete picker's new choices, nothing selected."""
+        return gr.update(choices=choices, value=None)
+
+    def download(self, path: str | None) -> Any:
+        """The download button with the file, or hidden without one."""
+        return gr.update(value=path, visible=path is not None)
 
 
-# --- helpers (plain Python) ------------------------------------------------------------------------
-
-def messages(turns: Sequence[Turn]) -> list[dict[str, str]]:
-    """Chatbot messages ({"role", "content"}) for the turns; content is escaped HTML from render.py."""
-    out: list[dict[str, str]] = []
-    for t in turns:
-        out.append({"role": "user", "content": question_html(t["question"])})
-        out.append({"role": "assistant", "content": t["html"]})
-    return out
-
-
-HISTORY_KEEP = 12  # messages sent with a follow-up: the rewrite reads the last few, and a long chat stays under
-# BRIEFING_LIMITS__MAX_HISTORY_MESSAGES instead of failing on its 21st question
-
-
-def history_of(turns: Sequence[Turn], keep: int = HISTORY_KEEP) -> list[dict[str, str]]:
-    """The conversation so far as ask_stream history: plain question and answer text, errors left out;
-    only the last `keep` messages."""
-    out: list[dict[str, str]] = []
-    for t in turns:
-        if t.get("text") is None:
-            continue
-        out.append({"role": "user", "content": t["question"]})
-        out.append({"role": "assistant", "content": t["text"]})
-    return out[-keep:] if keep > 0 else []
-
+# --- helpers ---------------------------------------------------------------------------------------
 
 def parse_history(raw: str | list | None) -> list[dict[str, str]]:
     """History for the API: a JSON list of {"role": "user"|"assistant", "content": str}."""
@@ -266,11 +119,6 @@ def parse_history(raw: str | list | None) -> list[dict[str, str]]:
             for i in items):
         raise gr.Error('history must be a JSON list of {"role": "user"|"assistant", "content": "..."}')
     return [{"role": i["role"], "content": i["content"]} for i in items]
-
-
-def date_filters(since: str | None, until: str | None) -> dict[str, str]:
-    """The date range as ask filters (empty boxes mean no limit)."""
-    return {key: value.strip() for key, value in (("since", since), ("until", until)) if value and value.strip()}
 
 
 def gradio_errors(fn: Any) -> Any:

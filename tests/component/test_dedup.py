@@ -7,7 +7,7 @@ import json
 import pytest
 
 from assistant.search import dedup
-from assistant.app.render import sources_html
+from assistant.app.render_sources import sources_html
 
 from ..conftest import SEED
 from ..support.wire import COPIES, OTHER, WIRE

@@ -8,7 +8,8 @@ import pytest
 
 from assistant.app import cli
 from assistant.errors import AssistantError, RequestError
-from assistant.app.ui import Handlers, history_of
+from assistant.app.handlers import history_of
+from assistant.app.ui import Handlers
 
 LONG = "Is Russia stalling? " * 200  # 4,000 characters
 HISTORY = [{"role": "user", "content": "Is Russia stalling?"}, {"role": "assistant", "content": "Yes [1]."}] * 30

@@ -23,7 +23,8 @@ from assistant.assistant import Assistant
 from assistant.config import Settings, load_settings
 from assistant.errors import ConfigError
 from assistant.models.llm import OpenAIChat
-from assistant.app.render import error_html, report_html
+from assistant.app.render import error_html
+from assistant.app.render_library import report_html
 from assistant.search.store import Store
 from assistant.types import IngestFailure, IngestReport
 from assistant.app.ui import Handlers, build_app, check_upload, launch_options

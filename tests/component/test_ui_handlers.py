@@ -13,9 +13,11 @@ import pytest
 from assistant.assistant import Assistant
 from assistant.config import Settings
 from assistant.errors import LLMError
-from assistant.app.render import describe_model, esc, highlight, sources_html, support_words
+from assistant.app.render import describe_model, esc, support_words
+from assistant.app.render_sources import highlight, sources_html
 from assistant.types import REFUSAL, EvidenceEvent
-from assistant.app.ui import Handlers, build_app, history_of, launch_options, messages, parse_history, safe_name
+from assistant.app.handlers import history_of, messages
+from assistant.app.ui import Handlers, build_app, launch_options, parse_history, safe_name
 
 from ..support.fakes import ScriptedChat
 
