@@ -8,12 +8,21 @@ from pathlib import Path
 import pytest
 
 from ..conftest import ROOT
-from ..support.import_cycles import cycles, graph, main
+from ..support.import_cycles import cycles, graph, main, package_graph
 
 
 def test_the_package_has_no_import_cycle():
     found = cycles(graph(ROOT))
     assert found == [], "import cycles:\n" + "\n".join(" <-> ".join(c) for c in found)
+
+
+def test_the_subpackages_form_layers():
+    # Folded to subpackages the graph is acyclic too: ingest/ may use search/, answer/ may use both,
+    # app/ and evaluation/ sit on top; nothing below the front door imports it.
+    folded = package_graph(graph(ROOT))
+    assert cycles(folded) == []
+    below = ("assistant.ingest", "assistant.search", "assistant.answer", "assistant.models")
+    assert not any("assistant.assistant" in folded[p] for p in below)
 
 
 def _package(root: Path, files: dict[str, str]) -> Path:
