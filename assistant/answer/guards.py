@@ -54,7 +54,13 @@ _ANTONYMS = [("accept", "reject"), ("confirm", "deny"), ("increase", "decrease")
              ("public", "private"), ("publicly", "privately"), ("first", "last"), ("earliest", "latest"),
              ("largest", "smallest"), ("increased", "reduced"), ("raise", "cut"), ("hire", "fire"),
              ("always", "never"), ("all", "none"), ("up", "down"), ("north", "south"), ("east", "west"),
-             ("buy", "sell"), ("import", "export"), ("lift", "impose"), ("end", "start"), ("end", "begin"),
+             ("buy", "sell"), ("import", "export"), ("western", "eastern"), ("northern", "southern"),
+             ("upper", "lower"), ("superior", "inferior"), ("inner", "outer"), ("internal", "external"),
+             ("oldest", "newest"), ("oldest", "youngest"), ("older", "younger"), ("older", "newer"),
+             ("sun", "moon"), ("male", "female"), ("men", "women"), ("husband", "wife"), ("father", "mother"),
+             ("son", "daughter"), ("brother", "sister"), ("king", "queen"), ("day", "night"),
+             ("summer", "winter"), ("major", "minor"), ("high", "low"), ("long", "short"), ("early", "late"),
+             ("victory", "defeat"), ("won", "lost"), ("attack", "defend"), ("domestic", "foreign"), ("lift", "impose"), ("end", "start"), ("end", "begin"),
              ("ended", "began"), ("dead", "alive"), ("positive", "negative"), ("maximum", "minimum")]
 # Attribution and hedge words: evidence that carries one makes a claim that carries none overstate it.
 _NEITHER = re.compile(r"\bneither\b(.*?)\bnor\b(.*?)\b(has|have|is|are|was|were|did|does|do|can|could|will|would)\b",
@@ -71,7 +77,8 @@ _HEDGES = frozenset(
     "concerned believing expecting supposedly rumored rumoured assertion".split())
 _HEDGE_PHRASES = re.compile(r"\b(according to|is expected to|are expected to|was expected to|in what would|"
                             r"is said to|are said to|is believed to|are believed to|is thought to)\b", re.I)
-_YESNO = re.compile(r"^\s*(yes|no)\b[\s,.;:!\u2014-]*", re.I)
+# "No, ..." answers; "No civilian has ..." does not: the yes/no needs its punctuation.
+_YESNO = re.compile(r"^\s*(yes|no)\s*[,.;:!\u2014\u2013-][\s,.;:!\u2014\u2013-]*", re.I)
 _CAP = re.compile(r"\b(?:[A-Z][\w\u2019'.-]*[A-Za-z0-9]|[A-Z])(?:\.[A-Z])*\.?")
 # Capitalised words that are not names (sentence openers, titles, months stay checked as dates).
 _NOT_NAMES = frozenset(
@@ -94,6 +101,19 @@ _ALIASES = {"us": ("u.s", "united states", "america", "washington"), "u.s": ("us
             "beijing": ("china", "chinese"), "kyiv": ("ukraine", "ukrainian"),
             "china": ("beijing", "chinese"), "russia": ("moscow", "kremlin", "russian"),
             "ukraine": ("kyiv", "ukrainian")}
+# Country or city and its adjective where the two do not share a stem.
+for _place, _adj in (("rome", "roman"), ("france", "french"), ("germany", "german"), ("netherlands", "dutch"),
+                     ("holland", "dutch"), ("spain", "spanish"), ("switzerland", "swiss"), ("turkey", "turkish"),
+                     ("poland", "polish"), ("greece", "greek"), ("sweden", "swedish"), ("denmark", "danish"),
+                     ("finland", "finnish"), ("ireland", "irish"), ("scotland", "scottish"), ("wales", "welsh"),
+                     ("england", "english"), ("iraq", "iraqi"), ("israel", "israeli"), ("thailand", "thai"),
+                     ("philippines", "filipino"), ("norway", "norwegian"), ("belgium", "belgian"),
+                     ("peru", "peruvian"), ("chile", "chilean"), ("cuba", "cuban"), ("egypt", "egyptian"),
+                     ("norway", "norse"), ("portugal", "portuguese"), ("vietnam", "vietnamese"),
+                     ("pakistan", "pakistani"), ("afghanistan", "afghan"), ("yemen", "yemeni"),
+                     ("lebanon", "lebanese"), ("sudan", "sudanese"), ("taiwan", "taiwanese")):
+    _ALIASES[_place] = (*_ALIASES.get(_place, ()), _adj)
+    _ALIASES[_adj] = (*_ALIASES.get(_adj, ()), _place)
 
 
 def strip_yes_no(claim: str) -> tuple[str, str]:
@@ -135,6 +155,10 @@ def numbers(text: str) -> set[str]:
                 i += 1
         elif t in _ORDINALS:
             out.add(f"ord{_ORDINALS[t]}")
+        elif t.endswith("s") and t[:-1] in _ORDINALS and t != "seconds":  # "two thirds": a fraction of 3
+            out.add(f"ord{_ORDINALS[t[:-1]]}")
+        elif t == "quarters" and i > 0 and toks[i - 1] in _UNITS:  # "three quarters" is not "two thirds"
+            out.add("ord4")
         elif t in _WORDNUM:
             value = _WORDNUM[t]
         elif t in ("a", "an") and i + 1 < len(toks) and toks[i + 1] in _SCALES and len(toks[i + 1]) > 2:
@@ -281,9 +305,11 @@ def check_names(claim: str, evidence: str) -> str:
     """Every name in the claim is in the evidence (allowing "Russia"/"Russian", "US"/"United States")."""
     ev = _HYPHEN.sub("-", evidence.replace("\u2019", "'")).lower()
     ev_words = set(re.findall(r"[a-z][a-z.]*[a-z]|[a-z]", ev))
-    for name in names(_HYPHEN.sub("-", strip_yes_no(claim)[1])):
-        if not _name_in(name.lower(), ev, ev_words):
-            return f"'{name}' is not in the cited evidence"
+    body = _HYPHEN.sub("-", strip_yes_no(claim)[1])
+    for name in names(body):
+        if _name_in(name.lower(), ev, ev_words):
+            continue
+        return f"'{name}' is not in the cited evidence"
     return ""
 
 
@@ -306,7 +332,10 @@ def hedges(text: str) -> set[str]:
     found = {m.group(0).lower() for m in _HEDGE_PHRASES.finditer(text)}
     for m in re.finditer(r"[A-Za-z]+", text):
         w = m.group(0)
-        if w.lower() not in _HEDGES or (w == "May" and m.start() > 0):  # "in May" is a month
+        if w.lower() not in _HEDGES:
+            continue
+        # Capitalised mid-sentence it is part of a name: "in May", "the United States", "Consumer Reports".
+        if w[0].isupper() and m.start() > 0 and not re.search(r"[.!?:\"\u201c]\s*$", text[:m.start()]):
             continue
         if w.lower().startswith("report") and re.match(r"\s+(for|to work|back)\b", text[m.end():]):
             continue  # "reported for duty" is not a report
@@ -321,11 +350,15 @@ def check_attribution(claim: str, evidence: str) -> str:
     sentence ("..., Reuters reported."): a "said" in another clause does not make a fact a report.
     """
     body = strip_yes_no(claim)[1]
-    if hedges(body):
+    if hedges(body) or _CLAIM_ATTRIBUTES.search(body):
         return ""
     c_stems = _stems(body)
+    # Names say who a clause is about, not whether it is hedged: "Perhaps his most notable work is
+    # Capitalism and Underdevelopment" hedges "most notable", and a claim that drops that is no overstatement.
+    c_plain = _stems(body, names=False)
     found: set[str] = set()
-    for sentence in re.split(r"(?<=[.!?])\s+", evidence):
+    sentences = re.split(r"(?<=[.!?])\s+", evidence)
+    for sentence in sentences:
         clauses = [c for c in _CLAUSE.split(sentence) if c.strip()]
         covered = [False] * len(clauses)
         for i, clause in enumerate(clauses):
@@ -338,13 +371,23 @@ def check_attribution(claim: str, evidence: str) -> str:
             # "X said that ...", "it was reported that ...": everything after the reporting verb is reported.
             if _REPORTS_THAT.search(clause) or (short and i + 1 < len(clauses)):
                 for j in range(i + 1, len(clauses)):
+                    if _CONTRAST.match(clauses[j]):
+                        break
                     covered[j] = True
-            if short and i == len(clauses) - 1 and i > 0:  # "..., Reuters reported."
+            if short and i == len(clauses) - 1 and i > 0 and not _CONTRAST.match(clause):  # "..., Reuters reported."
                 covered = [True] * len(clauses)
             found |= h
         if any(covered):
-            hedged = set().union(*(_stems(c) for c, cov in zip(clauses, covered) if cov))
-            if _fuzzy_overlap(hedged, c_stems) >= min(2, len(c_stems)) or len(clauses) == 1:
+            hedged_clauses = [c for c, cov in zip(clauses, covered) if cov]
+            hedged = set().union(*(_stems(c) for c in hedged_clauses))
+            # ... when the claim draws on another evidence sentence; one hedged sentence cited alone stays hedged.
+            only_names = len(sentences) > 1 and not _fuzzy_overlap(set().union(*(_stems(c, names=False) for c in hedged_clauses)), c_plain)
+            # The claim may draw on a clause the hedge does not reach ("..., although no civilian has
+            # received it since 1879"): then it must share more with that clause than with the hedged ones.
+            plain = set().union(set(), *(_stems(c) for c, cov in zip(clauses, covered) if not cov))
+            elsewhere = _fuzzy_overlap(plain, c_stems) > _fuzzy_overlap(hedged, c_stems)
+            if not only_names and (len(clauses) == 1 or (_fuzzy_overlap(hedged, c_stems) >= min(2, len(c_stems))
+                                                         and not elsewhere)):
                 return (f"the evidence attributes or hedges it ({', '.join(sorted(found)[:3])}); "
                         "the claim states it as fact")
         found = set()
@@ -362,11 +405,28 @@ def _fuzzy_overlap(a: set[str], b: set[str]) -> int:
                                               and (x.startswith(y) or y.startswith(x))) for y in a))
 
 
-_CLAUSE = re.compile(r"\s*[,;:()\u2014\u2013]\s*|\s+-\s+")
+# A hedge governs its clause; "although", "but", "whereas" start a clause it does not reach
+# ("It may be awarded to civilians although no civilian has received it since 1879").
+_CONTRAST = re.compile(r"\s*(?:although|though|whereas|but)\s", re.I)
+_CLAUSE = re.compile(r"\s*[,;:()\u2014\u2013]\s*|\s+-\s+|\s+(?=(?:although|though|whereas|but)\s)")
+# A claim that reports a view in other words than the evidence ("Quesnay held that", "is generally
+# seen as") attributes it: only the claim side reads these, so evidence stays strictly checked.
+_CLAIM_ATTRIBUTES = re.compile(r"\b((?:held|holds|maintained|maintains|contended|contends|wrote|writes|explained|"
+                               r"explains)\s+that|(?:is|are|was|were)\s+(?:widely|generally|often|commonly)\s+(?:seen|regarded|"
+                               r"considered|viewed)\s+as|in (?:his|her|their|the) view)\b", re.I)
 
 
-def _stems(text: str) -> set[str]:
-    return {_root(w) for w in words(text) if w not in _FUNCTION and w not in _HEDGES and len(w) > 2}
+def _stems(text: str, names: bool = True) -> set[str]:
+    """Content-word stems; `names=False` leaves out capitalised words after the first (names, titles)."""
+    if not names:
+        for name in sorted(set(globals()["names"](text)), key=len, reverse=True):
+            text = re.sub(rf"(?<!\w){re.escape(name)}(?!\w)", " ", text)
+    return {_root(w) for w in words(text) if w not in _FUNCTION and w not in _HEDGES and w not in _PRONOUNS
+            and len(w) > 2}
+
+
+_PRONOUNS = frozenset("his her hers him she they them their theirs its who whom whose which what our ours you "
+                      "your and but nor one".split())
 
 
 GUARDS: dict[str, Callable[..., str]] = {

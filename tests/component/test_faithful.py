@@ -132,6 +132,44 @@ def test_guards_catch_each_kind_of_change():
     assert check_numbers("Ukraine said it lost 20 million tonnes of grain.", ev2)
 
 
+def test_guards_keep_true_claims_they_used_to_reject():
+    """Each of these true claims (from the labelled set) was rejected by a guard before 2026-12-03."""
+    # "States" in "the United States" is a name, not a hedge.
+    ev = "Derek Cha, who immigrated to the United States from South Korea at the age of 12, is the founder of Sweet Frog."
+    assert check_attribution("Derek Cha, who came to the US at 12, founded Sweet Frog.", ev) == ""
+    # A claim that reports the view in its own words ("held that") keeps the attribution.
+    ev = "Quesnay argued that the incidence of all taxation falls ultimately on landowners."
+    assert check_attribution("Quesnay held that every tax is borne by landowners.", ev) == ""
+    assert check_attribution("Every tax is borne by landowners.", ev)
+    # A hedge does not reach past "although".
+    ev = "It may be awarded to civilians under military command although no civilian has received the award since 1879."
+    assert check_attribution("No civilian has received the award since 1879.", ev) == ""
+    assert check_attribution("It is awarded to civilians under military command.", ev)
+    # A claim that shares only names with a hedged sentence draws on the other sentences.
+    ev = ("Frank was a prolific author, writing 40 books. Perhaps his most notable work is Capitalism and "
+          "Underdevelopment in Latin America. Published in 1967, it was one of the formative texts in dependency theory.")
+    assert check_attribution("Frank wrote 40 books, and his Capitalism and Underdevelopment in Latin America was "
+                             "one of the formative texts of dependency theory.", ev) == ""
+    assert check_attribution("His most notable work is Capitalism and Underdevelopment in Latin America.", ev)
+    # A place and its adjective do not share a stem.
+    assert check_names("The Roman references may have been to the hipposandal.", "these references in Rome may have been") == ""
+    assert check_names("The Greek references may have been to the hipposandal.", "these references in Rome may have been")
+    # "two thirds" is a fraction of three; "three quarters" is not "two thirds".
+    ev = "Since 1857, two thirds of all awards have been personally presented by the British monarch."
+    assert check_numbers("Two out of every three awards since 1857 were presented by the British monarch.", ev) == ""
+    assert check_numbers("Since 1857, three quarters of all awards have been presented by the monarch.", ev)
+
+
+def test_contrast_words_are_caught_as_swaps():
+    """A direction, age or kin word swapped for its opposite is a changed fact, not a paraphrase."""
+    assert check_polarity("The palace occupied the western part of the complex.",
+                          "The palace occupied the eastern part of the complex.")
+    assert check_polarity("Artifacts suggest the sun was used to reckon time.",
+                          "Artifacts suggest the moon was used to reckon time.")
+    assert check_polarity("The palace occupied the eastern part of the complex.",
+                          "The palace occupied the eastern part of the complex.") == ""
+
+
 def test_the_guards_on_the_labelled_set_per_kind():
     """Guards alone over all 624 labelled claims: each kind at least its measured rate (evals/results/
     faithfulness.md, 'guards' column; the model judge adds to these). Fails if a guard is weakened."""
@@ -140,9 +178,11 @@ def test_the_guards_on_the_labelled_set_per_kind():
 
     checker = Checker(embedder=FakeEmbedder(), skip=("similarity",))  # the guards alone, deterministic
     res = score(load(), lambda it: checker.check(it.claim, list(it.evidence)).supported)
-    # Measured (guards alone, no similarity floor): true 0.919, negated 0.532, number 0.913, entity 0.839,
-    # attribution 0.867, unrelated 0.852, yes_no 0.971. Without the attribution guard attribution falls to 0.313.
-    floors = {"true": 0.90, "negated": 0.52, "number": 0.90, "entity": 0.83, "attribution": 0.85,
-              "unrelated": 0.84, "yes_no": 0.96}
+    # Measured (guards alone, no similarity floor), 2026-12-03 after the keep-rate fixes: true 0.971 (was 0.919),
+    # negated 0.532, number 0.913, entity 0.871 (was 0.839), attribution 0.867, unrelated 0.836 (was 0.852: one
+    # unrelated claim had been rejected for the "think" in "asking them to think about sad things"),
+    # yes_no 0.971. Without the attribution guard attribution falls to 0.313.
+    floors = {"true": 0.96, "negated": 0.52, "number": 0.90, "entity": 0.86, "attribution": 0.85,
+              "unrelated": 0.83, "yes_no": 0.96}
     low = {k: res[k]["rate"] for k, floor in floors.items() if res[k]["rate"] < floor}
     assert not low, low
