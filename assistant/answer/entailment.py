@@ -73,22 +73,25 @@ class Checker:
         return "+".join(layers) or "nothing"
 
     def check(self, claim: str, evidence: Sequence[str], *, question: str = "", block: str | None = None,
-              keys: Sequence[int] | None = None, published: Sequence[date] = (), context: str = "") -> Verdict:
+              keys: Sequence[int] | None = None, published: Sequence[date] = (), context: str = "",
+              skip: Sequence[str] = ()) -> Verdict:
         """Is `claim` stated by the `evidence` sentences (the ones it cites)?
 
         `block` and `keys`: the full evidence block the answer prompt showed and the keys cited, so the
         judge prompt shares the answer prompt's prefix. `question`: given to the judge when the claim
         opens with yes/no, which answers it. `published`: dates of the cited briefings (a date in the
-        claim may be one of them). `context`: titles and sections (names only).
+        claim may be one of them). `context`: titles and sections (names only). `skip`: guards left out for
+        this call, on top of the checker's own.
         """
+        skip = (*self.skip, *skip)
         if not evidence or not claim.strip():
             return Verdict(False, "empty", "no claim or no cited evidence")
-        if "similarity" not in self.skip:
+        if "similarity" not in skip:
             score = self.similarity(strip_yes_no(claim)[1], evidence)
             if score < self.min_support:
                 return Verdict(False, "similarity", f"the claim is not about what the evidence says (support {score:.2f})")
         if self.guards:
-            layer, why = run_guards(claim, evidence, published, context, self.skip)
+            layer, why = run_guards(claim, evidence, published, context, skip)
             if layer:
                 return Verdict(False, layer, why)
         if self.llm is None:

@@ -350,8 +350,11 @@ def check_attribution(claim: str, evidence: str) -> str:
     sentence ("..., Reuters reported."): a "said" in another clause does not make a fact a report.
     """
     body = strip_yes_no(claim)[1]
-    if hedges(body) or _CLAIM_ATTRIBUTES.search(body):
-        return ""
+    c_hedges = hedges(body)
+    # Saying who reports it does not keep a hedge: "agreed to meet, Reuters reported" overstates
+    # "is expected to meet, Reuters reported". An attributed claim still needs the evidence's modality.
+    if c_hedges or _CLAIM_ATTRIBUTES.search(body):
+        return "" if c_hedges & (_MODAL | {"can", "would", "could"}) else _modal_dropped(body, evidence)
     c_stems = _stems(body)
     # Names say who a clause is about, not whether it is hedged: "Perhaps his most notable work is
     # Capitalism and Underdevelopment" hedges "most notable", and a claim that drops that is no overstatement.
@@ -394,6 +397,30 @@ def check_attribution(claim: str, evidence: str) -> str:
     return ""
 
 
+def _modal_dropped(claim: str, evidence: str) -> str:
+    """A hedge of likelihood whose verb the claim states plainly ("is expected to meet" -> "agreed to meet"),
+    unless the hedge sits under a reporting word and the claim reports too ("concerned that they might
+    lose" -> "worried about losing")."""
+    c_roots = {_root(w) for w in words(claim)}
+    reports = bool(hedges(claim) - _MODAL) or bool(_CLAIM_ATTRIBUTES.search(claim))
+    for m in _MODAL_VERB.finditer(evidence):
+        before = words(evidence[max(0, m.start() - 80):m.start()])
+        if reports and any(w in _HEDGES and w not in _MODAL for w in before):
+            continue
+        if _root(m.group(2).lower()) in c_roots:
+            return f"the evidence hedges it ({m.group(1).lower()} {m.group(2)}); the claim states it as certain"
+    return ""
+
+
+# Hedges of likelihood, as against attribution ("said", "reported"); "can" and "would" are left out
+# ("can not accept", reported speech's "would").
+_MODAL = frozenset("may might could expect expects expected likely unlikely possibly perhaps probably apparent appear "
+                   "appears appeared seem seems seemed seemingly apparently supposedly purportedly allegedly "
+                   "is expected to|are expected to|was expected to".split(" ")) | {"is expected to", "are expected to",
+                                                                                  "was expected to"}
+_MODAL_VERB = re.compile(r"\b(may|might|could|(?:is|are|was|were) expected to|(?:is|are|was|were) likely to|"
+                         r"(?:is|are|was|were) unlikely to|possibly|perhaps|probably|seemingly|apparently|"
+                         r"supposedly|allegedly)\s+(?:(?:be|have|been|not|also|to|still|soon)\s+)*([A-Za-z]+)", re.I)
 _REPORTS_THAT = re.compile(r"\b(said|says|reported|argued|argues|estimated|believed|believes|claimed|claims|"
                            r"suspect|suspects|suggested|warned|assertion|view|concerned|feared|fears|hoped|"
                            r"stated|announced|acknowledged|insisted|noted|added|told)\b(\s+\w+){0,3}?\s+that\b", re.I)

@@ -18,7 +18,8 @@ import numpy as np
 from .citations import cite, is_pure_refusal, split_answer, support, with_markers
 from ..models.embed import Embedder
 from .entailment import Checker, Verdict
-from .guards import hedges, strip_yes_no
+from .guards import hedges, names, strip_yes_no
+from ..sentences import words
 from .injection import defang
 from ..types import REFUSAL, Answer, AnswerSentence, Citation, EvidenceSentence
 
@@ -119,6 +120,17 @@ class Verifier:
                            "; ".join(notes))
         why = verdict.reason if not verdict.supported else "the citations span one briefing date only"
         notes.append(f"not stated by its evidence: {why}" if not verdict.supported else why)
+        if not verdict.supported:
+            # "Yes, Russia is stalling [1]": the sentence that says so, with who says so ("experts suspect
+            # they are stalling [2]"), may be another one than the model cited. Show that one, quoted.
+            source = self._says_it_with_attribution(body, vec)
+            if source is not None:
+                c = cite(source, "", self.bodies, 1.0, index, False, verified_by="exact quote")
+                if c is not None:
+                    self.quoted.add(source.key)
+                    notes.append(f"[{source.key}] states it with who says so: shown as a quote of [{source.key}]")
+                    return Checked(sentence, with_markers(quote_text(c.quote), [source.key]), (c,), (source.key,),
+                                   1.0, "; ".join(notes), verdict.layer)
         # A claim that only dropped who says so is the cited sentence itself; any other failure needs
         # the cited sentence to answer the question before it stands in for the claim.
         # A claim about something else than its citation ("similarity") is dropped, not replaced.
@@ -145,7 +157,7 @@ class Verifier:
 
     # --- internals ---------------------------------------------------------------------------
 
-    def _verdict(self, claim: str, keys: Sequence[int]) -> Verdict:
+    def _verdict(self, claim: str, keys: Sequence[int], skip: Sequence[str] = ()) -> Verdict:
         ev = [self.by_key[k] for k in keys]
         # Names may come from the cited briefings' headlines and other evidence sentences of the same
         # briefings ("Kirill Dmitriev" named once, "Dmitriev" after); the judge still reads the claim.
@@ -154,7 +166,20 @@ class Verifier:
                            [e.text for e in self.evidence if e.article_id in articles])
         published = [e.published_at.date() for e in ev if e.published_at]
         return self.checker.check(claim, [e.text for e in ev], question=self.question, block=self.block,
-                                  keys=list(keys), published=published, context=context)
+                                  keys=list(keys), published=published, context=context, skip=skip)
+
+    def _says_it_with_attribution(self, claim: str, vec: np.ndarray) -> EvidenceSentence | None:
+        """The evidence sentence that states `claim` once its attribution or hedge is counted: it hedges,
+        it is close to the claim, and the claim passes every other check against it (judge included)."""
+        # Same word forms first: "is stalling" is said by "they are stalling", not by "stalled negotiations".
+        forms = {w for w in words(claim) if len(w) > 3} - {n.lower() for n in names(claim)}
+        scored = sorted(((self._support(claim, vec, [e.key]), e) for e in self.evidence
+                         if e.key not in self.quoted and hedges(e.text)),
+                        key=lambda x: (-len(forms & set(words(x[1].text))), -x[0]))
+        for score, e in [x for x in scored if x[0] >= self.repair_support][:2]:
+            if self._verdict(claim, [e.key], skip=("attribution",)).supported:
+                return e
+        return None
 
     def _lead_holds(self, lead: str, body: str, keys: Sequence[int]) -> bool:
         # A plain yes/no answers the question outright; hedged or attributed evidence never does.

@@ -46,6 +46,24 @@ def test_yes_to_a_hedged_claim_is_not_kept_even_when_a_judge_would_say_yes():
     assert v.answerable and not v.text.startswith("Yes"), v.text
 
 
+def test_a_claim_cited_to_the_wrong_sentence_is_shown_as_the_quote_that_says_it_with_who_says_so():
+    """"Yes, Russia is stalling [1]" with [1] about stalled talks: the sentence that says it is [2], where
+    experts suspect it; the user gets [2] quoted, not the claim and not [1]."""
+    v = run("Yes, Russia is stalling for time [1].")
+    assert v.text == ("The briefing says: \u201cMany Western experts suspect Russia is stalling for time as its "
+                      "troops advance.\u201d [2]"), v.text
+    assert [c.key for c in v.citations] == [2]
+
+
+def test_an_attributed_claim_still_keeps_the_evidence_hedge():
+    """seed-14's false premise: "agreed to meet, Reuters reported" for "is expected to meet, Reuters reported"."""
+    ev = "Dmitriev is expected to meet with envoy Steve Witkoff on Wednesday, CBS News and Reuters reported."
+    assert check_attribution("Dmitriev and Witkoff agreed to meet on Wednesday, CBS News and Reuters reported.", ev)
+    assert check_attribution("Dmitriev is expected to meet Witkoff on Wednesday, Reuters reported.", ev) == ""
+    ev = "They were also concerned that they might lose their English cultural identity."
+    assert check_attribution("They were also worried about losing their English cultural identity.", ev) == ""
+
+
 def test_a_refusal_shaped_sentence_that_asserts_something_is_checked():
     v = run("The briefings don't say when, but Putin agreed to a ceasefire [1].")
     assert not v.answerable and v.text == REFUSAL and "Putin" not in v.text
