@@ -175,8 +175,27 @@ _TIME_WORDS = re.compile(r"\b(\d{4}|january|february|march|april|may|june|july|a
                          r"week|month|year|ago|since|until|morning|evening|night)\b", re.I)
 
 
+# "What did China's foreign minister say about ...": the answer is what *that* speaker said.
+_ASKS_SPEAKER = re.compile(r"^\s*(?:what|how)\s+(?:did|does|do|has|have|had|would|will)\s+(.+?)\s+(?:say|said|tell|told|"
+                           r"propose|proposed|describe|described|argue|argued|recommend|recommended|claim|claimed|"
+                           r"warn|warned|suggest|suggested|announce|announced|write|wrote|predict|predicted)\b", re.I)
+
+
+def speaker_in(question: str, evidence: str) -> bool:
+    """For "what did X say/propose/tell ..." questions: every content word of X is in the evidence
+    ("foreign minister" for "China's foreign minister"); True for other questions."""
+    m = _ASKS_SPEAKER.match(question)
+    if not m:
+        return True
+    have = content_stems(evidence)
+    return all(any(w == h or (min(len(w), len(h)) >= 4 and (h.startswith(w[:5]) or w.startswith(h[:5])))
+                   for h in have) for w in content_stems(m.group(1)))
+
+
 def answer_shape_ok(question: str, evidence: str) -> bool:
-    """The evidence has the kind of thing the question asks for: a number, a date, a name."""
+    """The evidence has the kind of thing the question asks for: a number, a date, a name, the speaker asked about."""
+    if not speaker_in(question, evidence):
+        return False
     counts = {n for n in numbers(evidence) - {"1"}  # neither a year nor a rank ("first") is a count
               if not n.startswith("ord") and not (n.isdigit() and 1900 <= int(n) <= 2100)}
     if _ASKS_NUMBER.search(question) and not counts:

@@ -145,6 +145,8 @@ class Answerer:
                 if lead_shown or not settings.answer.lead:
                     continue
             checked = verifier.check(sentence, written, i)
+            if not lead_shown:
+                checked = verifier.as_lead(checked)
             run.checked.append(checked)
             if checked.shown:
                 lead_shown = True
@@ -265,7 +267,7 @@ def select_keys(llm: Any, block: str, question: str, evidence: Sequence[Evidence
     """
     known = [e.key for e in evidence]
     messages = load_prompt("select_evidence").render(evidence=block, question=question, most=most, refusal=REFUSAL)
-    opts: dict[str, Any] = {"max_tokens": 4 * most + 2, "temperature": 0.0}
+    opts: dict[str, Any] = {"max_tokens": 6 * most + 2, "temperature": 0.0}
     if getattr(llm, "constrain", "none") == "grammar":
         opts["grammar"] = keys_grammar(known, most)
     out = llm.complete(messages, **opts)
@@ -284,11 +286,14 @@ def _key_rule(keys: Sequence[int]) -> str:
 
 
 def keys_grammar(keys: Sequence[int], most: int) -> str:
-    """A GBNF grammar for "0" or 1..`most` distinct-looking keys separated by commas."""
+    """A GBNF grammar for "0" or 1..`most` bracketed keys separated by commas ("[2], [5]").
+
+    The brackets matter: with bare digits, a model that means "1" can be led on to "10" by the grammar.
+    """
     tail = ""
     for _ in range(max(0, most - 1)):
         tail = f'(", " key {tail})?'
-    return f'root ::= "0" | key {tail}\nkey ::= {_key_rule(keys)}'
+    return f'root ::= "0" | key {tail}\nkey ::= "[" ({_key_rule(keys)}) "]"'
 
 
 LOST_CONTEXT = ("The follow-up could not be resolved against the conversation ({why}), so it was answered "

@@ -10,14 +10,14 @@ Every path that shows answer text (answers, quote style, the timeline) goes thro
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any, Sequence
 
 import numpy as np
 
 from .citations import cite, is_pure_refusal, split_answer, support, with_markers
 from ..models.embed import Embedder
-from .entailment import Checker, Verdict
+from .entailment import Checker, Verdict, answer_shape_ok
 from .guards import hedges, names, strip_yes_no
 from ..sentences import words
 from .injection import defang
@@ -141,6 +141,17 @@ class Verifier:
             return Checked(sentence, with_markers(quote_text(quote.quote), [quote.key]), (quote,),
                            (quote.key,), 1.0, "; ".join(notes), verdict.layer)
         return Checked(sentence, "", (), tuple(valid), score, "; ".join(notes), verdict.layer or "citation")
+
+    def as_lead(self, checked: Checked) -> Checked:
+        """A checked sentence about to open the answer must come from sentences that hold what the question
+        asks for (a number for "how many", the speaker for "what did X say"); else it is withheld."""
+        if not checked.shown or answer_shape_ok(self.question, " ".join(self.by_key[k].text for k in checked.keys
+                                                                        if k in self.by_key)):
+            return checked
+        self.quoted.difference_update(checked.keys)
+        note = "; ".join(x for x in (checked.note, "withheld as the lead: its sources do not hold what the question "
+                                                   "asks for") if x)
+        return replace(checked, shown="", citations=(), note=note, layer="question")
 
     def quote(self, key: int, index: int, must_answer: bool = False, min_share: float = 0.5) -> Checked | None:
         """The exact sentence under `key` as an attributed quote, unless already shown; with

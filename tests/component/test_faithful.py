@@ -55,6 +55,20 @@ def test_a_claim_cited_to_the_wrong_sentence_is_shown_as_the_quote_that_says_it_
     assert [c.key for c in v.citations] == [2]
 
 
+def test_a_lead_from_a_sentence_without_the_speaker_asked_about_is_withheld():
+    """seed-06: "What did China's foreign minister say ...?" led with a think tank's proposal. A checked
+    sentence opens the answer only when its sources hold who the question asks about."""
+    from assistant.answer.verify import Verifier
+
+    def lead(question: str):
+        v = Verifier(_evidence(), {"a1": BODY}, FakeEmbedder(), Checker(embedder=FakeEmbedder()), question, "")
+        return v.as_lead(v.check("China and Russia said they are friends forever.", [3], 0))
+
+    assert lead("What did China say about Russia?").shown
+    withheld = lead("What did China's foreign minister say about Russia?")
+    assert withheld.shown == "" and not withheld.citations and withheld.layer == "question"
+
+
 def test_an_attributed_claim_still_keeps_the_evidence_hedge():
     """seed-14's false premise: "agreed to meet, Reuters reported" for "is expected to meet, Reuters reported"."""
     ev = "Dmitriev is expected to meet with envoy Steve Witkoff on Wednesday, CBS News and Reuters reported."
