@@ -218,3 +218,18 @@ def test_the_guards_on_the_labelled_set_per_kind():
               "unrelated": 0.83, "yes_no": 0.96}
     low = {k: res[k]["rate"] for k, floor in floors.items() if res[k]["rate"] < floor}
     assert not low, low
+
+
+def test_a_claim_that_is_its_cited_sentence_word_for_word_needs_no_judge_call():
+    """The lead is often the cited sentence itself: entailed by construction, so no judge call (about 1 s on
+    the bundled model); one changed word and the judge is asked again."""
+    from ..support.fakes import ScriptedChat
+
+    ev = ["If Donald Trump decides to ratchet up the pressure on Russia, the most likely method is by using economic means."]
+    checker = Checker(ScriptedChat(["no"] * 4), embedder=FakeEmbedder())
+    assert checker.check("If Donald Trump decides to ratchet up the pressure on Russia, the most likely method is "
+                         "by using economic means", ev).supported
+    assert checker.judge_calls == 0
+    assert not checker.check("If Donald Trump decides to ratchet up the pressure on Russia, the most likely method is "
+                             "by using military means", ev).supported
+    assert checker.judge_calls == 1
