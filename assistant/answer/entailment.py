@@ -183,6 +183,11 @@ _ASKS_SPEAKER = re.compile(r"^\s*(?:what|how)\s+(?:did|does|do|has|have|had|woul
                            r"warn|warned|suggest|suggested|announce|announced|write|wrote|predict|predicted)\b", re.I)
 
 
+def asks_speaker(question: str) -> bool:
+    """Is this a "what did X say / propose / tell ..." question?"""
+    return bool(_ASKS_SPEAKER.match(question))
+
+
 def speaker_in(question: str, evidence: str) -> bool:
     """For "what did X say/propose/tell ..." questions: every content word of X is in the evidence
     ("foreign minister" for "China's foreign minister"); True for other questions."""

@@ -13,7 +13,7 @@ import time
 from typing import TYPE_CHECKING, Any, Generator, Iterable, Iterator, Protocol, Sequence
 
 from .citations import is_pure_refusal, is_refusal, split_answer
-from .entailment import Checker
+from .entailment import Checker, asks_speaker
 from ..errors import LLMError
 from .evidence import format_evidence, irrelevant, select_evidence
 from .injection import clean_answer, drop_echoes, orders_in
@@ -171,13 +171,16 @@ class Answerer:
             # The draft's citations first; other evidence only if it holds every content word of the question,
             # because the judge accepts loosely related sentences as "answering" (seen on the seed questions).
             candidates = list(dict.fromkeys(keys + [e.key for e in run.evidence]))[:QUOTE_CANDIDATES]
+            # A "what did X say" question has a stricter test (X must be in the sentence): most words will do.
+            other_share = 0.75 if asks_speaker(standalone) else 1.0
             shown_quotes = 0
             for key in candidates:
                 if shown_quotes >= settings.answer.max_quotes:
                     break
                 if key in lead_keys:
                     continue  # the checked lead already cites it; its sources card shows the exact sentence
-                quoted = verifier.quote(key, len(run.checked), must_answer=True, min_share=0.5 if key in keys else 1.0)
+                quoted = verifier.quote(key, len(run.checked), must_answer=True,
+                                        min_share=0.5 if key in keys else other_share)
                 if quoted is not None:
                     shown_quotes += 1
                     run.checked.append(quoted)

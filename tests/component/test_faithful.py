@@ -233,3 +233,20 @@ def test_a_claim_that_is_its_cited_sentence_word_for_word_needs_no_judge_call():
     assert not checker.check("If Donald Trump decides to ratchet up the pressure on Russia, the most likely method is "
                              "by using military means", ev).supported
     assert checker.judge_calls == 1
+
+
+def test_what_did_the_foreign_minister_say_is_not_answered_with_a_think_tanks_proposal(settings, chat, seed_dir):
+    """seed-06 end to end in quote style: the model's lead restates the think tank's proposal; it is withheld
+    (the foreign minister is not in its source), and what is shown, if anything, is what he said."""
+    from assistant.assistant import Assistant
+    from assistant.search.store import Store
+
+    s = settings.model_copy(update={"answer": settings.answer.model_copy(update={"style": "quote"})})
+    embedder = FakeEmbedder()
+    a = Assistant(s, Store.open(s.data_dir, None, s.collection, embedder), embedder, llm=chat)
+    a.ingest([seed_dir])
+    chat.enqueue("A Russian think tank in February proposed to the Kremlin possible limits on cooperation with "
+                 "China on infrastructure, technology, and military issues as part of a US peace deal [99].")
+    answer = a.ask("What did China's foreign minister say about relations with Russia?")
+    assert "think tank" not in answer.text, answer.text
+    assert not answer.answerable or "foreign minister" in answer.text, answer.text
