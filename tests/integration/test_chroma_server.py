@@ -137,10 +137,14 @@ def test_cli_ingest_search_and_ask_over_the_server_path(chroma_server, tmp_path)
     hits = json.loads(cli("search", "Is Russia stalling for time?", "--json").stdout)
     assert any("stalling for time" in h["text"] for h in hits)
     with FaultServer(model="hosted-model", default="echo") as llm:
-        answer = json.loads(cli("ask", "Is Russia stalling for time?", "--json", OPENAI_BASE_URL=llm.base_url,
-                                OPENAI_API_KEY="sk-test-server-path", BRIEFING_LLM__MODEL="hosted-model").stdout)
-        # The answer, then the claim judge's yes/no (entailment.py): every request goes to the hosted model.
-        assert {r.body["model"] for r in llm.posts} == {"hosted-model"} and len(llm.posts) >= 2
+        hosted = {"OPENAI_BASE_URL": llm.base_url, "OPENAI_API_KEY": "sk-test-server-path",
+                  "BRIEFING_LLM__MODEL": "hosted-model"}
+        answer = json.loads(cli("ask", "Is Russia stalling for time?", "--json", **hosted).stdout)
+        # The echoed answer is its cited sentence word for word: entailed as written, so no judge call.
+        assert {r.body["model"] for r in llm.posts} == {"hosted-model"} and len(llm.posts) == 1
+        # With words of its own ("..., for sessalpha [1]") the claim judge's yes/no goes to the hosted model too.
+        json.loads(cli("ask", "Is Russia stalling for time, sessalpha?", "--json", **hosted).stdout)
+        assert {r.body["model"] for r in llm.posts} == {"hosted-model"} and len(llm.posts) >= 3
     assert answer["answerable"] and answer["citations"]
     cite = answer["citations"][0]
     direct = Store.open(tmp_path / "unused", chroma_server["url"], collection, _minilm())
