@@ -19,7 +19,7 @@ from datetime import date
 from typing import Any, Sequence
 
 from ..errors import LLMError
-from .citations import content_stems, lexical_support, support
+from .citations import content_stems, lexical_support, normalise, support
 from .guards import names, numbers, run_guards, strip_yes_no
 from .prompting import load_prompt
 from ..types import REFUSAL
@@ -126,8 +126,7 @@ class Checker:
             return False
         q = content_stems(question)
         have = content_stems(joined)
-        hit = sum(1 for w in q if w in have or any(
-            min(len(w), len(h)) >= 4 and (h.startswith(w[:5]) or w.startswith(h[:5])) for h in have))
+        hit = sum(1 for w in q if _word_in(w, have))
         if not q or hit / len(q) < min_share:
             return False
         if self.llm is None:
@@ -195,8 +194,13 @@ def speaker_in(question: str, evidence: str) -> bool:
     if not m:
         return True
     have = content_stems(evidence)
-    return all(any(w == h or (min(len(w), len(h)) >= 4 and (h.startswith(w[:5]) or w.startswith(h[:5])))
-                   for h in have) for w in content_stems(m.group(1)))
+    return all(_word_in(w, have) for w in content_stems(m.group(1)))
+
+
+def _word_in(stem: str, have: set[str]) -> bool:
+    """The stem, or a word sharing its first five letters ("minist" / "ministri"), is among `have`."""
+    return stem in have or any(min(len(stem), len(h)) >= 4 and (h.startswith(stem[:5]) or stem.startswith(h[:5]))
+                               for h in have)
 
 
 def answer_shape_ok(question: str, evidence: str) -> bool:
@@ -216,11 +220,7 @@ def answer_shape_ok(question: str, evidence: str) -> bool:
 
 def _plain(text: str) -> str:
     """Text compared word for word: case, quote marks, spacing and the closing stop do not count."""
-    t = text.translate(_QUOTES).lower()
-    return " ".join(t.split()).rstrip(" .!?")
-
-
-_QUOTES = str.maketrans({"\u201c": '"', "\u201d": '"', "\u2018": "'", "\u2019": "'"})
+    return normalise(text.replace("\u201c", '"').replace("\u201d", '"')).rstrip(" .!?")
 
 
 def _first_word(text: str) -> str:

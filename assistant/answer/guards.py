@@ -60,7 +60,8 @@ _ANTONYMS = [("accept", "reject"), ("confirm", "deny"), ("increase", "decrease")
              ("sun", "moon"), ("male", "female"), ("men", "women"), ("husband", "wife"), ("father", "mother"),
              ("son", "daughter"), ("brother", "sister"), ("king", "queen"), ("day", "night"),
              ("summer", "winter"), ("major", "minor"), ("high", "low"), ("long", "short"), ("early", "late"),
-             ("victory", "defeat"), ("won", "lost"), ("attack", "defend"), ("domestic", "foreign"), ("lift", "impose"), ("end", "start"), ("end", "begin"),
+             ("victory", "defeat"), ("won", "lost"), ("attack", "defend"), ("domestic", "foreign"),
+             ("lift", "impose"), ("end", "start"), ("end", "begin"),
              ("ended", "began"), ("dead", "alive"), ("positive", "negative"), ("maximum", "minimum")]
 # Attribution and hedge words: evidence that carries one makes a claim that carries none overstate it.
 _NEITHER = re.compile(r"\bneither\b(.*?)\bnor\b(.*?)\b(has|have|is|are|was|were|did|does|do|can|could|will|would)\b",
@@ -305,11 +306,9 @@ def check_names(claim: str, evidence: str) -> str:
     """Every name in the claim is in the evidence (allowing "Russia"/"Russian", "US"/"United States")."""
     ev = _HYPHEN.sub("-", evidence.replace("\u2019", "'")).lower()
     ev_words = set(re.findall(r"[a-z][a-z.]*[a-z]|[a-z]", ev))
-    body = _HYPHEN.sub("-", strip_yes_no(claim)[1])
-    for name in names(body):
-        if _name_in(name.lower(), ev, ev_words):
-            continue
-        return f"'{name}' is not in the cited evidence"
+    for name in names(_HYPHEN.sub("-", strip_yes_no(claim)[1])):
+        if not _name_in(name.lower(), ev, ev_words):
+            return f"'{name}' is not in the cited evidence"
     return ""
 
 
@@ -358,7 +357,7 @@ def check_attribution(claim: str, evidence: str) -> str:
     c_stems = _stems(body)
     # Names say who a clause is about, not whether it is hedged: "Perhaps his most notable work is
     # Capitalism and Underdevelopment" hedges "most notable", and a claim that drops that is no overstatement.
-    c_plain = _stems(body, names=False)
+    c_plain = _stems(body, keep_names=False)
     found: set[str] = set()
     sentences = re.split(r"(?<=[.!?])\s+", evidence)
     for sentence in sentences:
@@ -384,10 +383,11 @@ def check_attribution(claim: str, evidence: str) -> str:
             hedged_clauses = [c for c, cov in zip(clauses, covered) if cov]
             hedged = set().union(*(_stems(c) for c in hedged_clauses))
             # ... when the claim draws on another evidence sentence; one hedged sentence cited alone stays hedged.
-            only_names = len(sentences) > 1 and not _fuzzy_overlap(set().union(*(_stems(c, names=False) for c in hedged_clauses)), c_plain)
+            only_names = len(sentences) > 1 and not _fuzzy_overlap(
+                set().union(*(_stems(c, keep_names=False) for c in hedged_clauses)), c_plain)
             # The claim may draw on a clause the hedge does not reach ("..., although no civilian has
             # received it since 1879"): then it must share more with that clause than with the hedged ones.
-            plain = set().union(set(), *(_stems(c) for c, cov in zip(clauses, covered) if not cov))
+            plain = set().union(*(_stems(c) for c, cov in zip(clauses, covered) if not cov))
             elsewhere = _fuzzy_overlap(plain, c_stems) > _fuzzy_overlap(hedged, c_stems)
             if not only_names and (len(clauses) == 1 or (_fuzzy_overlap(hedged, c_stems) >= min(2, len(c_stems))
                                                          and not elsewhere)):
@@ -415,9 +415,8 @@ def _modal_dropped(claim: str, evidence: str) -> str:
 # Hedges of likelihood, as against attribution ("said", "reported"); "can" and "would" are left out
 # ("can not accept", reported speech's "would").
 _MODAL = frozenset("may might could expect expects expected likely unlikely possibly perhaps probably apparent appear "
-                   "appears appeared seem seems seemed seemingly apparently supposedly purportedly allegedly "
-                   "is expected to|are expected to|was expected to".split(" ")) | {"is expected to", "are expected to",
-                                                                                  "was expected to"}
+                   "appears appeared seem seems seemed seemingly apparently supposedly purportedly allegedly".split()) \
+    | {"is expected to", "are expected to", "was expected to"}
 _MODAL_VERB = re.compile(r"\b(may|might|could|(?:is|are|was|were) expected to|(?:is|are|was|were) likely to|"
                          r"(?:is|are|was|were) unlikely to|possibly|perhaps|probably|seemingly|apparently|"
                          r"supposedly|allegedly)\s+(?:(?:be|have|been|not|also|to|still|soon)\s+)*([A-Za-z]+)", re.I)
@@ -443,10 +442,10 @@ _CLAIM_ATTRIBUTES = re.compile(r"\b((?:held|holds|maintained|maintains|contended
                                r"considered|viewed)\s+as|in (?:his|her|their|the) view)\b", re.I)
 
 
-def _stems(text: str, names: bool = True) -> set[str]:
-    """Content-word stems; `names=False` leaves out capitalised words after the first (names, titles)."""
-    if not names:
-        for name in sorted(set(globals()["names"](text)), key=len, reverse=True):
+def _stems(text: str, keep_names: bool = True) -> set[str]:
+    """Content-word stems; `keep_names=False` leaves out the words `names` finds (people, places, titles)."""
+    if not keep_names:
+        for name in sorted(set(names(text)), key=len, reverse=True):
             text = re.sub(rf"(?<!\w){re.escape(name)}(?!\w)", " ", text)
     return {_root(w) for w in words(text) if w not in _FUNCTION and w not in _HEDGES and w not in _PRONOUNS
             and len(w) > 2}

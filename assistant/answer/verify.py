@@ -120,22 +120,21 @@ class Verifier:
                            "; ".join(notes))
         why = verdict.reason if not verdict.supported else "the citations span one briefing date only"
         notes.append(f"not stated by its evidence: {why}" if not verdict.supported else why)
+        quote = None
         if not verdict.supported:
             # "Yes, Russia is stalling [1]": the sentence that says so, with who says so ("experts suspect
             # they are stalling [2]"), may be another one than the model cited. Show that one, quoted.
             source = self._says_it_with_attribution(body, vec)
             if source is not None:
-                c = cite(source, "", self.bodies, 1.0, index, False, verified_by="exact quote")
-                if c is not None:
-                    self.quoted.add(source.key)
-                    notes.append(f"[{source.key}] states it with who says so: shown as a quote of [{source.key}]")
-                    return Checked(sentence, with_markers(quote_text(c.quote), [source.key]), (c,), (source.key,),
-                                   1.0, "; ".join(notes), verdict.layer)
+                quote = self._quote([source.key], index, relevant_only=False, fallback=False)
+            if quote is not None:
+                notes.append(f"[{quote.key}] states it with who says so")
         # A claim that only dropped who says so is the cited sentence itself; any other failure needs
         # the cited sentence to answer the question before it stands in for the claim.
         # A claim about something else than its citation ("similarity") is dropped, not replaced.
-        quote = None if verdict.layer in ("similarity", "citation", "empty") else self._quote(
-            valid or [k for k in written if k in self.by_key], index, relevant_only=verdict.layer != "attribution")
+        if quote is None and verdict.layer not in ("similarity", "citation", "empty"):
+            quote = self._quote(valid or [k for k in written if k in self.by_key], index,
+                                relevant_only=verdict.layer != "attribution")
         if quote is not None:
             notes.append(f"shown as a quote of [{quote.key}] instead")
             return Checked(sentence, with_markers(quote_text(quote.quote), [quote.key]), (quote,),
