@@ -20,7 +20,8 @@ from typing import Any, Sequence
 
 from ..errors import LLMError
 from .citations import content_stems, lexical_support, normalise, support
-from .guards import names, numbers, run_guards, strip_yes_no
+from .guards import numbers, run_guards
+from .names import names, strip_yes_no
 from .prompting import load_prompt
 from ..types import REFUSAL
 

@@ -16,6 +16,7 @@ from functools import lru_cache
 from typing import Callable, Sequence
 
 from ..sentences import words
+from .names import check_names, names, strip_yes_no
 
 _UNITS = {w: i for i, w in enumerate(
     "zero one two three four five six seven eight nine ten eleven twelve thirteen fourteen fifteen "
@@ -78,54 +79,6 @@ _HEDGES = frozenset(
     "concerned believing expecting supposedly rumored rumoured assertion".split())
 _HEDGE_PHRASES = re.compile(r"\b(according to|is expected to|are expected to|was expected to|in what would|"
                             r"is said to|are said to|is believed to|are believed to|is thought to)\b", re.I)
-# "No, ..." answers; "No civilian has ..." does not: the yes/no needs its punctuation.
-_YESNO = re.compile(r"^\s*(yes|no)\s*[,.;:!\u2014\u2013-][\s,.;:!\u2014\u2013-]*", re.I)
-_CAP = re.compile(r"\b(?:[A-Z][\w\u2019'.-]*[A-Za-z0-9]|[A-Z])(?:\.[A-Z])*\.?")
-# Capitalised words that are not names (sentence openers, titles, months stay checked as dates).
-_NOT_NAMES = frozenset(
-    "a an the this that these those it its they their there he she his her we our you your i yes no not "
-    "but and or if when while although though after before since during as at in on of for from to by with "
-    "many some most several few all each every any both either neither one two three however meanwhile "
-    "also still then thus so such according officials experts analysts critics observers sources besides "
-    "instead yet later earlier here there what who which where why how because unlike like despite "
-    "president prime minister secretary senator sen rep gov governor general gen mr mrs ms dr "
-    "monday tuesday wednesday thursday friday saturday sunday today yesterday tomorrow "
-    "january february march april may june july august september october november december "
-    "jan feb mar apr jun jul aug sep sept oct nov dec briefing briefings evidence sentence "
-    "".split())
-_ALIASES = {"us": ("u.s", "united states", "america", "washington"), "u.s": ("us", "united states", "america"),
-            "uk": ("u.k", "britain", "british", "united kingdom"), "un": ("u.n", "united nations"),
-            "eu": ("european union", "e.u"), "america": ("us", "u.s", "united states"),
-            "american": ("us", "u.s", "united states", "america"), "britain": ("uk", "british", "u.k"),
-            "british": ("uk", "britain", "u.k"), "kremlin": ("moscow", "russia", "russian"),
-            "moscow": ("kremlin", "russia", "russian"), "washington": ("us", "u.s", "white house"),
-            "beijing": ("china", "chinese"), "kyiv": ("ukraine", "ukrainian"),
-            "china": ("beijing", "chinese"), "russia": ("moscow", "kremlin", "russian"),
-            "ukraine": ("kyiv", "ukrainian")}
-# Country or city and its adjective where the two do not share a stem.
-for _place, _adj in (("rome", "roman"), ("france", "french"), ("germany", "german"), ("netherlands", "dutch"),
-                     ("holland", "dutch"), ("spain", "spanish"), ("switzerland", "swiss"), ("turkey", "turkish"),
-                     ("poland", "polish"), ("greece", "greek"), ("sweden", "swedish"), ("denmark", "danish"),
-                     ("finland", "finnish"), ("ireland", "irish"), ("scotland", "scottish"), ("wales", "welsh"),
-                     ("england", "english"), ("iraq", "iraqi"), ("israel", "israeli"), ("thailand", "thai"),
-                     ("philippines", "filipino"), ("norway", "norwegian"), ("belgium", "belgian"),
-                     ("peru", "peruvian"), ("chile", "chilean"), ("cuba", "cuban"), ("egypt", "egyptian"),
-                     ("norway", "norse"), ("portugal", "portuguese"), ("vietnam", "vietnamese"),
-                     ("pakistan", "pakistani"), ("afghanistan", "afghan"), ("yemen", "yemeni"),
-                     ("lebanon", "lebanese"), ("sudan", "sudanese"), ("taiwan", "taiwanese")):
-    _ALIASES[_place] = (*_ALIASES.get(_place, ()), _adj)
-    _ALIASES[_adj] = (*_ALIASES.get(_adj, ()), _place)
-
-
-def strip_yes_no(claim: str) -> tuple[str, str]:
-    """("Yes", "the rest") for "Yes, the rest"; ("", claim) when the claim does not open with yes/no."""
-    m = _YESNO.match(claim)
-    if not m or not claim[m.end():].strip():
-        return "", claim
-    rest = claim[m.end():]
-    return m.group(1).capitalize(), rest[:1].upper() + rest[1:]
-
-
 def _parse_number(digits: str, pct: str | None, scale: str | None) -> float:
     value = float(digits.replace(",", ""))
     if scale:
@@ -279,51 +232,6 @@ def check_polarity(claim: str, evidence: str) -> str:
             if rx in c_all and rx not in e_all and ry in e_all:
                 return f"the claim says '{x}' where the evidence says '{y}'"
     return ""
-
-
-def names(text: str) -> list[str]:
-    """Capitalised words that look like names (people, places, organisations), as written."""
-    out = []
-    for m in _CAP.finditer(text):
-        w = m.group(0).rstrip(".").replace("\u2019s", "").replace("'s", "")
-        w = w.split("-")[0] if "-" in w and not w.split("-")[-1][:1].isupper() else w  # "Swedish-born"
-        low = w.lower().strip(".")
-        if low in _NOT_NAMES or len(w) < 2:
-            continue
-        # A sentence opener that is an ordinary word ("Roughly", "About", "Newer"), not a name.
-        if m.start() == len(text) - len(text.lstrip()) and (low in _OPENERS or low.endswith("ly")):
-            continue
-        out.append(w)
-    return out
-
-
-_OPENERS = frozenset("about around roughly nearly almost approximately over under more less newer older earlier "
-                     "later recent initially originally eventually finally currently today only just even "
-                     "two three four five six seven eight nine ten hundreds thousands millions".split())
-
-
-def check_names(claim: str, evidence: str) -> str:
-    """Every name in the claim is in the evidence (allowing "Russia"/"Russian", "US"/"United States")."""
-    ev = _HYPHEN.sub("-", evidence.replace("\u2019", "'")).lower()
-    ev_words = set(re.findall(r"[a-z][a-z.]*[a-z]|[a-z]", ev))
-    for name in names(_HYPHEN.sub("-", strip_yes_no(claim)[1])):
-        if not _name_in(name.lower(), ev, ev_words):
-            return f"'{name}' is not in the cited evidence"
-    return ""
-
-
-_HYPHEN = re.compile(r"\s*-\s*(?=\w)")
-
-
-def _name_in(name: str, ev: str, ev_words: set[str]) -> bool:
-    if re.search(rf"(?<![a-z]){re.escape(name)}(?![a-z])", ev):
-        return True
-    key = name.rstrip(".")
-    if any(re.search(rf"(?<![a-z]){re.escape(a)}(?![a-z])", ev) for a in _ALIASES.get(key, ())):
-        return True
-    # Related forms share a stem: Russia/Russian, China/Chinese, Ukraine/Ukrainian, Iran/Iranian.
-    stem = key[: max(4, len(key) - 2)]
-    return len(key) >= 5 and any(w.startswith(stem) and abs(len(w) - len(key)) <= 3 for w in ev_words)
 
 
 def hedges(text: str) -> set[str]:

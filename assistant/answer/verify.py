@@ -18,7 +18,8 @@ import numpy as np
 from .citations import cite, is_pure_refusal, split_answer, support, with_markers
 from ..models.embed import Embedder
 from .entailment import Checker, Verdict, answer_shape_ok
-from .guards import hedges, names, strip_yes_no
+from .guards import hedges
+from .names import names, strip_yes_no
 from ..sentences import words
 from .injection import defang
 from ..types import REFUSAL, Answer, AnswerSentence, Citation, EvidenceSentence

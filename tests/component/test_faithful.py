@@ -202,6 +202,29 @@ def test_contrast_words_are_caught_as_swaps():
                           "The palace occupied the eastern part of the complex.") == ""
 
 
+def test_names_that_trade_roles_are_caught():
+    """Two names swapping places, and a seat of government present only through its country's alias,
+    are changed facts: the names guard saw each name somewhere in the evidence and let both through."""
+    ev = "The White House is reportedly growing increasingly frustrated at the Kremlin\u2019s slowwalking of ceasefire talks."
+    assert check_names("The Kremlin is reportedly growing increasingly frustrated at the White House's slowwalking.", ev)
+    assert check_names("Fontvieille is the oldest quarter and Monaco-Ville the newest.",
+                       "From west to east they are: Fontvieille (the newest), Monaco-Ville (the oldest), La Condamine.")
+    # "Ukraine" in the evidence made "Kyiv" look present, and "Russian" made "Moscow" look accounted for.
+    ev = ("A senior Russian official said Russia can not accept a US proposal to end the war in Ukraine, "
+          "arguing Washington\u2019s offer failed to address Moscow\u2019s concerns.")
+    assert "stands where" in check_names("A senior Russian official argued that Washington's offer failed to address "
+                                         "Kyiv's concerns.", ev)
+    # The same facts, reworded, still pass: the true roles, a passive, a symmetric verb, the seat itself.
+    assert check_names("The White House is reportedly frustrated at the Kremlin's slowwalking of the talks.",
+                       "The White House is reportedly growing increasingly frustrated at the Kremlin\u2019s slowwalking.") == ""
+    assert check_names("Monaco-Ville is the oldest quarter and Fontvieille the newest.",
+                       "From west to east they are: Fontvieille (the newest), Monaco-Ville (the oldest), La Condamine.") == ""
+    assert check_names("Homans was influenced by Blau.", "Blau influenced Homans.") == ""
+    assert check_names("Trump met Putin in Alaska.", "Putin met Trump in Alaska.") == ""
+    assert check_names("The official argued Washington's offer failed to address Moscow's concerns.", ev) == ""
+    assert check_names("Beijing said it would buy more oil.", "China said it would buy more oil.") == ""
+
+
 def test_the_guards_on_the_labelled_set_per_kind():
     """Guards alone over all 624 labelled claims: each kind at least its measured rate (evals/results/
     faithfulness.md, 'guards' column; the model judge adds to these). Fails if a guard is weakened."""
@@ -213,8 +236,9 @@ def test_the_guards_on_the_labelled_set_per_kind():
     # Measured (guards alone, no similarity floor), 2026-12-03 after the keep-rate fixes: true 0.971 (was 0.919),
     # negated 0.532, number 0.913, entity 0.871 (was 0.839), attribution 0.867, unrelated 0.836 (was 0.852: one
     # unrelated claim had been rejected for the "think" in "asking them to think about sad things"),
-    # yes_no 0.971. Without the attribution guard attribution falls to 0.313.
-    floors = {"true": 0.96, "negated": 0.52, "number": 0.90, "entity": 0.86, "attribution": 0.85,
+    # yes_no 0.971. Without the attribution guard attribution falls to 0.313. Later that day the names guard
+    # learned role swaps and seats present only through an alias: entity 0.871 -> 0.935, every other rate unchanged.
+    floors = {"true": 0.96, "negated": 0.52, "number": 0.90, "entity": 0.92, "attribution": 0.85,
               "unrelated": 0.83, "yes_no": 0.96}
     low = {k: res[k]["rate"] for k, floor in floors.items() if res[k]["rate"] < floor}
     assert not low, low
