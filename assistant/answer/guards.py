@@ -16,7 +16,7 @@ from functools import lru_cache
 from typing import Callable, Sequence
 
 from ..sentences import words
-from .names import check_names, names, strip_yes_no
+from .names import check_names, check_speaker, names, strip_yes_no
 
 _UNITS = {w: i for i, w in enumerate(
     "zero one two three four five six seven eight nine ten eleven twelve thirteen fourteen fifteen "
@@ -261,6 +261,9 @@ def check_attribution(claim: str, evidence: str) -> str:
     # Saying who reports it does not keep a hedge: "agreed to meet, Reuters reported" overstates
     # "is expected to meet, Reuters reported". An attributed claim still needs the evidence's modality.
     if c_hedges or _CLAIM_ATTRIBUTES.search(body):
+        who = check_speaker(body, evidence)
+        if who:
+            return who
         return "" if c_hedges & (_MODAL | {"can", "would", "could"}) else _modal_dropped(body, evidence)
     c_stems = _stems(body)
     # Names say who a clause is about, not whether it is hedged: "Perhaps his most notable work is

@@ -163,3 +163,45 @@ def _name_in(name: str, ev: str, ev_words: set[str]) -> bool:
     # Related forms share a stem: Russia/Russian, China/Chinese, Ukraine/Ukrainian, Iran/Iranian.
     stem = key[: max(4, len(key) - 2)]
     return len(key) >= 5 and any(w.startswith(stem) and abs(len(w) - len(key)) <= 3 for w in ev_words)
+
+
+# A claim's reporting verb and the words before it in its clause: who the claim says says so.
+_SAYS = re.compile(r"\b(said|says|suspect|suspects|suspected|believe|believes|believed|argued|argues|claimed|"
+                   r"claims|reported|estimated|warned|warns|told|think|thinks|thought|noted|stated|wrote|"
+                   r"explained|contended|maintained|insisted|acknowledged|predicted|expect|expects)\b")
+_CLAUSE_START = re.compile(r"[,;:()\u2014\u2013\"\u201c]|\b(?:that|because|and|but|while|as|who|which|when|"
+                           r"although|though|if|after|before)\b", re.I)
+_NOT_SPEAKER = frozenset("a an the many some most several few all both other others also have has had it he she "
+                         "they we i you his her their its our one ones who which this that these those still "
+                         "reportedly privately publicly openly widely generally often earlier later".split())
+
+
+def check_speaker(claim: str, evidence: str) -> str:
+    """Who a claim says says so is who the evidence says says so: "Western experts suspect" needs the
+    experts in the cited sentence, not a neighbouring one ("many analysts believe" was cited)."""
+    ev = _HYPHEN.sub("-", evidence.replace("\u2019", "'")).lower()
+    ev_words = set(re.findall(r"[a-z][a-z.]*[a-z]|[a-z]", ev))
+    for m in _SAYS.finditer(claim):
+        head = claim[:m.start()]
+        starts = list(_CLAUSE_START.finditer(head))
+        clause = head[starts[-1].end():] if starts else head
+        found = re.findall(r"[A-Za-z][\w'.-]*", clause.replace("\u2019", "'"))
+        if found and found[-1].lower() in _PASSIVE:
+            continue  # "is estimated", "was reported": no speaker named
+        speaker = [w.replace("'s", "").rstrip(".") for w in found if w.lower().replace("'s", "") not in _NOT_SPEAKER]
+        # The names in it, and its head noun ("research" of "Newer research", matched by stem); "of Los Lobos"
+        # ends a name's description, not its head.
+        head = next((w for w in reversed(speaker[:_first_of(speaker)]) if w.islower()), None)
+        proper = set(names(clause))
+        need = [w for w in speaker if w in proper] + ([head] if head else [])
+        for w in need:
+            if not _name_in(w.lower(), ev, ev_words):
+                return f"the claim has '{' '.join(speaker)} {m.group(0)}'; the cited evidence does not name them"
+    return ""
+
+
+_PASSIVE = frozenset("is are was were be been being".split())
+
+
+def _first_of(words: list[str]) -> int:
+    return next((i for i, w in enumerate(words) if w in ("of", "from", "at", "in", "with")), len(words))

@@ -225,6 +225,25 @@ def test_names_that_trade_roles_are_caught():
     assert check_names("Beijing said it would buy more oil.", "China said it would buy more oil.") == ""
 
 
+def test_a_claim_must_name_the_speaker_its_cited_sentence_names():
+    """Seen on the seed set with whole passages as evidence: "Western experts" (from a neighbouring sentence
+    of the same briefing, where names may be found) glued onto what "many analysts believe"."""
+    ev = ("US officials have said they hope outreach to the Kremlin can split Moscow away, but many analysts "
+          "believe Vladimir Putin is unlikely to be persuaded to turn on Beijing.")
+    why = check_attribution("Western experts suspect Russia is stalling because they believe Vladimir Putin is "
+                            "unlikely to be persuaded to turn on Beijing.", ev)
+    assert "Western experts suspect" in why
+    assert check_attribution("Many analysts believe Putin is unlikely to be persuaded to turn on Beijing.", ev) == ""
+    assert check_attribution("US officials have said they hope to split Moscow away from Beijing.", ev) == ""
+    # A reworded description with the same head noun, a name with its affiliation, and a passive still pass.
+    assert check_attribution("Newer research says Pieter was probably a cousin of Jonas.",
+                             "More recent research indicates that Pieter was probably Jonas' nephew or cousin.") == ""
+    assert check_attribution("Louie Perez of Los Lobos said he was sure it was about a Mexican girl.",
+                             "Los Lobos co-founder Louie Perez said that he was sure it was about a Mexican girl.") == ""
+    assert check_attribution("Her chances of survival are estimated at only 5 percent.",
+                             "Her chance of survival is estimated at only 5 percent.") == ""
+
+
 def test_the_guards_on_the_labelled_set_per_kind():
     """Guards alone over all 624 labelled claims: each kind at least its measured rate (evals/results/
     faithfulness.md, 'guards' column; the model judge adds to these). Fails if a guard is weakened."""
