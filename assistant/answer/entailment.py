@@ -125,10 +125,7 @@ class Checker:
         joined = " ".join(evidence)
         if not answer_shape_ok(question, joined):
             return False
-        q = content_stems(question)
-        have = content_stems(joined)
-        hit = sum(1 for w in q if _word_in(w, have))
-        if not q or hit / len(q) < min_share:
+        if question_share(question, joined) < min_share:
             return False
         if self.llm is None:
             return True
@@ -196,6 +193,13 @@ def speaker_in(question: str, evidence: str) -> bool:
         return True
     have = content_stems(evidence)
     return all(_word_in(w, have) for w in content_stems(m.group(1)))
+
+
+def question_share(question: str, text: str) -> float:
+    """The share of the question's content words the text holds (0 for a question without any)."""
+    q = content_stems(question)
+    have = content_stems(text)
+    return sum(1 for w in q if _word_in(w, have)) / len(q) if q else 0.0
 
 
 def _word_in(stem: str, have: set[str]) -> bool:

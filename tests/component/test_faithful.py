@@ -69,6 +69,23 @@ def test_a_lead_from_a_sentence_without_the_speaker_asked_about_is_withheld():
     assert withheld.shown == "" and not withheld.citations and withheld.layer == "question"
 
 
+def test_a_lead_about_something_else_is_withheld():
+    """Seen with whole passages as evidence: "How would Trump ratchet up pressure?" led with "The White House
+    is reportedly frustrated ..." (faithful, cited, and no answer). A lead must share a word with the
+    question, in its sentence or its sources."""
+    from assistant.answer.verify import Verifier
+
+    def lead(question: str, sentence: str, key: int):
+        v = Verifier(_evidence(), {"a1": BODY}, FakeEmbedder(), Checker(embedder=FakeEmbedder()), question, "")
+        return v.as_lead(v.check(sentence, [key], 0))
+
+    off = lead("How would Trump most likely ratchet up pressure on Moscow?", "Talks stalled in March.", 1)
+    assert off.shown == "" and off.layer == "question" and "not about the question" in off.note
+    assert lead("How would Trump most likely ratchet up pressure on Moscow?",
+                "Trump may use sanctions on Russian oil buyers.", 4).shown
+    assert lead("When did the talks stall?", "Talks stalled in March.", 1).shown
+
+
 def test_an_attributed_claim_still_keeps_the_evidence_hedge():
     """seed-14's false premise: "agreed to meet, Reuters reported" for "is expected to meet, Reuters reported"."""
     ev = "Dmitriev is expected to meet with envoy Steve Witkoff on Wednesday, CBS News and Reuters reported."
