@@ -168,6 +168,9 @@ class Settings(BaseSettings):
     # sentences were all shown for 0.84 of questions at 700 against 0.61 at 360 (the first round lost "2 million"
     # to the budget); the price is ~300 more prompt tokens for a CPU model to read.
     context_tokens: int = 700
+    # "sentences": the best sentences of the retrieved passages, best first; "passages": whole passages in
+    # reading order while they fit the budget (evidence.select_evidence).
+    evidence_layout: Literal["sentences", "passages"] = "sentences"
     min_support: float = 0.42
     repair_support: float = 0.55
     llm: LLMSettings = Field(default_factory=LLMSettings)
@@ -235,7 +238,7 @@ class Settings(BaseSettings):
             mode="json",
             include={"embedder", "chunk_size", "chunk_overlap", "search_k", "answer_k",
                      "per_article_cap", "rrf_k", "bm25_weight", "mmr_lambda", "time_weight", "collapse",
-                     "context_tokens", "min_support", "repair_support"},
+                     "context_tokens", "evidence_layout", "min_support", "repair_support"},
         )
         keep["answer"] = self.answer.model_dump(mode="json")
         keep["llm"] = {k: v for k, v in self.llm.model_dump(mode="json").items() if k != "api_key"}

@@ -20,11 +20,13 @@ _IRRELEVANT_COS = 0.12
 
 
 def select_evidence(embedder: Embedder, question: str, qvec: np.ndarray, passages: Sequence[Passage],
-                    budget_tokens: int) -> list[EvidenceSentence]:
-    """The sentences of the passages that best match the question, within a token budget.
+                    budget_tokens: int, layout: str = "sentences") -> list[EvidenceSentence]:
+    """The evidence the model reads, within a token budget, each sentence scored by cosine to the
+    question plus lexical overlap plus a small prior for its passage's rank.
 
-    Scored by cosine to the question plus lexical overlap plus a small prior for the passage's
-    rank; presented best first.
+    layout "sentences": the best-scoring sentences of all passages, presented best first.
+    layout "passages": whole passages in rank order while they fit, presented in reading order
+    (articles by their best passage's rank, then by position), so a sentence keeps its neighbours.
     """
     cands: list[tuple[Passage, int, int, str, int]] = []
     for rank, p in enumerate(passages):
@@ -43,9 +45,13 @@ def select_evidence(embedder: Embedder, question: str, qvec: np.ndarray, passage
     for (p, s, e, text, rank), v in zip(cands, vecs):
         lex = len(q_stems & content_stems(text)) / len(q_stems) if q_stems else 0.0
         scored.append((float(np.dot(qvec, v)) + 0.3 * lex + 0.05 / (1 + rank), p, s, e, text))
+    count = embedder.count_tokens
+    if layout == "passages":
+        whole = _whole_passages(scored, passages, budget_tokens, count)
+        if whole:
+            return _keyed(whole)
     scored.sort(key=lambda x: -x[0])
     chosen, used = [], 0
-    count = embedder.count_tokens
     for score, p, s, e, text in scored:
         cost = count(text) + 12  # the key and the header around each sentence
         # At most MAX_EVIDENCE sentences per 360 tokens of budget: a bigger budget may show more of them.
@@ -55,6 +61,43 @@ def select_evidence(embedder: Embedder, question: str, qvec: np.ndarray, passage
         used += cost
     # Best first: small models cite [1] far more often than they should, so [1] had better be
     # the strongest sentence; the section headers still say where each sentence comes from.
+    return _keyed(chosen)
+
+
+def _whole_passages(scored: list, passages: Sequence[Passage], budget_tokens: int, count) -> list:
+    """Every sentence of the passages that fit the budget (taken in rank order), in reading order."""
+    by_passage: dict[int, list] = {}
+    for item in scored:
+        by_passage.setdefault(id(item[1]), []).append(item)
+    taken: list[tuple[int, Passage]] = []
+    used = 0
+    for rank, p in enumerate(passages):
+        items = by_passage.get(id(p), [])
+        cost = sum(count(t) + 12 for _, _, _, _, t in items)
+        if items and used + cost <= budget_tokens:
+            taken.append((rank, p))
+            used += cost
+    first_rank: dict[str, int] = {}
+    for rank, p in taken:
+        first_rank.setdefault(p.article_id, rank)
+    seen: set[tuple[str, int]] = set()
+    out = []
+    # Reading order keeps a sentence next to the ones its pronouns point to, and the same passages
+    # give the same prompt prefix, which llama.cpp's prompt cache then reuses for the next question.
+    for _, p in sorted(taken, key=lambda rp: (first_rank[rp[1].article_id], rp[1].start)):
+        for item in sorted(by_passage[id(p)], key=lambda x: x[2]):
+            if (p.article_id, item[2]) not in seen:
+                seen.add((p.article_id, item[2]))
+                out.append(item)
+    return out
+
+
+def best_first(evidence: Sequence[EvidenceSentence]) -> list[EvidenceSentence]:
+    """The evidence from the best-scoring sentence down, whatever order it is presented in."""
+    return sorted(evidence, key=lambda e: (-e.score, e.key))
+
+
+def _keyed(chosen: list) -> list[EvidenceSentence]:
     return [EvidenceSentence(key=i, article_id=p.article_id, chunk_id=p.chunk_id, text=text, start=s, end=e,
                              score=round(score, 4), title=p.title, section=p.section, published_at=p.published_at)
             for i, (score, p, s, e, text) in enumerate(chosen, 1)]

@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Any, Generator, Iterable, Iterator, Protocol, 
 from .citations import is_pure_refusal, is_refusal, split_answer
 from .entailment import Checker, asks_speaker
 from ..errors import LLMError
-from .evidence import format_evidence, irrelevant, select_evidence
+from .evidence import best_first, format_evidence, irrelevant, select_evidence
 from .injection import clean_answer, drop_echoes, orders_in
 from ..models.embed import Embedder
 from ..models.llm import ChatModel, Completion
@@ -95,7 +95,8 @@ class Answerer:
         found = self.retriever.retrieve(standalone, k=k or settings.answer_k, filters=filters, query_vector=qvec)
         run.passages = found.passages
         run.notes.extend(found.notes)  # which dates were searched, an archive's own "now" (retrieve.search_notes)
-        run.evidence = select_evidence(self.embedder, standalone, qvec, run.passages, settings.context_tokens)
+        run.evidence = select_evidence(self.embedder, standalone, qvec, run.passages, settings.context_tokens,
+                                       settings.evidence_layout)
         run.timings["retrieve_s"] = round(time.perf_counter() - t1, 3)
         yield EvidenceEvent(passages=run.passages, evidence=run.evidence, standalone_question=standalone)
         if not run.evidence or irrelevant(standalone, run.evidence):
@@ -155,7 +156,7 @@ class Answerer:
         if style != "quote" and not any(c.shown for c in run.checked) and not keys and not refused:
             # The model answered but cited nothing that holds: quote the best evidence sentences that
             # answer the question, rather than refusing what the briefings do say.
-            for e in run.evidence[:3]:
+            for e in best_first(run.evidence)[:3]:
                 if sum(1 for c in run.checked if c.shown) >= settings.answer.max_quotes:
                     break
                 quoted = verifier.quote(e.key, len(run.checked), must_answer=True)
@@ -170,7 +171,7 @@ class Answerer:
             verifier.quoted.clear()
             # The draft's citations first; other evidence only if it holds every content word of the question,
             # because the judge accepts loosely related sentences as "answering" (seen on the seed questions).
-            candidates = list(dict.fromkeys(keys + [e.key for e in run.evidence]))[:QUOTE_CANDIDATES]
+            candidates = list(dict.fromkeys(keys + [e.key for e in best_first(run.evidence)]))[:QUOTE_CANDIDATES]
             # A "what did X say" question has a stricter test (X must be in the sentence): most words will do.
             other_share = 0.75 if asks_speaker(standalone) else 1.0
             shown_quotes = 0

@@ -93,6 +93,36 @@ def test_evidence_respects_the_token_budget(fake_assistant, seed_dir):
         assert a.article(e.article_id).body[e.start:e.end] == e.text
 
 
+def test_passage_layout_shows_whole_passages_in_reading_order_within_the_budget(fake_assistant, seed_dir):
+    a = _seeded(fake_assistant, seed_dir)
+    from assistant.answer.evidence import best_first, select_evidence
+    from assistant.sentences import sentence_spans
+
+    q = "Is Russia stalling?"
+    qv = a.embedder.embed([q])[0]
+    passages = a.search(q, k=6)
+    ev = select_evidence(a.embedder, q, qv, passages, 2000, layout="passages")
+    # Reading order: one article, so the sentences go by position; the keys follow that order.
+    assert [e.start for e in ev] == sorted(e.start for e in ev)
+    assert [e.key for e in ev] == list(range(1, len(ev) + 1))
+    # Whole passages: every taken passage contributes each of its sentences (headings aside), not a best few.
+    taken = {e.chunk_id for e in ev}
+    for p in passages:
+        if p.chunk_id in taken:
+            starts = {e.start for e in ev if e.chunk_id == p.chunk_id}
+            body = [s for s, _ in sentence_spans(p.text, offset=p.start)]
+            assert len(starts) >= len(body) - 2, (p.chunk_id, len(starts), len(body))
+    for e in ev:
+        assert a.article(e.article_id).body[e.start:e.end] == e.text
+    # A small budget takes fewer passages, never a passage cut in half.
+    small = select_evidence(a.embedder, q, qv, passages, 150, layout="passages")
+    assert 1 <= len({e.chunk_id for e in small}) < len(taken)
+    # The verifier and the quote candidates still see the strongest sentence first.
+    top = select_evidence(a.embedder, q, qv, passages, 2000)[0]
+    assert top.text in {e.text for e in ev}
+    assert best_first(ev)[0].text == top.text
+
+
 def test_cli_ask_json_is_the_answer_only(fake_assistant, seed_dir, chat, capsys, settings):
     # The CLI builds its own Assistant from settings; give it ours (scripted model, fake embedder).
     a = _seeded(fake_assistant, seed_dir)
