@@ -178,13 +178,14 @@ _NOT_SPEAKER = frozenset("a an the many some most several few all both other oth
 
 def check_speaker(claim: str, evidence: str) -> str:
     """Who a claim says says so is who the evidence says says so: "Western experts suspect" needs the
-    experts in the cited sentence, not a neighbouring one ("many analysts believe" was cited)."""
+    experts in the cited sentence, not a neighbouring one ("many analysts believe" was cited). A
+    speaker's description (its head noun) is checked here; its names by `check_names`."""
     ev = _HYPHEN.sub("-", evidence.replace("\u2019", "'")).lower()
     ev_words = set(re.findall(r"[a-z][a-z.]*[a-z]|[a-z]", ev))
     for m in _SAYS.finditer(claim):
-        head = claim[:m.start()]
-        starts = list(_CLAUSE_START.finditer(head))
-        clause = head[starts[-1].end():] if starts else head
+        before = claim[:m.start()]
+        starts = list(_CLAUSE_START.finditer(before))
+        clause = before[starts[-1].end():] if starts else before
         found = re.findall(r"[A-Za-z][\w'.-]*", clause.replace("\u2019", "'"))
         if found and found[-1].lower() in _PASSIVE:
             continue  # "is estimated", "was reported": no speaker named
@@ -192,11 +193,10 @@ def check_speaker(claim: str, evidence: str) -> str:
         # The names in it, and its head noun ("research" of "Newer research", matched by stem); "of Los Lobos"
         # ends a name's description, not its head.
         head = next((w for w in reversed(speaker[:_first_of(speaker)]) if w.islower()), None)
-        proper = set(names(clause))
-        need = [w for w in speaker if w in proper] + ([head] if head else [])
-        for w in need:
-            if not _name_in(w.lower(), ev, ev_words):
-                return f"the claim has '{' '.join(speaker)} {m.group(0)}'; the cited evidence does not name them"
+        # Its names are the names guard's (they may come from a neighbouring sentence: "Putin said" for "the
+        # Russian leader said"); a description must be the cited sentence's own.
+        if head and not _name_in(head.lower(), ev, ev_words):
+            return f"the claim has '{' '.join(speaker)} {m.group(0)}'; the cited evidence does not name them"
     return ""
 
 
