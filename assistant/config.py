@@ -168,9 +168,10 @@ class Settings(BaseSettings):
     # sentences were all shown for 0.84 of questions at 700 against 0.61 at 360 (the first round lost "2 million"
     # to the budget); the price is ~300 more prompt tokens for a CPU model to read.
     context_tokens: int = 700
-    # "sentences": the best sentences of the retrieved passages, best first; "passages": whole passages in
-    # reading order while they fit the budget (evidence.select_evidence).
-    evidence_layout: Literal["sentences", "passages"] = "sentences"
+    # "sentences": the best sentences of the retrieved passages, best first; "sections": those sentences
+    # grouped under one header per article section; "passages": whole passages in reading order while
+    # they fit the budget (evidence.select_evidence).
+    evidence_layout: Literal["sentences", "sections", "passages"] = "sentences"
     min_support: float = 0.42
     repair_support: float = 0.55
     llm: LLMSettings = Field(default_factory=LLMSettings)

@@ -123,6 +123,26 @@ def test_passage_layout_shows_whole_passages_in_reading_order_within_the_budget(
     assert best_first(ev)[0].text == top.text
 
 
+def test_section_layout_groups_the_best_sentences_under_one_header_each(fake_assistant, seed_dir):
+    a = _seeded(fake_assistant, seed_dir)
+    from assistant.answer.evidence import format_evidence, select_evidence
+
+    q = "Is Russia stalling?"
+    qv = a.embedder.embed([q])[0]
+    passages = a.search(q, k=6)
+    best = select_evidence(a.embedder, q, qv, passages, 700)
+    grouped = select_evidence(a.embedder, q, qv, passages, 700, layout="sections")
+    # The same sentences, the strongest still [1], each section's together: one header per section.
+    assert sorted(e.text for e in grouped) == sorted(e.text for e in best)
+    assert grouped[0].text == best[0].text
+    sections = [(e.article_id, e.section) for e in grouped]
+    assert len(set(sections)) > 1
+    assert all(sections.index(s) == i or sections[i - 1] == s for i, s in enumerate(sections))
+    headers = [line for line in format_evidence(grouped).splitlines() if line.startswith("## ")]
+    assert len(headers) == len(set(sections))
+    assert len(headers) <= len([line for line in format_evidence(best).splitlines() if line.startswith("## ")])
+
+
 def test_cli_ask_json_is_the_answer_only(fake_assistant, seed_dir, chat, capsys, settings):
     # The CLI builds its own Assistant from settings; give it ours (scripted model, fake embedder).
     a = _seeded(fake_assistant, seed_dir)
