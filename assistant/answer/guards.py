@@ -260,22 +260,27 @@ def check_attribution(claim: str, evidence: str) -> str:
     c_hedges = hedges(body)
     # Saying who reports it does not keep a hedge: "agreed to meet, Reuters reported" overstates
     # "is expected to meet, Reuters reported". An attributed claim still needs the evidence's modality.
-    if c_hedges or _CLAIM_ATTRIBUTES.search(body):
+    modal_only = bool(c_hedges) and c_hedges <= _LIKELIHOOD and not _CLAIM_ATTRIBUTES.search(body)
+    if (c_hedges or _CLAIM_ATTRIBUTES.search(body)) and not modal_only:
         who = check_speaker(body, evidence)
         if who:
             return who
-        return "" if c_hedges & (_MODAL | {"can", "would", "could"}) else _modal_dropped(body, evidence)
+        return "" if c_hedges & _LIKELIHOOD else _modal_dropped(body, evidence)
     c_stems = _stems(body)
     # Names say who a clause is about, not whether it is hedged: "Perhaps his most notable work is
     # Capitalism and Underdevelopment" hedges "most notable", and a claim that drops that is no overstatement.
     c_plain = _stems(body, keep_names=False)
     found: set[str] = set()
     sentences = re.split(r"(?<=[.!?])\s+", evidence)
+    if modal_only and any(not (hedges(x) - _LIKELIHOOD - _NOT_A_SPEAKER) and _fuzzy_overlap(_stems(x), c_stems)
+                          >= 0.8 * len(c_stems) for x in sentences):
+        return ""  # the claim keeps the likelihood of a cited sentence that names no one
     for sentence in sentences:
         clauses = [c for c in _CLAUSE.split(sentence) if c.strip()]
         covered = [False] * len(clauses)
         for i, clause in enumerate(clauses):
-            h = hedges(clause)
+            # A claim that keeps the likelihood ("is unlikely to", "could") must still say who thinks so.
+            h = hedges(clause) - _LIKELIHOOD - _NOT_A_SPEAKER if modal_only else hedges(clause)
             if not h:
                 continue
             stems = _stems(clause)
@@ -328,6 +333,9 @@ def _modal_dropped(claim: str, evidence: str) -> str:
 _MODAL = frozenset("may might could expect expects expected likely unlikely possibly perhaps probably apparent appear "
                    "appears appeared seem seems seemed seemingly apparently supposedly purportedly allegedly".split()) \
     | {"is expected to", "are expected to", "was expected to"}
+_LIKELIHOOD = _MODAL | {"can", "would", "could"}
+# Hedges that say how sure, not who says so: a claim keeping a likelihood may drop these.
+_NOT_A_SPEAKER = frozenset({"suggest", "suggests", "suggested", "suggesting", "in what would", "reportedly"})
 _MODAL_VERB = re.compile(r"\b(may|might|could|(?:is|are|was|were) expected to|(?:is|are|was|were) likely to|"
                          r"(?:is|are|was|were) unlikely to|possibly|perhaps|probably|seemingly|apparently|"
                          r"supposedly|allegedly)\s+(?:(?:be|have|been|not|also|to|still|soon)\s+)*([A-Za-z]+)", re.I)
@@ -345,7 +353,7 @@ def _fuzzy_overlap(a: set[str], b: set[str]) -> int:
 # A hedge governs its clause; "although", "but", "whereas" start a clause it does not reach
 # ("It may be awarded to civilians although no civilian has received it since 1879").
 _CONTRAST = re.compile(r"\s*(?:although|though|whereas|but)\s", re.I)
-_CLAUSE = re.compile(r"\s*[,;:()\u2014\u2013]\s*|\s+-\s+|\s+(?=(?:although|though|whereas|but)\s)")
+_CLAUSE = re.compile(r"\s*[,;:()\u2014\u2013]\s*|\s+-\s+|\s+(?=(?:although|though|whereas|but|after|before|since)\s)")
 # A claim that reports a view in other words than the evidence ("Quesnay held that", "is generally
 # seen as") attributes it: only the claim side reads these, so evidence stays strictly checked.
 _CLAIM_ATTRIBUTES = re.compile(r"\b((?:held|holds|maintained|maintains|contended|contends|wrote|writes|explained|"

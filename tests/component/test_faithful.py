@@ -265,6 +265,27 @@ def test_a_claim_must_name_the_speaker_its_cited_sentence_names():
                              "Her chance of survival is estimated at only 5 percent.") == ""
 
 
+def test_keeping_the_likelihood_does_not_drop_who_says_so():
+    """"Putin is unlikely to be persuaded" from "many analysts believe Putin is unlikely to be persuaded":
+    the claim's own "unlikely" used to count as keeping the attribution."""
+    ev = ("US officials have said they hope outreach to the Kremlin can split Moscow away, but many analysts "
+          "believe Vladimir Putin is unlikely to be persuaded to turn on Beijing.")
+    assert check_attribution("Putin is unlikely to be persuaded to turn on Beijing.", ev)
+    assert check_attribution("Many analysts believe Putin is unlikely to be persuaded to turn on Beijing.", ev) == ""
+    ev = ("There are few low-hanging fruits left, but a German sanctions expert argued that Washington could see "
+          "success by targeting Russian liquid natural gas projects.")
+    assert check_attribution("Washington could see success by targeting Russian liquid natural gas projects.", ev)
+    # A "said" in a clause the claim does not draw on, and a hedged sentence cited beside an unhedged one, do not count.
+    assert check_attribution(
+        "Dmitriev may be trying to restart the stalled negotiations between the US and Russia.",
+        "Dmitriev may be trying to restart seemingly stalled negotiations between the US and Russia after Trump "
+        "earlier this week said he was angry with Putin.") == ""
+    assert check_attribution(
+        "If Trump decides to ratchet up the pressure on Russia, the most likely method is economic means.",
+        "If Trump decides to ratchet up the pressure on Russia, the most likely method is economic means. Officials "
+        "have discussed what to do if the US fails to secure a deal, the Washington Post reported.") == ""
+
+
 def test_the_guards_on_the_labelled_set_per_kind():
     """Guards alone over all 624 labelled claims: each kind at least its measured rate (evals/results/
     faithfulness.md, 'guards' column; the model judge adds to these). Fails if a guard is weakened."""
@@ -277,8 +298,10 @@ def test_the_guards_on_the_labelled_set_per_kind():
     # negated 0.532, number 0.913, entity 0.871 (was 0.839), attribution 0.867, unrelated 0.836 (was 0.852: one
     # unrelated claim had been rejected for the "think" in "asking them to think about sad things"),
     # yes_no 0.971. Without the attribution guard attribution falls to 0.313. Later that day the names guard
-    # learned role swaps and seats present only through an alias: entity 0.871 -> 0.935, every other rate unchanged.
-    floors = {"true": 0.96, "negated": 0.52, "number": 0.90, "entity": 0.92, "attribution": 0.85,
+    # learned role swaps and seats present only through an alias: entity 0.871 -> 0.935, every other rate unchanged;
+    # then a kept likelihood ("is unlikely to") stopped counting as a kept attribution: attribution 0.867 -> 0.916,
+    # negated 0.532 -> 0.545, true unchanged.
+    floors = {"true": 0.96, "negated": 0.54, "number": 0.90, "entity": 0.92, "attribution": 0.90,
               "unrelated": 0.83, "yes_no": 0.96}
     low = {k: res[k]["rate"] for k, floor in floors.items() if res[k]["rate"] < floor}
     assert not low, low
