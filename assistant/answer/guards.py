@@ -63,7 +63,9 @@ _ANTONYMS = [("accept", "reject"), ("confirm", "deny"), ("increase", "decrease")
              ("summer", "winter"), ("major", "minor"), ("high", "low"), ("long", "short"), ("early", "late"),
              ("victory", "defeat"), ("won", "lost"), ("attack", "defend"), ("domestic", "foreign"),
              ("lift", "impose"), ("end", "start"), ("end", "begin"),
-             ("ended", "began"), ("dead", "alive"), ("positive", "negative"), ("maximum", "minimum")]
+             ("ended", "began"), ("dead", "alive"), ("positive", "negative"), ("maximum", "minimum"),
+             ("few", "many"), ("sparsely", "densely"), ("identical", "different"), ("rare", "common"),
+             ("rarely", "commonly"), ("cheap", "expensive"), ("rich", "poor"), ("wet", "dry")]
 # Attribution and hedge words: evidence that carries one makes a claim that carries none overstate it.
 _NEITHER = re.compile(r"\bneither\b(.*?)\bnor\b(.*?)\b(has|have|is|are|was|were|did|does|do|can|could|will|would)\b",
                       re.I)

@@ -217,6 +217,10 @@ def test_contrast_words_are_caught_as_swaps():
                           "Artifacts suggest the moon was used to reckon time.")
     assert check_polarity("The palace occupied the eastern part of the complex.",
                           "The palace occupied the eastern part of the complex.") == ""
+    assert check_polarity("There are many low-hanging fruits left for Trump to aim at.",
+                          "There are few low-hanging fruits left for Trump to aim at.")
+    assert check_polarity("The blastocyst has a genome different from the original organism's.",
+                          "This cell forms a blastocyst with an identical genome to the original organism.")
 
 
 def test_names_that_trade_roles_are_caught():
