@@ -35,7 +35,7 @@ class Verdict:
     """The outcome of checking one claim: supported, or which layer rejected it and why."""
 
     supported: bool
-    layer: str = ""  # "" when supported; else "numbers", "polarity", "names", "attribution", "judge", ...
+    layer: str = ""  # "" when supported; else "numbers", "polarity", "names", "attribution", "addition", "judge", ...
     reason: str = ""
     judged: bool = False  # the model judge was asked
 
@@ -89,6 +89,9 @@ class Checker:
             return Verdict(False, "empty", "no claim or no cited evidence")
         if any(_plain(claim) == _plain(e) for e in evidence):
             return Verdict(True, reason="the claim is the cited sentence, word for word")  # no judge call needed
+        added = _wrapped(claim, evidence)
+        if added:
+            return Verdict(False, "addition", f"the claim adds '{added}' to its cited sentence")
         if "similarity" not in skip:
             score = self.similarity(strip_yes_no(claim)[1], evidence)
             if score < self.min_support:
@@ -221,6 +224,34 @@ def answer_shape_ok(question: str, evidence: str) -> bool:
     if _ASKS_NAME.search(question) and not names(evidence):
         return False
     return True
+
+
+# Words a claim may put around a sentence it copies without adding a fact ("According to the briefing, ...").
+_FRAME = frozenset(content_stems("according to the briefing briefings article news report reported says said "
+                                 "states stated notes noted yes no"))
+
+
+def _wrapped(claim: str, evidence: Sequence[str]) -> str:
+    """The words a claim adds around a cited sentence it contains word for word, when they say something the
+    evidence does not ("Charlotte Lucas was played by" + "This biographical article needs additional
+    citations ..."): the judge reads the copied sentence and says yes. Names are left to the names guard."""
+    body = _words(strip_yes_no(claim)[1])
+    have = content_stems(" ".join(evidence))
+    for e in evidence:
+        sentence = _words(e)
+        if len(sentence) < 22 or sentence not in body or sentence == body:
+            continue
+        extra = body.replace(sentence, " ")
+        spoken = {n.lower() for n in names(claim)}
+        novel = [w for w in re.findall(r"[a-z][a-z'-]*", extra)
+                 if w not in spoken and content_stems(w) and not content_stems(w) <= have | _FRAME]
+        if novel:
+            return " ".join(extra.split())
+    return ""
+
+
+def _words(text: str) -> str:
+    return " " + " ".join(re.findall(r"[a-z0-9]+(?:'[a-z]+)?", _plain(text).replace("\u2019", "'"))) + " "
 
 
 def _plain(text: str) -> str:

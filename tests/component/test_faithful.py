@@ -290,6 +290,24 @@ def test_keeping_the_likelihood_does_not_drop_who_says_so():
         "have discussed what to do if the US fails to secure a deal, the Washington Post reported.") == ""
 
 
+def test_words_wrapped_around_a_copied_sentence_are_checked():
+    """CLAPnq, shown as verified: "Charlotte Lucas was played by this biographical article needs additional
+    citations ..." (a title's name glued to the article's boilerplate; the judge read the copied sentence)."""
+    ev = ["This biographical article needs additional citations for verification , as it includes attribution to IMDb ."]
+    checker = Checker(embedder=FakeEmbedder(), skip=("similarity",))
+    v = checker.check("Charlotte Lucas was played by this biographical article needs additional citations for "
+                      "verification, as it includes attribution to IMDb.", ev, context="Charlotte Lucas")
+    assert not v.supported and v.layer == "addition" and "played" in v.reason
+    # A frame that adds no fact, a name, or the sentence itself still pass.
+    assert checker.check("According to the briefing, this biographical article needs additional citations for "
+                         "verification, as it includes attribution to IMDb.", ev).supported
+    ev = ["Dmitriev is expected to meet with envoy Steve Witkoff on Wednesday, CBS News and Reuters reported."]
+    assert checker.check("Kirill Dmitriev is expected to meet with envoy Steve Witkoff on Wednesday, CBS News and "
+                         "Reuters reported.", ev, context="Kirill Dmitriev").supported
+    assert checker.check("Dmitriev is expected to meet with envoy Steve Witkoff on Wednesday, CBS News and Reuters "
+                         "reported, to sign a deal.", ev).layer == "addition"
+
+
 def test_the_guards_on_the_labelled_set_per_kind():
     """Guards alone over all 624 labelled claims: each kind at least its measured rate (evals/results/
     faithfulness.md, 'guards' column; the model judge adds to these). Fails if a guard is weakened."""
