@@ -16,7 +16,7 @@ from functools import lru_cache
 from typing import Callable, Sequence
 
 from ..sentences import words
-from .names import check_names, check_speaker, names, strip_yes_no
+from .names import check_names, check_speaker, names, report_dropped, strip_yes_no
 
 _UNITS = {w: i for i, w in enumerate(
     "zero one two three four five six seven eight nine ten eleven twelve thirteen fourteen fifteen "
@@ -264,7 +264,7 @@ def check_attribution(claim: str, evidence: str) -> str:
     # "is expected to meet, Reuters reported". An attributed claim still needs the evidence's modality.
     modal_only = bool(c_hedges) and c_hedges <= _LIKELIHOOD and not _CLAIM_ATTRIBUTES.search(body)
     if (c_hedges or _CLAIM_ATTRIBUTES.search(body)) and not modal_only:
-        who = check_speaker(body, evidence)
+        who = check_speaker(body, evidence) or report_dropped(body, evidence)
         if who:
             return who
         return "" if c_hedges & _LIKELIHOOD else _modal_dropped(body, evidence)

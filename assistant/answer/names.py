@@ -205,3 +205,17 @@ _PASSIVE = frozenset("is are was were be been being".split())
 
 def _first_of(words: list[str]) -> int:
     return next((i for i, w in enumerate(words) if w in ("of", "from", "at", "in", "with")), len(words))
+
+
+_REPORTED = re.compile(r"\b(?:reportedly|reported|reports?|allegedly|alleged|purportedly|according to)\b", re.I)
+
+
+def report_dropped(claim: str, evidence: str) -> str:
+    """"Putin has privately said" from "the Russian leader reportedly said": who spoke is kept, that it is
+    only reported is not. Applies when the evidence's reporting verb is the one the claim uses."""
+    if _REPORTED.search(claim):
+        return ""
+    for m in re.finditer(r"\b(reportedly|allegedly|purportedly)\s+(\w+)", evidence, re.I):
+        if re.search(rf"\b{re.escape(m.group(2))}\b", claim, re.I):
+            return f"the evidence says it was {m.group(1).lower()} {m.group(2)}; the claim drops that"
+    return ""

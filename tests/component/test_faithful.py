@@ -308,6 +308,18 @@ def test_words_wrapped_around_a_copied_sentence_are_checked():
                          "reported, to sign a deal.", ev).layer == "addition"
 
 
+def test_a_reported_statement_stays_reported():
+    """Dev row seed-025: "Putin has privately said ..." from "The Russian leader reportedly said ..." keeps who
+    spoke and drops that it is only reported."""
+    ev = ("The Russian leader reportedly said in a recent closed-door meeting that any peace process would be a "
+          "lengthy affair.")
+    assert "reportedly said" in check_attribution("Putin has privately said that any peace process will be a "
+                                                  "lengthy affair.", ev)
+    assert check_attribution("Putin reportedly said that any peace process would be a lengthy affair.", ev) == ""
+    assert check_attribution("Putin said in a closed-door meeting that a peace process would be lengthy, "
+                             "according to reports.", ev) == ""
+
+
 def test_the_guards_on_the_labelled_set_per_kind():
     """Guards alone over all 624 labelled claims: each kind at least its measured rate (evals/results/
     faithfulness.md, 'guards' column; the model judge adds to these). Fails if a guard is weakened."""
