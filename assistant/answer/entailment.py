@@ -236,16 +236,14 @@ def _wrapped(claim: str, evidence: Sequence[str]) -> str:
     evidence does not ("Charlotte Lucas was played by" + "This biographical article needs additional
     citations ..."): the judge reads the copied sentence and says yes. Names are left to the names guard."""
     body = _words(strip_yes_no(claim)[1])
-    have = content_stems(" ".join(evidence))
+    known = content_stems(" ".join(evidence)) | _FRAME
+    spoken = {n.lower() for n in names(claim)}
     for e in evidence:
         sentence = _words(e)
         if len(sentence) < 22 or sentence not in body or sentence == body:
             continue
         extra = body.replace(sentence, " ")
-        spoken = {n.lower() for n in names(claim)}
-        novel = [w for w in re.findall(r"[a-z][a-z'-]*", extra)
-                 if w not in spoken and content_stems(w) and not content_stems(w) <= have | _FRAME]
-        if novel:
+        if any(w not in spoken and not content_stems(w) <= known for w in re.findall(r"[a-z][a-z'-]*", extra)):
             return " ".join(extra.split())
     return ""
 

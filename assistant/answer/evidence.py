@@ -54,7 +54,7 @@ def select_evidence(embedder: Embedder, question: str, qvec: np.ndarray, passage
     scored.sort(key=lambda x: -x[0])
     chosen, used = [], 0
     for score, p, s, e, text in scored:
-        cost = count(text) + 12  # the key and the header around each sentence
+        cost = _cost(text, count)
         # At most MAX_EVIDENCE sentences per 360 tokens of budget: a bigger budget may show more of them.
         if chosen and (used + cost > budget_tokens or len(chosen) >= max(MAX_EVIDENCE, MAX_EVIDENCE * budget_tokens // 360)):
             continue
@@ -81,7 +81,7 @@ def _whole_passages(scored: list, passages: Sequence[Passage], budget_tokens: in
     used = 0
     for rank, p in enumerate(passages):
         items = by_passage.get(id(p), [])
-        cost = sum(count(t) + 12 for _, _, _, _, t in items)
+        cost = sum(_cost(t, count) for _, _, _, _, t in items)
         if items and used + cost <= budget_tokens:
             taken.append((rank, p))
             used += cost
@@ -98,6 +98,10 @@ def _whole_passages(scored: list, passages: Sequence[Passage], budget_tokens: in
                 seen.add((p.article_id, item[2]))
                 out.append(item)
     return out
+
+
+def _cost(text: str, count) -> int:
+    return count(text) + 12  # the key and the header around each sentence
 
 
 def best_first(evidence: Sequence[EvidenceSentence]) -> list[EvidenceSentence]:

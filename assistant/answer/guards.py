@@ -274,7 +274,7 @@ def check_attribution(claim: str, evidence: str) -> str:
     c_plain = _stems(body, keep_names=False)
     found: set[str] = set()
     sentences = re.split(r"(?<=[.!?])\s+", evidence)
-    if modal_only and any(not (hedges(x) - _LIKELIHOOD - _NOT_A_SPEAKER) and _fuzzy_overlap(_stems(x), c_stems)
+    if modal_only and any(not _who_says(x) and _fuzzy_overlap(_stems(x), c_stems)
                           >= 0.8 * len(c_stems) for x in sentences):
         return ""  # the claim keeps the likelihood of a cited sentence that names no one
     for sentence in sentences:
@@ -282,7 +282,7 @@ def check_attribution(claim: str, evidence: str) -> str:
         covered = [False] * len(clauses)
         for i, clause in enumerate(clauses):
             # A claim that keeps the likelihood ("is unlikely to", "could") must still say who thinks so.
-            h = hedges(clause) - _LIKELIHOOD - _NOT_A_SPEAKER if modal_only else hedges(clause)
+            h = _who_says(clause) if modal_only else hedges(clause)
             if not h:
                 continue
             stems = _stems(clause)
@@ -338,6 +338,11 @@ _MODAL = frozenset("may might could expect expects expected likely unlikely poss
 _LIKELIHOOD = _MODAL | {"can", "would", "could"}
 # Hedges that say how sure, not who says so: a claim keeping a likelihood may drop these.
 _NOT_A_SPEAKER = frozenset({"suggest", "suggests", "suggested", "suggesting", "in what would", "reportedly"})
+
+
+def _who_says(text: str) -> set[str]:
+    """The hedges of `text` that say who says so ("said", "believe"), not how likely it is."""
+    return hedges(text) - _LIKELIHOOD - _NOT_A_SPEAKER
 _MODAL_VERB = re.compile(r"\b(may|might|could|(?:is|are|was|were) expected to|(?:is|are|was|were) likely to|"
                          r"(?:is|are|was|were) unlikely to|possibly|perhaps|probably|seemingly|apparently|"
                          r"supposedly|allegedly)\s+(?:(?:be|have|been|not|also|to|still|soon)\s+)*([A-Za-z]+)", re.I)

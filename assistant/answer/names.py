@@ -80,8 +80,7 @@ _OPENERS = frozenset("about around roughly nearly almost approximately over unde
 
 def check_names(claim: str, evidence: str) -> str:
     """Every name in the claim is in the evidence (allowing "Russia"/"Russian", "US"/"United States")."""
-    ev = _HYPHEN.sub("-", evidence.replace("\u2019", "'")).lower()
-    ev_words = set(re.findall(r"[a-z][a-z.]*[a-z]|[a-z]", ev))
+    ev, ev_words = _searchable(evidence)
     body = _HYPHEN.sub("-", strip_yes_no(claim)[1])
     found = names(body)
     for name in found:
@@ -154,11 +153,17 @@ def check_swaps(claim: str, evidence: str) -> str:
 _HYPHEN = re.compile(r"\s*-\s*(?=\w)")
 
 
+def _searchable(evidence: str) -> tuple[str, set[str]]:
+    """Evidence lower-cased with hyphens and apostrophes made regular, and its words, for `_name_in`."""
+    ev = _HYPHEN.sub("-", evidence.replace("\u2019", "'")).lower()
+    return ev, set(re.findall(r"[a-z][a-z.]*[a-z]|[a-z]", ev))
+
+
 def _name_in(name: str, ev: str, ev_words: set[str]) -> bool:
-    if re.search(rf"(?<![a-z]){re.escape(name)}(?![a-z])", ev):
+    if _has(name, ev):
         return True
     key = name.rstrip(".")
-    if any(re.search(rf"(?<![a-z]){re.escape(a)}(?![a-z])", ev) for a in _ALIASES.get(key, ())):
+    if any(_has(a, ev) for a in _ALIASES.get(key, ())):
         return True
     # Related forms share a stem: Russia/Russian, China/Chinese, Ukraine/Ukrainian, Iran/Iranian.
     stem = key[: max(4, len(key) - 2)]
@@ -180,8 +185,7 @@ def check_speaker(claim: str, evidence: str) -> str:
     """Who a claim says says so is who the evidence says says so: "Western experts suspect" needs the
     experts in the cited sentence, not a neighbouring one ("many analysts believe" was cited). A
     speaker's description (its head noun) is checked here; its names by `check_names`."""
-    ev = _HYPHEN.sub("-", evidence.replace("\u2019", "'")).lower()
-    ev_words = set(re.findall(r"[a-z][a-z.]*[a-z]|[a-z]", ev))
+    ev, ev_words = _searchable(evidence)
     for m in _SAYS.finditer(claim):
         before = claim[:m.start()]
         starts = list(_CLAUSE_START.finditer(before))
@@ -190,8 +194,8 @@ def check_speaker(claim: str, evidence: str) -> str:
         if found and found[-1].lower() in _PASSIVE:
             continue  # "is estimated", "was reported": no speaker named
         speaker = [w.replace("'s", "").rstrip(".") for w in found if w.lower().replace("'s", "") not in _NOT_SPEAKER]
-        # The names in it, and its head noun ("research" of "Newer research", matched by stem); "of Los Lobos"
-        # ends a name's description, not its head.
+        # Its head noun ("research" of "Newer research", matched by stem); "of Los Lobos" ends a name's
+        # description, not its head.
         head = next((w for w in reversed(speaker[:_first_of(speaker)]) if w.islower()), None)
         # Its names are the names guard's (they may come from a neighbouring sentence: "Putin said" for "the
         # Russian leader said"); a description must be the cited sentence's own.
