@@ -63,6 +63,7 @@ class LocalModelSettings(BaseModel):
     # llama.cpp prompt cache: follow-ups on the same evidence start in ~1 s instead of ~30 s.
     # Real memory is far above this figure (cached logits are not counted); 0 turns it off.
     prompt_cache_mb: int = 48
+    flash_attn: bool = True  # llama.cpp's flash attention: the prompt is read faster on a CPU too
 
 
 class AnswerSettings(BaseModel):

@@ -105,7 +105,7 @@ class Answerer:
         style = settings.answer_style
         run.style = style
         llm = self.llm
-        block = format_evidence(run.evidence)
+        block = format_evidence(run.evidence, settings.evidence_layout)
         checker = self.checker()
         verifier = self.verifier(run.evidence, checker, standalone, block, quote_fallback=style != "quote")
         keys: list[int] = []

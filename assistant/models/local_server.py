@@ -132,13 +132,14 @@ class LocalServer:
 
     def __init__(self, model_path: Path, data_dir: Path, n_ctx: int = 4096, n_threads: int = 2,
                  startup_timeout_s: float = 180.0, keep_warm: bool = False, prompt_cache_mb: int = 48,
-                 extra_args: Sequence[str] = ()) -> None:
+                 flash_attn: bool = True, extra_args: Sequence[str] = ()) -> None:
         self.model_path = Path(model_path).resolve()
         self.data_dir = Path(data_dir)
         self.n_ctx, self.n_threads = n_ctx, n_threads
         self.startup_timeout_s = startup_timeout_s
         self.keep_warm = keep_warm
         self.prompt_cache_mb = prompt_cache_mb
+        self.flash_attn = flash_attn
         self.extra_args = tuple(extra_args)
         self.model_name = self.model_path.name.removesuffix(".gguf")
         self.log_path = self.data_dir / "logs" / "llama-server.log"
@@ -156,7 +157,7 @@ class LocalServer:
 
     def _wanted(self) -> dict[str, Any]:
         return {"model": str(self.model_path), "n_ctx": self.n_ctx, "n_threads": self.n_threads,
-                "prompt_cache_mb": self.prompt_cache_mb}
+                "prompt_cache_mb": self.prompt_cache_mb, "flash_attn": self.flash_attn}
 
     def command(self, port: int) -> list[str]:
         """The server command line for a given port."""
@@ -169,6 +170,9 @@ class LocalServer:
                 "--logits_all", "False",
                 # Locking 1.1 GB in RAM fails without CAP_IPC_LOCK and buys little: it is mmapped.
                 "--use_mlock", "False",
+                # Reading the prompt is most of the wait on a CPU; flash attention reads it ~6 % faster
+                # here (605 tokens: 6.35 s -> 5.95 s, 2 threads) and gave the same seed answers.
+                "--flash_attn", str(self.flash_attn),
                 *self._cache_args(), *self.extra_args]
 
     def _cache_args(self) -> list[str]:
@@ -324,7 +328,7 @@ def start_local_server(settings: "Settings") -> LocalServer:
     loc = settings.local
     return LocalServer(model_file(settings), settings.data_dir, n_ctx=loc.n_ctx, n_threads=loc.n_threads,
                        startup_timeout_s=loc.startup_timeout_s, keep_warm=loc.keep_warm,
-                       prompt_cache_mb=loc.prompt_cache_mb).start()
+                       prompt_cache_mb=loc.prompt_cache_mb, flash_attn=loc.flash_attn).start()
 
 
 def stop_warm_server(data_dir: Path) -> bool:

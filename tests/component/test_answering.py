@@ -138,9 +138,24 @@ def test_section_layout_groups_the_best_sentences_under_one_header_each(fake_ass
     sections = [(e.article_id, e.section) for e in grouped]
     assert len(set(sections)) > 1
     assert all(sections.index(s) == i or sections[i - 1] == s for i, s in enumerate(sections))
-    headers = [line for line in format_evidence(grouped).splitlines() if line.startswith("## ")]
+    headers = [line for line in format_evidence(grouped, "sections").splitlines() if line.startswith("## ")]
     assert len(headers) == len(set(sections))
-    assert len(headers) <= len([line for line in format_evidence(best).splitlines() if line.startswith("## ")])
+    assert all(any(s and s in h for h in headers) for _, s in sections if s)
+
+
+def test_best_first_evidence_names_the_article_once_and_no_section(fake_assistant, seed_dir):
+    # Best first, the section changes on almost every line: naming it there cost ~190 prompt tokens (~2 s).
+    a = _seeded(fake_assistant, seed_dir)
+    from assistant.answer.evidence import format_evidence, select_evidence
+
+    q = "Is Russia stalling?"
+    qv = a.embedder.embed([q])[0]
+    best = select_evidence(a.embedder, q, qv, a.search(q, k=6), 700)
+    lines = format_evidence(best).splitlines()
+    headers = [line for line in lines if line.startswith("## ")]
+    assert len({e.section for e in best}) > 1 and len({e.article_id for e in best}) == 1
+    assert headers == ["## " + best[0].title + " | undated"]
+    assert [line for line in lines if not line.startswith("## ")] == [f"[{e.key}] {e.text}" for e in best]
 
 
 def test_cli_ask_json_is_the_answer_only(fake_assistant, seed_dir, chat, capsys, settings):

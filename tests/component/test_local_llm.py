@@ -231,3 +231,15 @@ def test_owned_command_runs_the_module_under_the_watchdog():
     with pytest.raises(ValueError):
         local_llm.owned_command(["llama-server", "--port", "1"])
 
+
+
+def test_flash_attention_follows_the_setting_and_a_warm_server_with_another_value_is_not_reused(tmp_path):
+    # llama-cpp-python's server takes "--flash_attn True|False"; the real-model tests start it with this line.
+    s = Settings(data_dir=tmp_path)
+    on = LocalServer(tmp_path / "m.gguf", tmp_path, flash_attn=s.local.flash_attn)
+    cmd = on.command(1)
+    assert cmd[cmd.index("--flash_attn") + 1] == "True"
+    off = LocalServer(tmp_path / "m.gguf", tmp_path, flash_attn=Settings(data_dir=tmp_path, local={"flash_attn": False}).local.flash_attn)
+    cmd = off.command(1)
+    assert cmd[cmd.index("--flash_attn") + 1] == "False"
+    assert on._wanted() != off._wanted()
