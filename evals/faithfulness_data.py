@@ -110,6 +110,28 @@ def load(path: Path | str | None = None, split: str | None = None) -> list[Faith
     return [it for it in items if split is None or it.split == split]
 
 
+NEWS_ARTICLES = ROOT / "evals" / "datasets" / "news_dev" / "articles.jsonl"
+
+
+def article_contexts(items: list[FaithItem]) -> dict[str, str]:
+    """Each row's whole source article ("title body"), keyed by row id: the most context the product's
+    names guard can be given (it reads the cited briefing's headline and its other evidence sentences).
+    CLAPnq articles come from evals/datasets/news_dev (the same bodies), the seed from the sample briefing."""
+    articles = {}
+    for line in NEWS_ARTICLES.read_text(encoding="utf-8").splitlines():
+        if line.strip():
+            a = json.loads(line)
+            articles[a["id"]] = f"{a['title']} {a['body']}"
+    seed = SEED_SOURCE.read_text(encoding="utf-8")
+    out = {}
+    for it in items:
+        key = it.source.removeprefix("clapnq:")
+        if it.source != "seed" and key not in articles:
+            raise FaithDataError(f"{it.id}: source article {it.source!r} is not in {NEWS_ARTICLES.name}")
+        out[it.id] = seed if it.source == "seed" else articles[key]
+    return out
+
+
 def _clapnq_bodies(clapnq_dir: Path) -> dict[str, str] | None:
     articles = clapnq_dir / "articles.jsonl"
     if not articles.is_file():

@@ -393,8 +393,8 @@ def run_guards(claim: str, evidence: Sequence[str], published: Sequence[date] = 
                skip: Sequence[str] = ()) -> tuple[str, str]:
     """(guard name, reason) of the first guard the claim fails, or ("", "") when it passes them all.
 
-    `context` (the cited briefings' titles and sections) counts for names only: a headline may name
-    who a sentence is about.
+    `context` (the cited briefings' titles, sections and other evidence sentences) counts for names only:
+    a headline may name who a sentence is about, but not stand in for a name the sentence has.
     """
     joined = " ".join(evidence)
     for name, guard in GUARDS.items():
@@ -403,7 +403,7 @@ def run_guards(claim: str, evidence: Sequence[str], published: Sequence[date] = 
         if name == "numbers":
             why = guard(claim, joined, published)
         elif name == "names":
-            why = guard(claim, f"{joined} {context}")
+            why = guard(claim, joined, context)
         else:
             why = guard(claim, joined)
         if why:

@@ -78,15 +78,39 @@ _OPENERS = frozenset("about around roughly nearly almost approximately over unde
                      "two three four five six seven eight nine ten hundreds thousands millions".split())
 
 
-def check_names(claim: str, evidence: str) -> str:
-    """Every name in the claim is in the evidence (allowing "Russia"/"Russian", "US"/"United States")."""
+def check_names(claim: str, evidence: str, context: str = "") -> str:
+    """Every name in the claim is in the evidence (allowing "Russia"/"Russian", "US"/"United States").
+
+    A name may come from `context` (the cited briefing's headline, its other evidence sentences): "the
+    trip" is Dmitriev's. It may not take the place of a name the cited sentence has and the claim drops
+    ("a visit to Washington" for "a visit to Moscow", with "Washington" in the headline).
+    """
     ev, ev_words = _searchable(evidence)
     body = _HYPHEN.sub("-", strip_yes_no(claim)[1])
     found = names(body)
-    for name in found:
-        if not _name_in(name.lower(), ev, ev_words):
-            return f"'{name}' is not in the cited evidence"
+    borrowed = [n for n in found if not _name_in(n.lower(), ev, ev_words)]
+    if borrowed:
+        cx, cx_words = _searchable(context)
+        for name in borrowed:
+            if not _name_in(name.lower(), cx, cx_words):
+                return f"'{name}' is not in the cited evidence"
+        why = _stands_in(borrowed, body, evidence)
+        if why:
+            return why
     return _seat_moved(found, body.replace("\u2019", "'").lower(), ev) or check_swaps(body, evidence)
+
+
+def _stands_in(borrowed: list[str], claim: str, evidence: str) -> str:
+    # Measured on the labelled set with each row's whole article as context: without this, the guards
+    # rejected 0.55 of entity swaps instead of 0.93 (a swapped-in name is usually somewhere in the article).
+    c_roles, e_roles = _roles(claim), _roles(evidence)
+    cl, cl_words = _searchable(claim)
+    for name in borrowed:
+        before, after = c_roles.get(name.lower().split()[0].rstrip("."), (None, None))
+        for other, (e_before, e_after) in e_roles.items():
+            if not _name_in(other, cl, cl_words) and ((before and before == e_before) or (after and after == e_after)):
+                return f"'{name}' stands where the cited evidence has '{other}'"
+    return ""
 
 
 # Places that stand for a government ("the Kremlin said", "Kyiv rejected"). An alias lets one stand for its

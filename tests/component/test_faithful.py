@@ -12,7 +12,7 @@ from assistant.answer.evidence import select_evidence
 from assistant.answer.verify import validate
 from assistant.app.cli import main
 from assistant.answer.entailment import Checker
-from assistant.answer.guards import check_attribution, check_names, check_numbers, check_polarity
+from assistant.answer.guards import check_attribution, check_names, check_numbers, check_polarity, run_guards
 from assistant.types import REFUSAL, AnswerEvent, EvidenceEvent, Passage, StatusEvent, TextDelta
 
 from ..support.fakes import FakeEmbedder
@@ -339,6 +339,32 @@ def test_the_guards_on_the_labelled_set_per_kind():
               "unrelated": 0.83, "yes_no": 0.96}
     low = {k: res[k]["rate"] for k, floor in floors.items() if res[k]["rate"] < floor}
     assert not low, low
+
+
+def test_the_guards_with_the_whole_article_as_context_per_kind():
+    """The product lends the names guard the cited briefing's headline and its other evidence sentences (for
+    "the trip" -> "Dmitriev"). At most that is the whole article: measured with it, a swapped-in name is
+    usually somewhere in the article, and the guards rejected 0.55 of entity swaps until a borrowed name was
+    barred from standing where the cited sentence has another (now 0.925; true claims kept 0.994)."""
+    from evals.faithfulness import score
+    from evals.faithfulness_data import article_contexts, load
+
+    items = load()
+    contexts = article_contexts(items)
+    res = score(items, lambda it: not run_guards(it.claim, list(it.evidence), context=contexts[it.id])[0])
+    floors = {"true": 0.98, "entity": 0.92, "attribution": 0.87, "number": 0.90, "negated": 0.56}
+    low = {k: res[k]["rate"] for k, floor in floors.items() if res[k]["rate"] < floor}
+    assert not low, low
+
+
+def test_a_name_from_the_headline_may_not_stand_in_for_the_one_the_sentence_has():
+    ev = "Dmitriev’s US trip comes after China’s foreign minister said in a visit to Moscow this week that relations are good."
+    headline = "Russia envoy washington"
+    claim = "China's foreign minister said during a visit to Washington this week that relations are good."
+    assert "stands where" in check_names(claim, ev, headline)
+    # Borrowing for coreference still works: "the trip" is Dmitriev's, named in the headline.
+    assert check_names("The Kremlin has not confirmed the envoy's Washington trip.",
+                       "The trip, which the Kremlin has not confirmed, comes after talks.", headline) == ""
 
 
 def test_a_claim_that_is_its_cited_sentence_word_for_word_needs_no_judge_call():
