@@ -123,7 +123,8 @@ def cite(ev: EvidenceSentence, sentence: str, bodies: dict[str, str], score: flo
          repaired: bool, verified_by: str = "checked") -> Citation | None:
     """A citation of evidence sentence `ev`, verbatim at its offsets in the article body, or None.
 
-    A quotation in the answer sentence that appears verbatim in the cited sentence narrows the span to it.
+    A quotation in the answer sentence that appears verbatim in the cited sentence narrows the span to it,
+    unless the sentence quotes it too: then the whole sentence, with its speaker, is the citation.
     """
     body = bodies.get(ev.article_id, "")
     start, end = ev.start, ev.end
@@ -134,7 +135,9 @@ def cite(ev: EvidenceSentence, sentence: str, bodies: dict[str, str], score: flo
         start, end = found, found + len(ev.text)
     for m in _QUOTED.finditer(sentence):
         pos = body.find(m.group(1), start, end)
-        if pos >= 0:
+        # A quotation the briefing itself quotes belongs to the speaker the sentence names outside it
+        # ("China's foreign minister said ... “friends forever”"): narrowed to it, the source lost who said it.
+        if pos >= 0 and body[pos - 1:pos] not in ('"', "\u201c"):
             start, end = pos, pos + len(m.group(1))
             break
     return Citation(key=ev.key, article_id=ev.article_id, chunk_id=ev.chunk_id, quote=body[start:end],

@@ -105,6 +105,17 @@ def test_quoted_words_narrow_the_span():
     assert c.quote == "stalling for time as its troops advance" and BODY[c.start:c.end] == c.quote
 
 
+def test_a_quotation_the_briefing_quotes_keeps_its_speaker_in_the_citation():
+    from assistant.answer.citations import cite
+    from assistant.types import EvidenceSentence
+
+    body = "Dmitriev’s trip comes after China’s foreign minister said in Moscow that “China and Russia are friends forever.” More."
+    text = body[:body.index(" More.")]
+    ev = EvidenceSentence(key=1, article_id="a", chunk_id="a:0", text=text, start=0, end=len(text), score=1.0)
+    c = cite(ev, "China's foreign minister said \"China and Russia are friends forever.\" [1]", {"a": body}, 0.9, 0, False)
+    assert c.quote == text and "foreign minister said" in c.quote
+
+
 def test_evidence_not_verbatim_is_never_cited():
     ev = _evidence()
     v = validate("Experts suspect Russia is stalling for time as its troops advance [2].", ev,
