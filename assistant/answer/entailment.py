@@ -20,7 +20,8 @@ from typing import Any, Sequence
 
 from ..errors import LLMError
 from .citations import content_stems, lexical_support, normalise, support
-from .guards import numbers, run_guards
+from .guards import run_guards
+from .quantities import numbers
 from .names import names, strip_yes_no
 from .prompting import load_prompt
 from ..types import REFUSAL

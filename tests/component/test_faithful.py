@@ -12,7 +12,8 @@ from assistant.answer.evidence import select_evidence
 from assistant.answer.verify import validate
 from assistant.app.cli import main
 from assistant.answer.entailment import Checker
-from assistant.answer.guards import check_attribution, check_names, check_numbers, check_polarity, run_guards
+from assistant.answer.guards import check_attribution, check_names, check_polarity, run_guards
+from assistant.answer.quantities import check_numbers
 from assistant.types import REFUSAL, AnswerEvent, EvidenceEvent, Passage, StatusEvent, TextDelta
 
 from ..support.fakes import FakeEmbedder
