@@ -213,7 +213,19 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--check", action="store_true", help="validate the set and print counts")
     parser.add_argument("--path", type=Path, default=DEFAULT_PATH)
     parser.add_argument("--clapnq", type=Path, default=DEFAULT_CLAPNQ, help="folder holding CLAPnq articles.jsonl")
+    parser.add_argument("--with-context", type=Path, metavar="OUT",
+                        help="write the set with each row's whole source article as its `context` (for `briefing "
+                             "eval-judge OUT`: the checker as the product runs it, names lent by the article)")
     args = parser.parse_args(argv)
+    if args.with_context:
+        items = load(args.path)
+        contexts = article_contexts(items)
+        rows = [json.loads(line) for line in args.path.read_text(encoding="utf-8").splitlines() if line.strip()]
+        args.with_context.parent.mkdir(parents=True, exist_ok=True)
+        args.with_context.write_text("".join(json.dumps({**r, "context": contexts[r["id"]]}, ensure_ascii=False) + "\n"
+                                             for r in rows), encoding="utf-8")
+        print(f"{len(rows)} rows with context -> {args.with_context}")
+        return 0
     if not args.check:
         parser.print_help()
         return 2

@@ -120,29 +120,30 @@ class EntailmentJudge:
         self.name = f"{label} ({getattr(checker, 'name', type(checker).__name__)})"
         self.calls = 0
         self.rejected_by: dict[str, int] = {}
-        self._cache: dict[tuple[tuple[str, ...], str], Any] = {}
+        self._cache: dict[tuple[tuple[str, ...], str, str], Any] = {}
 
-    def verdict(self, sources: Sequence[str], claim: str) -> Any:
-        """The checker's Verdict for the claim against the joined sources (cached)."""
-        key = (tuple(sources), claim)
+    def verdict(self, sources: Sequence[str], claim: str, context: str = "") -> Any:
+        """The checker's Verdict for the claim against the joined sources (cached); `context` is text the
+        checker may take names from, as the product gives it the cited briefing's headline."""
+        key = (tuple(sources), claim, context)
         if key not in self._cache:
             self.calls += 1
-            v = self.checker.check(claim, list(sources))
+            v = self.checker.check(claim, list(sources), context=context) if context else self.checker.check(claim, list(sources))
             if not v.supported:
                 layer = getattr(v, "layer", "") or "unknown"
                 self.rejected_by[layer] = self.rejected_by.get(layer, 0) + 1
             self._cache[key] = v
         return self._cache[key]
 
-    def supports(self, sources: Sequence[str], claim: str) -> bool:
+    def supports(self, sources: Sequence[str], claim: str, context: str = "") -> bool:
         """True when the checker finds the claim in the sources."""
         if not sources or not claim.strip():
             return False
-        return bool(self.verdict(sources, claim).supported)
+        return bool(self.verdict(sources, claim, context).supported)
 
-    def why(self, sources: Sequence[str], claim: str) -> str:
+    def why(self, sources: Sequence[str], claim: str, context: str = "") -> str:
         """'layer: reason' of a rejection ('' when supported or never asked)."""
-        v = self._cache.get((tuple(sources), claim))
+        v = self._cache.get((tuple(sources), claim, context))
         if v is None or v.supported:
             return ""
         return f"{getattr(v, 'layer', '')}: {getattr(v, 'reason', '')}".strip(": ")

@@ -2,7 +2,8 @@
 
 Each line of the set (default evals/datasets/faithfulness.jsonl) holds a `claim`, the `evidence`
 sentences it cites, a `label` ("supported" / "unsupported"), the `kind` of row (e.g. "true",
-"negated", "number", "entity", "attribution", "unrelated") and a `split`. The judge decides every
+"negated", "number", "entity", "attribution", "unrelated") and a `split`; optionally a `context`: text
+the product would lend the checker for names (the cited briefing's headline and other sentences). The judge decides every
 row; the report gives accuracy, F1 (positive = supported), Cohen's kappa, the keep rate of true
 claims (supported rows judged supported) and the reject rate of each perturbation kind, plus which
 layer of the checker rejected what. Written to evals/results/judge_eval.json and .md; every eval
@@ -20,6 +21,7 @@ from typing import Any, Sequence
 
 from . import metrics as M
 from .dataset import DatasetError
+from .judge import EntailmentJudge
 
 DEFAULT_SET = Path("evals") / "datasets" / "faithfulness.jsonl"
 DEFAULT_OUT = Path("evals") / "results"
@@ -35,6 +37,7 @@ class LabelledClaim:
     kind: str = ""
     split: str = ""
     id: str = ""
+    context: str = ""
 
 
 def load_claims(path: str | Path = DEFAULT_SET, split: str | None = None) -> list[LabelledClaim]:
@@ -54,7 +57,7 @@ def load_claims(path: str | Path = DEFAULT_SET, split: str | None = None) -> lis
             if label not in ("supported", "unsupported") or not str(d["claim"]).strip():
                 raise ValueError(f"label must be supported or unsupported, not {d['label']!r}")
             row = LabelledClaim(str(d["claim"]), evidence, label == "supported", str(d.get("kind", "")),
-                                str(d.get("split", "")), str(d.get("id", lineno)))
+                                str(d.get("split", "")), str(d.get("id", lineno)), str(d.get("context") or ""))
         except (ValueError, KeyError, TypeError) as exc:
             raise DatasetError(f"{p}:{lineno}: not a faithfulness row ({exc})") from exc
         if split is None or row.split == split:
@@ -69,12 +72,14 @@ def score_judge(judge: Any, rows: Sequence[LabelledClaim]) -> dict[str, Any]:
     preds, by_kind, layers, wrong = [], {}, {}, []
     t = time.perf_counter()
     for r in rows:
-        ok = bool(judge.supports(list(r.evidence), r.claim))
+        # Only a checker takes a context (names it may borrow); other judges see the cited sentences alone.
+        ctx = {"context": r.context} if r.context and isinstance(judge, EntailmentJudge) else {}
+        ok = bool(judge.supports(list(r.evidence), r.claim, **ctx))
         preds.append(ok)
         k = by_kind.setdefault(r.kind or ("true" if r.supported else "false"), {"n": 0, "supported_label": r.supported, "judged_supported": 0})
         k["n"] += 1
         k["judged_supported"] += ok
-        why = judge.why(list(r.evidence), r.claim) if hasattr(judge, "why") else ""
+        why = judge.why(list(r.evidence), r.claim, **ctx) if hasattr(judge, "why") else ""
         if not ok:
             layer = why.split(":", 1)[0] or "unknown"
             layers[layer] = layers.get(layer, 0) + 1

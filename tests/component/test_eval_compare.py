@@ -233,6 +233,40 @@ def test_eval_judge_reads_the_committed_faithfulness_set_as_its_own_loader_does(
             [(t.claim, t.label == "supported", t.kind) for t in theirs]
 
 
+def test_eval_judge_gives_the_checker_a_rows_context_as_the_product_does(tmp_path):
+    """A row may carry the text the product lends the checker for names (the cited briefing's headline and
+    other sentences); the set written with each row's whole article measures the checker in that regime."""
+    from assistant.answer.entailment import Checker
+    from evals import faithfulness_data
+
+    from ..support.fakes import FakeEmbedder
+
+    ev = "Then, in May 2017, it was announced that ABC was making a bid to revive the program."
+    rows = [{"id": "a", "claim": "In May 2017 ABC was bidding to revive American Idol.", "evidence": [ev],
+             "label": "supported", "kind": "true", "context": "American Idol"},
+            {"id": "b", "claim": "In May 2017 it was announced that CBS was making a bid to revive American Idol.", "evidence": [ev],
+             "label": "unsupported", "kind": "entity", "context": "American Idol CBS"}]
+    path = tmp_path / "set.jsonl"
+    path.write_text("".join(json.dumps(r) + "\n" for r in rows), encoding="utf-8")
+    judge = EntailmentJudge(Checker(embedder=FakeEmbedder(), skip=("similarity",)), label="guards")
+    res = run_eval_judge(judge, path, out=None)
+    assert res["keep_rate"] == 1.0 and res["reject_rate"]["entity"] == 1.0, res["errors"]
+    bare = run_eval_judge(judge, _without_context(path, tmp_path), out=None)
+    assert bare["keep_rate"] == 0.0  # without the headline, "American Idol" is not in the cited sentence
+    out = tmp_path / "with_context.jsonl"
+    assert faithfulness_data.main(["--with-context", str(out)]) == 0
+    written = [json.loads(line) for line in out.read_text(encoding="utf-8").splitlines()]
+    assert len(written) == len(faithfulness_data.load()) and all(r["context"] for r in written)
+    assert all(s in r["context"] for r in written for s in r["evidence"] if r["kind"] == "true")
+
+
+def _without_context(path, tmp_path):
+    out = tmp_path / "bare.jsonl"
+    out.write_text("".join(json.dumps({k: v for k, v in json.loads(line).items() if k != "context"}) + "\n"
+                           for line in path.read_text(encoding="utf-8").splitlines()), encoding="utf-8")
+    return out
+
+
 def test_naive_plain_prompt_has_no_refusal_instruction(fake_assistant, seed_dir):
     from assistant.evaluation.naive import NaivePipeline
 
