@@ -31,6 +31,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_valida
 ROOT = Path(__file__).resolve().parents[1]
 DEFAULT_PATH = ROOT / "evals" / "datasets" / "faithfulness.jsonl"
 SEED_SOURCE = ROOT / "examples" / "briefings" / "russia-envoy-washington.txt"
+SEED_TITLE = "Russia envoy washington"
 DEFAULT_CLAPNQ = ROOT.parent / "shared" / "datasets" / "clapnq_dev"
 
 KINDS = ("true", "negated", "number", "entity", "attribution", "unrelated", "yes_no")
@@ -113,16 +114,18 @@ def load(path: Path | str | None = None, split: str | None = None) -> list[Faith
 NEWS_ARTICLES = ROOT / "evals" / "datasets" / "news_dev" / "articles.jsonl"
 
 
-def article_contexts(items: list[FaithItem]) -> dict[str, str]:
+def article_contexts(items: list[FaithItem], title_only: bool = False) -> dict[str, str]:
     """Each row's whole source article ("title body"), keyed by row id: the most context the product's
-    names guard can be given (it reads the cited briefing's headline and its other evidence sentences).
-    CLAPnq articles come from evals/datasets/news_dev (the same bodies), the seed from the sample briefing."""
+    names guard can be given (it reads the cited briefing's headline and its other evidence sentences);
+    `title_only`: the headline alone, the least it is given. CLAPnq articles come from
+    evals/datasets/news_dev (the same bodies), the seed from the sample briefing."""
     articles = {}
     for line in NEWS_ARTICLES.read_text(encoding="utf-8").splitlines():
         if line.strip():
             a = json.loads(line)
-            articles[a["id"]] = f"{a['title']} {a['body']}"
-    seed = SEED_SOURCE.read_text(encoding="utf-8")
+            articles[a["id"]] = a["title"] if title_only else f"{a['title']} {a['body']}"
+    # The sample briefing's title as ingest gives it (from the file name).
+    seed = SEED_TITLE if title_only else SEED_SOURCE.read_text(encoding="utf-8")
     out = {}
     for it in items:
         key = it.source.removeprefix("clapnq:")
@@ -216,10 +219,11 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--with-context", type=Path, metavar="OUT",
                         help="write the set with each row's whole source article as its `context` (for `briefing "
                              "eval-judge OUT`: the checker as the product runs it, names lent by the article)")
+    parser.add_argument("--title-only", action="store_true", help="with --with-context: the headline alone")
     args = parser.parse_args(argv)
     if args.with_context:
         items = load(args.path)
-        contexts = article_contexts(items)
+        contexts = article_contexts(items, args.title_only)
         rows = [json.loads(line) for line in args.path.read_text(encoding="utf-8").splitlines() if line.strip()]
         args.with_context.parent.mkdir(parents=True, exist_ok=True)
         args.with_context.write_text("".join(json.dumps({**r, "context": contexts[r["id"]]}, ensure_ascii=False) + "\n"

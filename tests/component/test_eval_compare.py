@@ -258,6 +258,9 @@ def test_eval_judge_gives_the_checker_a_rows_context_as_the_product_does(tmp_pat
     written = [json.loads(line) for line in out.read_text(encoding="utf-8").splitlines()]
     assert len(written) == len(faithfulness_data.load()) and all(r["context"] for r in written)
     assert all(s in r["context"] for r in written for s in r["evidence"] if r["kind"] == "true")
+    assert faithfulness_data.main(["--with-context", str(out), "--title-only"]) == 0
+    titles = [json.loads(line)["context"] for line in out.read_text(encoding="utf-8").splitlines()]
+    assert "American Idol" in titles and all(len(t) < 120 for t in titles)
 
 
 def _without_context(path, tmp_path):
