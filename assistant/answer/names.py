@@ -94,7 +94,7 @@ def check_names(claim: str, evidence: str, context: str = "") -> str:
         for name in borrowed:
             if not _name_in(name.lower(), cx, cx_words):
                 return f"'{name}' is not in the cited evidence"
-        why = _stands_in(borrowed, body, evidence)
+        why = _stands_in(borrowed, body, evidence) or _unnamed_speaker(borrowed, body, evidence)
         if why:
             return why
     return _seat_moved(found, body.replace("\u2019", "'").lower(), ev) or check_swaps(body, evidence)
@@ -211,10 +211,7 @@ def check_speaker(claim: str, evidence: str) -> str:
     speaker's description (its head noun) is checked here; its names by `check_names`."""
     ev, ev_words = _searchable(evidence)
     for m in _SAYS.finditer(claim):
-        before = claim[:m.start()]
-        starts = list(_CLAUSE_START.finditer(before))
-        clause = before[starts[-1].end():] if starts else before
-        found = re.findall(r"[A-Za-z][\w'.-]*", clause.replace("\u2019", "'"))
+        found = _speaker_words(claim, m)
         if found and found[-1].lower() in _PASSIVE:
             continue  # "is estimated", "was reported": no speaker named
         speaker = [w.replace("'s", "").rstrip(".") for w in found if w.lower().replace("'s", "") not in _NOT_SPEAKER]
@@ -229,6 +226,31 @@ def check_speaker(claim: str, evidence: str) -> str:
 
 
 _PASSIVE = frozenset("is are was were be been being".split())
+# A speaker introduced by these is someone the sentence does not name ("one Russian diplomat told"):
+# a name found elsewhere in the briefing cannot be theirs. "The Russian leader" may be Putin, named before.
+_INDEFINITE = frozenset("a an one some many several two three few most other another".split())
+
+
+def _speaker_words(text: str, says: re.Match) -> list[str]:
+    """The words of the clause before a reporting verb: who the text says says so."""
+    before = text[:says.start()]
+    starts = list(_CLAUSE_START.finditer(before))
+    clause = before[starts[-1].end():] if starts else before
+    return re.findall(r"[A-Za-z][\w'.-]*", clause.replace("\u2019", "'"))
+
+
+def _unnamed_speaker(borrowed: list[str], claim: str, evidence: str) -> str:
+    # "Vladimir Putin told The Moscow Times" from "... one Russian diplomat told The Moscow Times", with
+    # Putin named elsewhere in the briefing.
+    lent = {w.lower() for n in borrowed for w in n.split()}
+    for m in _SAYS.finditer(claim):
+        if not lent & {w.lower().replace("'s", "") for w in _speaker_words(claim, m)}:
+            continue
+        for e in _SAYS.finditer(evidence):
+            said_by = _speaker_words(evidence, e)
+            if said_by and said_by[0].lower() in _INDEFINITE:
+                return f"the claim names the speaker; the cited sentence has '{' '.join(said_by)}', someone it does not name"
+    return ""
 
 
 def _first_of(words: list[str]) -> int:

@@ -346,14 +346,15 @@ def test_the_guards_with_the_whole_article_as_context_per_kind():
     """The product lends the names guard the cited briefing's headline and its other evidence sentences (for
     "the trip" -> "Dmitriev"). At most that is the whole article: measured with it, a swapped-in name is
     usually somewhere in the article, and the guards rejected 0.55 of entity swaps until a borrowed name was
-    barred from standing where the cited sentence has another (now 0.925; true claims kept 0.994)."""
+    barred from standing where the cited sentence has another (now 0.925; true claims kept 0.994), and
+    attribution 0.81 -> 0.89 once it also may not name a speaker the cited sentence leaves unnamed."""
     from evals.faithfulness import score
     from evals.faithfulness_data import article_contexts, load
 
     items = load()
     contexts = article_contexts(items)
     res = score(items, lambda it: not run_guards(it.claim, list(it.evidence), context=contexts[it.id])[0])
-    floors = {"true": 0.98, "entity": 0.92, "attribution": 0.87, "number": 0.90, "negated": 0.56}
+    floors = {"true": 0.98, "entity": 0.92, "attribution": 0.89, "number": 0.90, "negated": 0.56}
     low = {k: res[k]["rate"] for k, floor in floors.items() if res[k]["rate"] < floor}
     assert not low, low
 
@@ -363,6 +364,12 @@ def test_a_name_from_the_headline_may_not_stand_in_for_the_one_the_sentence_has(
     headline = "Russia envoy washington"
     claim = "China's foreign minister said during a visit to Washington this week that relations are good."
     assert "stands where" in check_names(claim, ev, headline)
+    # A speaker the cited sentence leaves unnamed gets no name from elsewhere in the briefing; a definite one may.
+    article = "Vladimir Putin reportedly said talks would be long."
+    said = "“Time is on our side now,” one Russian diplomat told The Moscow Times."
+    assert "does not name" in check_names("Vladimir Putin told The Moscow Times that time is on Russia's side.", said, article)
+    assert check_names("Putin reportedly said the peace process would be lengthy.",
+                       "The Russian leader reportedly said the peace process would be lengthy.", article) == ""
     # Borrowing for coreference still works: "the trip" is Dmitriev's, named in the headline.
     assert check_names("The Kremlin has not confirmed the envoy's Washington trip.",
                        "The trip, which the Kremlin has not confirmed, comes after talks.", headline) == ""
