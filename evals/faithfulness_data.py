@@ -119,11 +119,7 @@ def article_contexts(items: list[FaithItem], title_only: bool = False) -> dict[s
     names guard can be given (it reads the cited briefing's headline and its other evidence sentences);
     `title_only`: the headline alone, the least it is given. CLAPnq articles come from
     evals/datasets/news_dev (the same bodies), the seed from the sample briefing."""
-    articles = {}
-    for line in NEWS_ARTICLES.read_text(encoding="utf-8").splitlines():
-        if line.strip():
-            a = json.loads(line)
-            articles[a["id"]] = a["title"] if title_only else f"{a['title']} {a['body']}"
+    articles = {i: a["title"] if title_only else f"{a['title']} {a['body']}" for i, a in _articles(NEWS_ARTICLES).items()}
     # The sample briefing's title as ingest gives it (from the file name).
     seed = SEED_TITLE if title_only else SEED_SOURCE.read_text(encoding="utf-8")
     out = {}
@@ -135,16 +131,16 @@ def article_contexts(items: list[FaithItem], title_only: bool = False) -> dict[s
     return out
 
 
+def _articles(path: Path) -> dict[str, dict]:
+    """The articles of a JSONL file by id."""
+    return {a["id"]: a for a in (json.loads(line) for line in path.read_text(encoding="utf-8").splitlines() if line.strip())}
+
+
 def _clapnq_bodies(clapnq_dir: Path) -> dict[str, str] | None:
     articles = clapnq_dir / "articles.jsonl"
     if not articles.is_file():
         return None
-    bodies = {}
-    for line in articles.read_text(encoding="utf-8").splitlines():
-        if line.strip():
-            a = json.loads(line)
-            bodies[a["id"]] = a["body"]
-    return bodies
+    return {i: a["body"] for i, a in _articles(articles).items()}
 
 
 def check(path: Path | str | None = None, clapnq_dir: Path | str | None = None) -> tuple[list[str], list[str]]:

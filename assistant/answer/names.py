@@ -242,14 +242,14 @@ def _speaker_words(text: str, says: re.Match) -> list[str]:
 def _unnamed_speaker(borrowed: list[str], claim: str, evidence: str) -> str:
     # "Vladimir Putin told The Moscow Times" from "... one Russian diplomat told The Moscow Times", with
     # Putin named elsewhere in the briefing.
+    unnamed = next((said_by for e in _SAYS.finditer(evidence)
+                    if (said_by := _speaker_words(evidence, e)) and said_by[0].lower() in _INDEFINITE), None)
+    if not unnamed:
+        return ""
     lent = {w.lower() for n in borrowed for w in n.split()}
     for m in _SAYS.finditer(claim):
-        if not lent & {w.lower().replace("'s", "") for w in _speaker_words(claim, m)}:
-            continue
-        for e in _SAYS.finditer(evidence):
-            said_by = _speaker_words(evidence, e)
-            if said_by and said_by[0].lower() in _INDEFINITE:
-                return f"the claim names the speaker; the cited sentence has '{' '.join(said_by)}', someone it does not name"
+        if lent & {w.lower().replace("'s", "") for w in _speaker_words(claim, m)}:
+            return f"the claim names the speaker; the cited sentence has '{' '.join(unnamed)}', someone it does not name"
     return ""
 
 

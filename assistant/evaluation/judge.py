@@ -128,7 +128,7 @@ class EntailmentJudge:
         key = (tuple(sources), claim, context)
         if key not in self._cache:
             self.calls += 1
-            v = self.checker.check(claim, list(sources), context=context) if context else self.checker.check(claim, list(sources))
+            v = self.checker.check(claim, list(sources), context=context)
             if not v.supported:
                 layer = getattr(v, "layer", "") or "unknown"
                 self.rejected_by[layer] = self.rejected_by.get(layer, 0) + 1
