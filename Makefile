@@ -3,8 +3,8 @@ SHELL := /bin/bash
 PYTHON ?= $(shell command -v python3.11 || command -v python3)
 VENV := .venv
 BIN := $(VENV)/bin
-# Reinstall whenever pyproject.toml changes.
-STAMP := $(VENV)/.installed-$(shell cat pyproject.toml | sha256sum | cut -c1-12)
+# Reinstall whenever pyproject.toml or this file changes.
+STAMP := $(VENV)/.installed-$(shell cat pyproject.toml Makefile | sha256sum | cut -c1-12)
 DATA ?= $(CURDIR)/.data
 export PIP_DISABLE_PIP_VERSION_CHECK := 1
 
@@ -12,11 +12,23 @@ export PIP_DISABLE_PIP_VERSION_CHECK := 1
 
 install: $(STAMP)
 
-$(STAMP): pyproject.toml
+# llama-cpp-python is built from source for this CPU (-march=native), once per CPU and version (~14 min
+# on 2 cores), into a wheel directory keyed by both: a wheel built on another CPU can crash here (pip's
+# own cache keys wheels by version only). AMX is left out: some VMs list AMX but fault on its first
+# instruction (seen here: general protection fault in ggml's AMX matmul), and it only pays on big batches.
+LLAMA_VERSION := $(shell grep -o 'llama-cpp-python\[server\]==[0-9.]*' pyproject.toml | cut -d= -f3)
+LLAMA_CFLAGS := -mno-amx-tile -mno-amx-int8 -mno-amx-bf16
+LLAMA_KEY := $(shell (grep -m1 '^flags' /proc/cpuinfo; echo '$(LLAMA_VERSION) $(LLAMA_CFLAGS)') | sha256sum | cut -c1-12)
+LLAMA_WHEELS := $(HOME)/.cache/briefing-assistant/wheels/llama-$(LLAMA_KEY)
+
+$(STAMP): pyproject.toml Makefile
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
-	# llama-cpp-python builds from source once (~14 min on 2 cores); pip reuses the built wheel after that.
-	$(BIN)/python -m pip install --quiet -e '.[local,test]'
+	ls $(LLAMA_WHEELS)/llama_cpp_python-$(LLAMA_VERSION)-*.whl >/dev/null 2>&1 || \
+	  CFLAGS='$(LLAMA_CFLAGS)' CXXFLAGS='$(LLAMA_CFLAGS)' $(BIN)/python -m pip wheel --quiet --no-deps \
+	    --no-cache-dir -w $(LLAMA_WHEELS) 'llama-cpp-python==$(LLAMA_VERSION)'
+	$(BIN)/python -m pip install --quiet --find-links $(LLAMA_WHEELS) -e '.[local,test]'
+	$(BIN)/python -m pip install --quiet --force-reinstall --no-deps $(LLAMA_WHEELS)/llama_cpp_python-$(LLAMA_VERSION)-*.whl
 	rm -f $(VENV)/.installed-*
 	touch $@
 
