@@ -266,9 +266,12 @@ def chat_model_from_settings(settings: "Settings") -> tuple[ChatModel, Callable[
     if llm.uses_local:
         from .local_server import start_local_server
 
+        from .bundled import BundledChat
+
         server = start_local_server(settings)
         constrain = "none" if llm.constrain == "none" else "grammar"
-        chat = OpenAIChat(server.base_url, "not-needed", server.model_name, constrain=constrain, **common)
+        chat: Any = BundledChat(server, lambda url: OpenAIChat(url, "not-needed", server.model_name,
+                                                               constrain=constrain, **common))
         if settings.local.keep_warm:
             return chat, None
 

@@ -16,6 +16,7 @@ import importlib.util
 import json
 import logging
 import os
+import signal
 import socket
 import subprocess
 import sys
@@ -298,6 +299,18 @@ class LocalServer:
             if "address already in use" not in tail.lower() or attempt == tries:
                 raise LLMError(f"the local model server exited with code {code} while starting: {tail[-400:]}",
                                hint=f"see {self.log_path}")
+
+    def died(self) -> str:
+        """How the server this object runs went away ("exited with code -11 (SIGSEGV)"); "" while it runs."""
+        if self._proc is not None:
+            code = self._proc.poll()
+            if code is None:
+                return ""
+            name = f" ({signal.Signals(-code).name})" if code < 0 and -code in signal.valid_signals() else ""
+            return f"exited with code {code}{name}"
+        if self.pid is not None and self.port is not None and not _pid_is_server(self.pid):
+            return "is gone"
+        return ""
 
     def healthy(self) -> bool:
         """True when the server answers /v1/models with our model."""

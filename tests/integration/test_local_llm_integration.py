@@ -115,3 +115,31 @@ def test_closer_stops_a_per_process_server(local_data):
     with pytest.raises(LLMError, match="connection failed"):
         OpenAIChat(chat.base_url, "x", chat.name, timeout_s=2, max_retries=0).complete(
             [{"role": "user", "content": "still there?"}])
+
+
+@pytest.mark.integration
+@needs_local
+def test_a_server_that_dies_mid_answer_is_named_and_replaced(local_data):
+    """A llama.cpp build that does not suit the CPU dies on the first prompt (seen: a general protection
+    fault in ggml's AMX matmul). The user is told the server died and where its log is, not only
+    "connection dropped", and the next question gets a new server."""
+    import os
+    import signal
+
+    settings = Settings(data_dir=local_data, local={"n_ctx": 1024, "startup_timeout_s": 300})
+    chat, closer = chat_model_from_settings(settings)
+    try:
+        first_pid = chat.server.pid
+        pieces = chat.stream([{"role": "user", "content": "Count from 1 to 50, one number per line."}],
+                             max_tokens=200)
+        next(pieces)
+        os.kill(first_pid, signal.SIGSEGV)
+        with pytest.raises(LLMError) as err:
+            list(pieces)
+        assert "bundled model server exited with code -11 (SIGSEGV)" in str(err.value)
+        assert "llama-server.log" in err.value.hint and "make install" in err.value.hint
+        assert chat.complete([{"role": "user", "content": "Say OK."}], max_tokens=3).text.strip()
+        assert chat.server.pid != first_pid
+    finally:
+        if closer is not None:
+            closer()
