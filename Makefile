@@ -17,7 +17,7 @@ install: $(STAMP)
 # own cache keys wheels by version only). AMX is left out: some VMs list AMX but fault on its first
 # instruction (seen here: general protection fault in ggml's AMX matmul), and it only pays on big batches.
 LLAMA_VERSION := $(shell grep -o 'llama-cpp-python\[server\]==[0-9.]*' pyproject.toml | cut -d= -f3)
-LLAMA_CFLAGS := -mno-amx-tile -mno-amx-int8 -mno-amx-bf16
+LLAMA_CFLAGS := $(if $(filter x86_64,$(shell uname -m)),-mno-amx-tile -mno-amx-int8 -mno-amx-bf16)
 LLAMA_KEY := $(shell (grep -m1 '^flags' /proc/cpuinfo; echo '$(LLAMA_VERSION) $(LLAMA_CFLAGS)') | sha256sum | cut -c1-12)
 LLAMA_WHEELS := $(HOME)/.cache/briefing-assistant/wheels/llama-$(LLAMA_KEY)
 
