@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Any, Callable, Iterator
 from ..errors import LLMError
 
 if TYPE_CHECKING:
-    from .llm import Completion, OpenAIChat
+    # Not .llm's types: llm.py builds this wrapper, and the import-cycle check counts typing imports.
     from .local_server import LocalServer
 
 log = logging.getLogger(__name__)
@@ -28,7 +28,7 @@ class BundledChat:
     """An OpenAIChat to the local server (`connect(base_url)` makes one); every other attribute is the
     client's own. A request that fails because the server died raises an LLMError that says so."""
 
-    def __init__(self, server: "LocalServer", connect: Callable[[str], "OpenAIChat"]) -> None:
+    def __init__(self, server: "LocalServer", connect: Callable[[str], Any]) -> None:
         self.server = server
         self._connect = connect
         self._chat = connect(server.base_url)
@@ -39,7 +39,7 @@ class BundledChat:
             raise AttributeError(name)
         return getattr(self._chat, name)
 
-    def complete(self, messages: list[dict[str, str]], **opts: Any) -> "Completion":
+    def complete(self, messages: list[dict[str, str]], **opts: Any) -> Any:
         """The client's `complete`, on a live server."""
         chat = self._live()
         try:
@@ -59,7 +59,7 @@ class BundledChat:
         """Release the client's connections (the server is stopped by its owner)."""
         self._chat.close()
 
-    def _live(self) -> "OpenAIChat":
+    def _live(self) -> Any:
         with self._lock:
             how = self.server.died()
             if how:
