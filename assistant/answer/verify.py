@@ -10,6 +10,7 @@ Every path that shows answer text (answers, quote style, the timeline) goes thro
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, replace
 from typing import Any, Sequence
 
@@ -75,11 +76,6 @@ class Verifier:
         self._pending = ""  # a bare "Yes."/"No." waiting for the sentence it stands on
         self._ev_vecs = {e.key: v for e, v in zip(self.evidence, embedder.embed([e.text for e in self.evidence]))} \
             if self.evidence else {}
-
-    def complete_sentences(self, raw: str, final: bool) -> list[tuple[str, list[int]]]:
-        """The finished sentences of a draft (the last one only when the draft is final)."""
-        parts = split_answer(raw)
-        return parts if final else parts[:-1]
 
     def check(self, sentence: str, written: Sequence[int], index: int) -> Checked:
         """Check one draft sentence (markers removed, `written` the keys it cited)."""
@@ -286,6 +282,26 @@ def quote_text(quote: str) -> str:
     inside it are defanged ("[99]" -> "(99)") so article text cannot pose as a citation; the
     Citation keeps the exact words."""
     return f"{QUOTE_LEAD} \u201c{defang(quote)}\u201d"
+
+
+# A draft that ends in markers after its full stop, or in a full stop after its markers.
+_CLOSED = re.compile(r"(?:[.!?][\"”’')]*\s*(?:\[\d+(?:\s*,\s*\d+)*\])+|(?:\[\d+(?:\s*,\s*\d+)*\])+\s*[.!?])\s*$")
+_LETTER = re.compile(r"[^\W\d_]")
+
+
+def finished_claims(raw: str) -> list[tuple[str, list[int]]] | None:
+    """The finished sentences of a draft being written, once one of them claims something (not a bare
+    "Yes."/"No.", which stands on the next one); None before that. A sentence is finished when its
+    markers close it ("… Wednesday [2]." or "… Wednesday. [2]") or the next sentence has begun with a
+    word (so no marker of the finished one can still follow)."""
+    parts = split_answer(raw)
+    if _CLOSED.search(raw):
+        done = parts
+    elif len(parts) > 1 and _LETTER.search(parts[-1][0]):
+        done = parts[:-1]
+    else:
+        return None
+    return done if any(not _bare_yes_no(s) for s, _ in done) else None
 
 
 def _bare_yes_no(sentence: str) -> bool:

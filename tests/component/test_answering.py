@@ -188,3 +188,62 @@ def test_follow_up_that_cannot_be_resolved_says_so(fake_assistant, seed_dir, cha
     # A rewrite that comes back empty is no better: the user is told as well.
     a._llm = ScriptedChat(["", REFUSAL])
     assert "rambled" in a.ask("And what did China say?", history=history).notes[0]
+
+
+def test_quote_style_stops_the_draft_once_its_first_claim_is_complete(settings, seed_dir):
+    """In quote style only the draft's first claim can lead, so the model is stopped as soon as that
+    sentence is closed by its marker: not at the end of the draft, and not at the end of the stream
+    (which costs ~1 s with the bundled server). A bare "Yes." is not a claim, so it does not stop it."""
+    from assistant.assistant import Assistant
+    from assistant.search.store import Store
+
+    from ..support.fakes import FakeEmbedder, ScriptedChat
+
+    class CountingChat(ScriptedChat):
+        def stream(self, messages, **opts):
+            self.sent, self.closed = 0, False
+            try:
+                for piece in super().stream(messages, **opts):
+                    self.sent += 1
+                    yield piece
+            except GeneratorExit:
+                self.closed = True
+                raise
+
+    s = settings.model_copy(update={"answer": settings.answer.model_copy(update={"style": "quote"})})
+    embedder, chat = FakeEmbedder(), CountingChat()
+    a = Assistant(s, Store.open(s.data_dir, None, s.collection, embedder), embedder, llm=chat)
+    a.ingest([seed_dir])
+    question = "Who is Dmitriev expected to meet?"
+    chat.enqueue(REFUSAL)
+    key = next(e.key for e in list(a.ask_stream(question))[0].evidence if "Witkoff" in e.text)
+    second = "He may also meet members of the Trump administration and discuss the war in Ukraine [1]."
+    chat.enqueue(f"Yes. Dmitriev is expected to meet with US President Donald Trump's special envoy Steve Witkoff "
+                 f"on Wednesday [{key}]. {second}")
+    answer = a.ask(question)
+    assert chat.closed, "the stream was read to its end"
+    assert chat.sent == len(answer.raw_text.split()) and answer.raw_text.rstrip().endswith(f"Wednesday [{key}].")
+    assert "Witkoff" in answer.text and "members of the Trump administration" not in answer.text
+    assert answer.citations and all(c.key == key for c in answer.citations)
+
+
+def test_a_draft_sentence_is_finished_when_its_markers_close_it_or_the_next_one_begins():
+    from assistant.answer.verify import finished_claims
+
+    assert finished_claims("Dmitriev will meet Witkoff on Wednesday [2]") is None  # "[2][3]" may follow
+    assert finished_claims("Dmitriev will meet Witkoff on Wednesday [2].") == \
+        [("Dmitriev will meet Witkoff on Wednesday.", [2])]
+    assert finished_claims("Dmitriev will meet Witkoff. [2]") == [("Dmitriev will meet Witkoff.", [2])]
+    assert finished_claims("Dmitriev will meet Witkoff. [") is None
+    assert finished_claims("Dmitriev will meet Witkoff. [2") is None  # the marker is not closed yet
+    assert finished_claims("Dmitriev will meet Witkoff. He") == [("Dmitriev will meet Witkoff.", [])]
+    assert finished_claims("Yes. Dmitriev") is None  # a bare yes stands on the next sentence
+    assert finished_claims("Yes. [2]") is None
+    assert finished_claims("The U.S. envoy") is None
+
+
+def test_prose_style_reads_the_whole_draft(fake_assistant, seed_dir, chat):
+    a = _seeded(fake_assistant, seed_dir)
+    chat.enqueue("Dmitriev is expected to meet Steve Witkoff [1]. He may meet members of the administration [1].")
+    answer = a.ask("Who is Dmitriev expected to meet?")
+    assert answer.raw_text.endswith("administration [1].")
