@@ -38,7 +38,8 @@ def measure(style: str, questions: list[str]) -> dict:
             t = ans.timings
             rows.append({"question": q, "answerable": ans.answerable, "text": ans.text,
                          "first_shown_s": t.get("first_shown_s"), "total_s": round(time.perf_counter() - t0, 2),
-                         "draft_s": t.get("generate_s"), "check_s": t.get("check_s", 0.0),
+                         "first_token_s": t.get("first_token_s"), "draft_s": t.get("generate_s"),
+                         "check_s": t.get("check_s", 0.0),
                          "judge_calls": ans.usage.get("judge_calls", 0), "load1": round(load, 2)})
     shown = [r["first_shown_s"] for r in rows if r["first_shown_s"] is not None]
     return {"style": style, "questions": rows,
@@ -51,15 +52,16 @@ def measure(style: str, questions: list[str]) -> dict:
 def markdown(results: list[dict]) -> str:
     """A table per style."""
     out = ["# Answer latency, bundled model, warm", "",
-           "Seconds from the question. `first shown` = first sentence that passed the checks; `check` = guards +",
+           "Seconds from the question. `first shown` = first sentence that passed the checks; `first token` = the draft's",
+           "first token (the prompt read); `draft` = the draft request, prompt included; `check` = guards +",
            "model-judge calls after the draft. load1 = 1-minute load average when the question was asked.", ""]
     for res in results:
         out += [f"## style `{res['style']}`: median first shown {res['median_first_shown_s']} s, "
                 f"whole answer {res['median_total_s']} s, checks {res['median_check_s']} s (max {res['max_check_s']})", "",
-                "| question | first shown | whole | draft | check | judge calls | load1 | answered |",
-                "|---|---|---|---|---|---|---|---|"]
+                "| question | first shown | whole | first token | draft | check | judge calls | load1 | answered |",
+                "|---|---|---|---|---|---|---|---|---|"]
         for r in res["questions"]:
-            out.append(f"| {r['question']} | {r['first_shown_s']} | {r['total_s']} | {r['draft_s']} | {r['check_s']} | "
+            out.append(f"| {r['question']} | {r['first_shown_s']} | {r['total_s']} | {r.get('first_token_s')} | {r['draft_s']} | {r['check_s']} | "
                        f"{r['judge_calls']} | {r['load1']} | {'yes' if r['answerable'] else 'refused'} |")
         out.append("")
     return "\n".join(out)
