@@ -16,6 +16,7 @@ from .citations import is_pure_refusal, is_refusal, split_answer
 from .entailment import Checker, asks_speaker
 from ..errors import LLMError
 from .evidence import best_first, format_evidence, irrelevant, select_evidence
+from .followup import rewrite_question
 from .injection import clean_answer, drop_echoes, orders_in
 from ..models.embed import Embedder
 from ..models.llm import ChatModel, Completion
@@ -319,47 +320,6 @@ def keys_grammar(keys: Sequence[int], most: int) -> str:
     for _ in range(max(0, most - 1)):
         tail = f'(", " key {tail})?'
     return f'root ::= "0" | key {tail}\nkey ::= "[" ({_key_rule(keys)}) "]"'
-
-
-LOST_CONTEXT = ("The follow-up could not be resolved against the conversation ({why}), so it was answered "
-                "as asked, on its own.")
-
-
-def rewrite_question(llm: ChatModel, question: str, history: Sequence[Any]) -> tuple[str, dict[str, int], str]:
-    """A standalone version of a follow-up question, its token usage, and a note for the user when
-    the rewrite failed (the original question is then answered on its own, and the user is told)."""
-    turns = _history_lines(history)
-    if not turns:
-        return question, {}, ""
-    messages = load_prompt("rewrite_question").render(history="\n".join(turns[-6:]), question=question)
-    try:
-        out = llm.complete(messages, max_tokens=60)
-    except LLMError as exc:
-        return question, {}, LOST_CONTEXT.format(why=f"the model failed: {exc.one_line()}")
-    line = next((ln.strip() for ln in out.text.strip().splitlines() if ln.strip()), "")
-    line = line.removeprefix("Standalone question:").strip().strip('"')
-    if not line or len(line) > 4 * len(question) + 200:
-        return question, out.usage, LOST_CONTEXT.format(why="the model's rewrite was empty or rambled")
-    return line, out.usage, ""
-
-
-def _history_lines(history: Sequence[Any]) -> list[str]:
-    lines: list[str] = []
-    for turn in history:
-        if isinstance(turn, dict):
-            role, content = turn.get("role", "user"), turn.get("content", "")
-            if isinstance(content, Answer):
-                content = content.text
-            lines.append(f"{'User' if role == 'user' else 'Assistant'}: {str(content).strip()}")
-        elif isinstance(turn, (list, tuple)) and len(turn) == 2:
-            q, ans = turn
-            lines.append(f"User: {str(q).strip()}")
-            if ans:
-                lines.append(f"Assistant: {ans.text if isinstance(ans, Answer) else str(ans).strip()}")
-        elif isinstance(turn, str):
-            lines.append(f"User: {turn.strip()}")
-    # Refusals carry no context worth resolving against.
-    return [ln for ln in lines if not is_refusal(ln.split(": ", 1)[-1])]
 
 
 def _add_usage(total: dict[str, int], more: dict[str, int]) -> None:

@@ -1,0 +1,83 @@
+"""Follow-up questions: made standalone against the conversation before retrieval, when they need it.
+
+A question that names what it asks about ("What did China's foreign minister say about Russia?") is
+answered as asked: rewriting it costs a model call (~3 s of prompt reading on 2 cores, and the answer's
+prompt must then be read again after it) and a small model's rewrite can drag the previous topic into it.
+Only a question that refers back ("Has either government confirmed it?", "And China?", "Why?") is
+rewritten.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any, Sequence
+
+from .citations import content_stems, is_refusal
+from ..errors import LLMError
+from ..models.llm import ChatModel
+from .prompting import load_prompt
+from ..types import Answer
+
+# Words that point into the conversation: pronouns and determiners without a noun of their own,
+# and words that only make sense against something said before.
+_BACK = frozenset(
+    "he him his she her hers it its they them their theirs this that these those there then such same "
+    "other others former latter else too also again either neither both another".split())
+# Openers of an elliptic follow-up: "And China?", "What about Putin?", "So is it over?"
+_OPENER = re.compile(r"^\s*(?:and|but|or|so|also|then|what about|how about|what else|same|why not|and what)\b", re.I)
+_WORD = re.compile(r"[^\W\d_]+(?:['\u2019][^\W\d_]+)?")
+# A name or a number: what makes a question say what it is about.
+_NAMED = re.compile(r"(?<!^)(?<![.?!]\s)\b[A-Z][\w'\u2019-]+|\d")
+
+
+def refers_back(question: str) -> bool:
+    """Whether a question needs the conversation to be understood: it refers back (a pronoun such as
+    "it"/"they"/"that", "either", "too"), opens elliptically ("And China?", "What about…"), or does not
+    say what it is about (no name or number, or fewer than three content words: "Why?", "When is the
+    meeting?"). Errs towards True: an unneeded rewrite costs time, a missed one a wrong answer."""
+    words = [w.casefold().replace("\u2019", "'") for w in _WORD.findall(question)]
+    if any(w in _BACK for w in words) or _OPENER.search(question):
+        return True
+    return not _NAMED.search(question.strip()) or len(content_stems(question)) < 3
+
+
+LOST_CONTEXT = ("The follow-up could not be resolved against the conversation ({why}), so it was answered "
+                "as asked, on its own.")
+
+
+def rewrite_question(llm: ChatModel, question: str, history: Sequence[Any]) -> tuple[str, dict[str, int], str]:
+    """A standalone version of a follow-up question, its token usage, and a note for the user when
+    the rewrite failed (the original question is then answered on its own, and the user is told).
+    A question that does not refer back is returned as it is, without a model call."""
+    turns = _history_lines(history)
+    if not turns or not refers_back(question):
+        return question, {}, ""
+    messages = load_prompt("rewrite_question").render(history="\n".join(turns[-6:]), question=question)
+    try:
+        out = llm.complete(messages, max_tokens=60)
+    except LLMError as exc:
+        return question, {}, LOST_CONTEXT.format(why=f"the model failed: {exc.one_line()}")
+    line = next((ln.strip() for ln in out.text.strip().splitlines() if ln.strip()), "")
+    line = line.removeprefix("Standalone question:").strip().strip('"')
+    if not line or len(line) > 4 * len(question) + 200:
+        return question, out.usage, LOST_CONTEXT.format(why="the model's rewrite was empty or rambled")
+    return line, out.usage, ""
+
+
+def _history_lines(history: Sequence[Any]) -> list[str]:
+    lines: list[str] = []
+    for turn in history:
+        if isinstance(turn, dict):
+            role, content = turn.get("role", "user"), turn.get("content", "")
+            if isinstance(content, Answer):
+                content = content.text
+            lines.append(f"{'User' if role == 'user' else 'Assistant'}: {str(content).strip()}")
+        elif isinstance(turn, (list, tuple)) and len(turn) == 2:
+            q, ans = turn
+            lines.append(f"User: {str(q).strip()}")
+            if ans:
+                lines.append(f"Assistant: {ans.text if isinstance(ans, Answer) else str(ans).strip()}")
+        elif isinstance(turn, str):
+            lines.append(f"User: {turn.strip()}")
+    # Refusals carry no context worth resolving against.
+    return [ln for ln in lines if not is_refusal(ln.split(": ", 1)[-1])]
