@@ -60,9 +60,10 @@ class LocalModelSettings(BaseModel):
     n_threads: int = Field(default_factory=lambda: max(1, os.cpu_count() or 1))
     startup_timeout_s: float = 180.0
     keep_warm: bool = False  # leave the server running between CLI calls and reuse it
-    # llama.cpp prompt cache: follow-ups on the same evidence start in ~1 s instead of ~30 s.
-    # Real memory is far above this figure (cached logits are not counted); 0 turns it off.
-    prompt_cache_mb: int = 48
+    # llama-cpp-python's RAM prompt cache, off by default: it copies the model's state after every request,
+    # which cost ~0.8 s per answer here and brought back nothing (the server reuses the live prompt prefix
+    # without it): see local_server.LocalServer._cache_args. Real memory is far above this figure.
+    prompt_cache_mb: int = 0
     flash_attn: bool = True  # llama.cpp's flash attention: the prompt is read faster on a CPU too
 
 

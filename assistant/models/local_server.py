@@ -132,7 +132,7 @@ class LocalServer:
     """One llama.cpp server process (or a reused warm one) serving one GGUF file on 127.0.0.1."""
 
     def __init__(self, model_path: Path, data_dir: Path, n_ctx: int = 4096, n_threads: int = 2,
-                 startup_timeout_s: float = 180.0, keep_warm: bool = False, prompt_cache_mb: int = 48,
+                 startup_timeout_s: float = 180.0, keep_warm: bool = False, prompt_cache_mb: int = 0,
                  flash_attn: bool = True, extra_args: Sequence[str] = ()) -> None:
         self.model_path = Path(model_path).resolve()
         self.data_dir = Path(data_dir)
@@ -177,11 +177,15 @@ class LocalServer:
                 *self._cache_args(), *self.extra_args]
 
     def _cache_args(self) -> list[str]:
-        # llama.cpp already reuses the KV cache for a prefix of the *previous* prompt. The RAM cache
-        # also brings a prefix back after another prompt ran in between (rewrite -> answer): measured
-        # 18 s -> 1.6 s to first token on a 630-token prompt. But llama-cpp-python 0.3.36 counts only
-        # the KV bytes against --cache_size, while each entry also copies up to 512 rows of logits
-        # (~0.6 MB per token): real RAM is up to ~23x the setting, so keep it small (48 MB -> ~1.2 GB).
+        # llama.cpp reuses the KV cache for the prefix the new prompt shares with the previous one, and every
+        # prompt here starts with the same system message (the rewrite of a follow-up aside), so the RAM cache
+        # (--cache) has little to bring back. It costs on every request: llama-cpp-python copies the model's
+        # state into it (the KV cache and up to 512 rows of logits) before the response ends, and counts only
+        # the KV bytes against --cache_size (real RAM up to ~23x the setting). Measured 2026-12-07, 15 seed
+        # questions, 2 cores, quote style, back to back: median first checked sentence 8.49 s without it and
+        # 9.27 s with 48 MB (8.48 vs 9.34, 8.87 vs 10.74 in two more pairs), checks 1.04 vs 1.29 s, the same
+        # answers; the three rewritten follow-ups of the chat run took as long either way (12.99/14.31/13.58 s
+        # vs 12.95/14.02/13.72 s). So it is off unless BRIEFING_LOCAL__PROMPT_CACHE_MB asks for it.
         if self.prompt_cache_mb <= 0:
             return []
         return ["--cache", "True", "--cache_type", "ram", "--cache_size", str(self.prompt_cache_mb << 20)]
