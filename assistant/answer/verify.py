@@ -16,7 +16,7 @@ from typing import Any, Sequence
 
 import numpy as np
 
-from .citations import cite, content_stems, is_pure_refusal, split_answer, support, with_markers
+from .citations import MARKER, cite, content_stems, is_pure_refusal, split_answer, support, with_markers
 from ..models.embed import Embedder
 from .entailment import Checker, Verdict, answer_shape_ok, question_share
 from .guards import hedges
@@ -284,8 +284,9 @@ def quote_text(quote: str) -> str:
     return f"{QUOTE_LEAD} \u201c{defang(quote)}\u201d"
 
 
-# A draft that ends in markers after its full stop, or in a full stop after its markers.
-_CLOSED = re.compile(r"(?:[.!?][\"”’')]*\s*(?:\[\d+(?:\s*,\s*\d+)*\])+|(?:\[\d+(?:\s*,\s*\d+)*\])+\s*[.!?])\s*$")
+# A draft that ends in markers after its full stop, or in a full stop after its markers (markers as
+# split_answer reads them).
+_CLOSED = re.compile(rf"(?:[.!?][\"”’')]*\s*(?:{MARKER.pattern})+|(?:{MARKER.pattern})+\s*[.!?])\s*$")
 _LETTER = re.compile(r"[^\W\d_]")
 
 

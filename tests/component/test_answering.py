@@ -246,6 +246,10 @@ def test_a_draft_sentence_is_finished_when_its_markers_close_it_or_the_next_one_
     assert finished_claims("Dmitriev will meet Witkoff on Wednesday [2].") == \
         [("Dmitriev will meet Witkoff on Wednesday.", [2])]
     assert finished_claims("Dmitriev will meet Witkoff. [2]") == [("Dmitriev will meet Witkoff.", [2])]
+    # Every marker form split_answer reads closes a sentence too: "[S2]", "【2】", "[1-2]".
+    assert finished_claims("Dmitriev will meet Witkoff [S2].") == [("Dmitriev will meet Witkoff.", [2])]
+    assert finished_claims("Dmitriev will meet Witkoff \u30102\u3011.") == [("Dmitriev will meet Witkoff.", [2])]
+    assert finished_claims("Dmitriev will meet Witkoff [1-2].") == [("Dmitriev will meet Witkoff.", [1, 2])]
     assert finished_claims("Dmitriev will meet Witkoff. [") is None
     assert finished_claims("Dmitriev will meet Witkoff. [2") is None  # the marker is not closed yet
     assert finished_claims("Dmitriev will meet Witkoff. He") == [("Dmitriev will meet Witkoff.", [])]

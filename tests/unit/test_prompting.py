@@ -41,4 +41,3 @@ def test_every_prompt_file_loads():
     assert {"answer", "rewrite_question", "judge"} <= set(names)
     for name in names:
         assert load_prompt(name).variables
-
