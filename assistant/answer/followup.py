@@ -23,8 +23,8 @@ from ..types import Answer
 _BACK = frozenset(
     "he him his she her hers it its they them their theirs this that these those there then such same "
     "other others former latter else too also again either neither both another".split())
-# Openers of an elliptic follow-up: "And China?", "What about Putin?", "So is it over?"
-_OPENER = re.compile(r"^\s*(?:and|but|or|so|also|then|what about|how about|what else|same|why not|and what)\b", re.I)
+# Openers of an elliptic follow-up: "And China?", "What about Putin?" ("Also…", "What else…" have a _BACK word).
+_OPENER = re.compile(r"^\s*(?:and|but|or|so|what about|how about|why not)\b", re.I)
 _WORD = re.compile(r"[^\W\d_]+(?:['\u2019][^\W\d_]+)?")
 # A name or a number: what makes a question say what it is about.
 _NAMED = re.compile(r"(?<!^)(?<![.?!]\s)\b[A-Z][\w'\u2019-]+|\d")
@@ -35,8 +35,7 @@ def refers_back(question: str) -> bool:
     "it"/"they"/"that", "either", "too"), opens elliptically ("And China?", "What about…"), or does not
     say what it is about (no name or number, or fewer than three content words: "Why?", "When is the
     meeting?"). Errs towards True: an unneeded rewrite costs time, a missed one a wrong answer."""
-    words = [w.casefold().replace("\u2019", "'") for w in _WORD.findall(question)]
-    if any(w in _BACK for w in words) or _OPENER.search(question):
+    if any(w.casefold() in _BACK for w in _WORD.findall(question)) or _OPENER.search(question):
         return True
     return not _NAMED.search(question.strip()) or len(content_stems(question)) < 3
 

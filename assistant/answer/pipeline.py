@@ -12,9 +12,8 @@ import re
 import time
 from typing import TYPE_CHECKING, Any, Callable, Generator, Iterable, Iterator, Protocol, Sequence
 
-from .citations import is_pure_refusal, is_refusal, split_answer
+from .citations import is_pure_refusal, split_answer
 from .entailment import Checker, asks_speaker
-from ..errors import LLMError
 from .evidence import best_first, format_evidence, irrelevant, select_evidence
 from .followup import rewrite_question
 from .injection import clean_answer, drop_echoes, orders_in
@@ -135,7 +134,8 @@ class Answerer:
         grammar = marker_grammar([e.key for e in run.evidence]) if constrained else None
         # In quote style only the draft's first claim can lead (the rest of the answer is quoted), so the
         # draft is stopped once that sentence is complete: the user waits for one sentence, not three, and
-        # not for the server's end of stream (~1 s here: the end token and saving the prompt cache).
+        # not for the server's end of stream (the end token, and with BRIEFING_LOCAL__PROMPT_CACHE_MB set, saving
+        # the model state: ~1 s here).
         first_only = style == "quote" and settings.answer.lead
         raw, cut = yield from _draft(run, llm, self.embedder, messages, settings.llm.max_tokens, grammar,
                                      until=finished_claims if first_only else None)
