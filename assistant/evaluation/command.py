@@ -17,6 +17,9 @@ def add_arguments(s: argparse.ArgumentParser) -> None:
     s.add_argument("--corpus", action="append", required=True,
                    help="briefing file, folder or articles JSONL to ingest into a fresh store (repeatable)")
     s.add_argument("--out", help="report folder (default: evals/reports/<dataset name>)")
+    s.add_argument("--index", metavar="DIR",
+                   help="keep the ingested corpus in DIR and reuse it on the next run (ingest skips unchanged "
+                        "articles), instead of a temporary library; for corpora that take minutes to embed")
     s.add_argument("--limit", type=int, help="run only this many questions")
     s.add_argument("--as-of", help="answer questions without their own as_of as of this date (YYYY-MM-DD)")
     s.add_argument("--stratified", action="store_true",
@@ -102,7 +105,8 @@ def run(args: argparse.Namespace, factory: Any = None) -> int:
     result = run_eval(args.dataset, args.corpus, out=out, limit=args.limit, stratified=args.stratified,
                       judge=args.judge, thresholds=thresholds, as_of=args.as_of, configs=args.config,
                       baseline=args.baseline, skip_metrics=args.skip_metric, judge_model=args.judge_model,
-                      judge_url=args.judge_url, factory=factory)
+                      judge_url=args.judge_url, factory=factory,
+                      index=getattr(args, "index", None))
     failed = [g for g in result.gates if not g["passed"]]
     code = exit_code(result.gates, args.fail_under)
     if args.json:
@@ -142,6 +146,12 @@ def summary(result: Any) -> str:
         lines.append(f"  {label:<34} " + " ".join(f"{fmt(get(m, path)):>10}" for m in runs))
     lat = [m["cost"]["latency_s"]["total"] for m in runs]
     lines.append(f"  {'latency p50 / p90 (s)':<34} " + " ".join(f"{fmt(x['p50'], 1) + '/' + fmt(x['p90'], 1):>10}" for x in lat))
+    if any(m.get("failures") for m in runs):
+        from .failures import CAUSES
+
+        for c in (*CAUSES, "right"):
+            lines.append(f"  {'wrong: ' + c if c != 'right' else 'right':<34} "
+                         + " ".join(f"{(m.get('failures') or {}).get(c, ''):>10}" for m in runs))
     if result.metrics["run"]["errors"]:
         lines.append(f"  errors: {result.metrics['run']['errors']} question(s) failed (see report.json)")
     for g in result.gates:

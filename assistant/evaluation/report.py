@@ -128,6 +128,13 @@ def markdown(result: "EvalResult") -> str:
         keys = ["n", "answer_accuracy", "exact_match", "token_f1", "choice_accuracy", "refusal_f1", "answer_rate"]
         lines += ["", "## By question type", "", "| type | " + " | ".join(keys) + " |", "|---|" + "---|" * len(keys)]
         lines += [f"| {_md(t)} | " + " | ".join(fmt(row.get(k)) for k in keys) + " |" for t, row in m["by_type"].items()]
+    if any(r.get("failures") for r in runs):
+        from .failures import CAUSES
+
+        lines += ["", "## Why answers were wrong (first stage that lost the gold answer; failures.py)", "",
+                  "| cause | " + " | ".join(names) + " |", "|---|" + "---|" * len(names)]
+        lines += [f"| {c} | " + " | ".join(str((r.get("failures") or {}).get(c, "")) for r in runs) + " |"
+                  for c in (*CAUSES, "right")]
     conf = m["refusals"]["confusion"]
     lines += ["", "## Refusals", "", "| gold \\ assistant | answered | refused |", "|---|---|---|",
               f"| answerable | {conf['answerable']['answered']} | {conf['answerable']['refused']} |",

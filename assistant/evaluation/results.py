@@ -20,6 +20,7 @@ HEADLINE = (
     ("refusals.f1", "Refusal F1"), ("refusals.answer_rate", "Answer rate (answerable)"),
     ("correctness.answer_accuracy", "Answer accuracy (judge)"), ("correctness.exact_match", "Exact match (str-em)"),
     ("correctness.token_f1", "Token F1"), ("correctness.choice_accuracy", "Choice accuracy (quiz)"),
+    ("citations.gold_cited", "Gold article cited"),
     ("correctness.must_mention", "must_mention pass"), ("correctness.rougeL", "ROUGE-L"),
 )
 COUNTS = (("citations.unverified_shown", "Sentences shown without a verified citation (must be 0)"),
@@ -65,6 +66,7 @@ class CaseResult:
     qtype: str = ""
     choices: list[str] = field(default_factory=list)
     answer_index: int | None = None
+    failure: str = ""  # why the answer was wrong (failures.CAUSES), "" when right
 
 
 @dataclass

@@ -20,6 +20,7 @@ from ..answer.citations import MARKER, normalise, split_answer
 from ..errors import AssistantError, ConfigError, LLMError
 from ..types import REFUSAL, Answer, to_jsonable
 from . import correctness as C
+from . import failures as F
 from . import metrics as M
 from .dataset import DatasetError, EvalItem, corpus_hash, load_dataset, resolve_gold, select
 from .judge import LexicalJudge, SupportJudge, make_judge
@@ -125,6 +126,10 @@ def score_case(item: EvalItem, answer: Answer, ranked: Sequence[Any], gold: set[
                         "similarity": sims[i] if sims else None}
                        for i, (s, (shown_text, keys)) in enumerate(zip(res.sentences, shown))]
     m["citations.cited_answer"] = (1.0 if answer.citations else 0.0) if answer.answerable else None
+    if gold and item.answerable:
+        # Independent of the product's checker: does a shown citation point into a page the dataset names?
+        m["citations.gold_cited"] = 1.0 if gold & {cit.article_id for cit in answer.citations} else 0.0
+    c.failure = F.cause(item, answer) or ""
 
     text = MARKER.sub("", answer.text)
     if item.must_mention:
@@ -177,7 +182,9 @@ def aggregate(cases: Sequence[CaseResult]) -> dict[str, Any]:
             "unverified_shown": sum(c.counts.get("sentences_unverified", 0) for c in ok) if ok else None,
             "shown_sentences": shown,
             "n_answers": count("citations.alce_recall"),
+            "gold_cited": avg("citations.gold_cited"), "n_gold_cited": count("citations.gold_cited"),
         },
+        "failures": F.breakdown([c.failure or None for c in ok]),
         "refusals": {**M.refusal_scores(confusion), "confusion": confusion},
         "correctness": {
             "answer_accuracy": avg("correctness.answer_accuracy"), "exact_match": avg("correctness.exact_match"),
@@ -267,14 +274,16 @@ def run_eval(dataset: str | Path, corpus: Sequence[str | Path], out: str | Path 
              thresholds: str | Path | None = None, assistant: Any = None, progress: bool = True,
              as_of: str | None = None, configs: Sequence[str] = (), baseline: str | Path | None = None,
              skip_metrics: Sequence[str] = (), judge_model: str | None = None, judge_url: str | None = None,
-             judge_results: str | Path | None = DEFAULT_JUDGE_RESULTS, factory: Any = None) -> EvalResult:
+             judge_results: str | Path | None = DEFAULT_JUDGE_RESULTS, factory: Any = None,
+             index: str | Path | None = None) -> EvalResult:
     """The whole run: load and select questions, evaluate on a fresh store, aggregate, gate, report.
 
     With `assistant=None` an Assistant is built by `factory(**overrides)` (default
     Assistant.from_settings) on a temporary data dir (removed afterwards). `judge` is a judge name (judge.make_judge) or a judge object. `configs` are
     "name=key=value,..." specs (configs.py) run on the same library after the default pipeline, each
     with its own report under out/<name>/ and a column in the main report. `baseline`: an earlier
-    report.json to compare with. Gates check the default pipeline only.
+    report.json to compare with. Gates check the default pipeline only. `index`: a data dir kept between
+    runs (the corpus is ingested into it, unchanged articles skipped) instead of a temporary one.
     """
     from . import compare, configs as K, gates, report
 
@@ -293,7 +302,7 @@ def run_eval(dataset: str | Path, corpus: Sequence[str | Path], out: str | Path 
                 from ..assistant import Assistant
 
                 factory = Assistant.from_settings
-            assistant = factory(data_dir=Path(tmp) / "data", chroma_url="")
+            assistant = factory(data_dir=Path(index) if index else Path(tmp) / "data", chroma_url="")
         try:
             the_judge = judge if not isinstance(judge, str) else make_judge(judge, assistant, judge_model, judge_url)
             facts = ingest_corpus(assistant, corpus)
