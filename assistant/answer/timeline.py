@@ -13,7 +13,7 @@ from __future__ import annotations
 import time
 from dataclasses import dataclass, replace
 from datetime import date, datetime, timedelta, timezone
-from typing import Iterator, Sequence
+from typing import Iterator, Mapping, Sequence
 
 from .citations import content_stems, split_answer
 from .evidence import format_evidence
@@ -23,7 +23,7 @@ from .pipeline import Answerer
 from .prompting import load_prompt
 from ..search.retrieve import Filters
 from ..types import REFUSAL, Answer, EvidenceSentence, Passage, final_answer
-from .verify import checked_answer, shown_citations
+from .verify import Checked, checked_answer, shown_citations
 
 MAX_DATES = 6  # one model call per date: a long story is cut to its best-matching dates
 PER_DATE_EVIDENCE = 4  # cited sentences per date shown to the "what changed" prompt
@@ -106,7 +106,8 @@ class Timeline:
         text, _ = drop_echoes(clean_answer(out.text), orders_in(p.text for p in passages), [e.text for e in evidence],
                               question, system)
         verifier = answerer.verifier(evidence, answerer.checker(), question, block, quote_fallback=False, min_dates=2)
-        checked = [verifier.check(s, keys, i) for i, (s, keys) in enumerate(split_answer(text))]
+        checked = [two_dates(verifier.check(s, keys, i), verifier.by_key)
+                   for i, (s, keys) in enumerate(split_answer(text))]
         by_chunk = {p.chunk_id: p for p in passages}
         cited = [by_chunk[c.chunk_id].published_at for c in shown_citations(checked)
                  if c.chunk_id in by_chunk and by_chunk[c.chunk_id].published_at]
@@ -116,6 +117,25 @@ class Timeline:
                               evidence=evidence, raw_text=out.text,
                               timings={"generate_s": round(time.perf_counter() - t0, 3)},
                               as_of=max(cited).date().isoformat() if cited else "", kind="changes")
+
+
+def two_dates(checked: Checked, by_key: Mapping[int, EvidenceSentence]) -> Checked:
+    """A "what changed" sentence is shown only when its citations span two briefing dates, whatever path of
+    the gate let it through. The Verifier checks that rule for a claim, but when a claim only dropped who says
+    so it shows the hedged sentence that says it as an attributed quote ("The briefing says: “…”"),
+    skipping both the two-dates rule and the "answers the question" test: one sentence of one date, which
+    states no change between dates."""
+    if not checked.shown:
+        return checked
+    days = {by_key[c.key].published_at.date() for c in checked.citations
+            if c.key in by_key and by_key[c.key].published_at}
+    quote = any(c.verified_by == "exact quote" for c in checked.citations)
+    if len(days) >= 2 and not quote:
+        return checked
+    why = "a quote of one sentence states no change between dates" if quote else \
+        "the citations span one briefing date only"
+    note = "; ".join(x for x in (checked.note, f"withheld: {why}") if x)
+    return replace(checked, shown="", citations=(), note=note, layer="dates")
 
 
 def changes_evidence(entries: Sequence[Answer]) -> list[EvidenceSentence]:

@@ -173,3 +173,31 @@ def test_ui_timeline_toggle_shows_each_date_then_what_changed(story, keyed):
     assert "as of 2025-04-03" in html and "2025-04-04" not in html
     assert turns[-1]["text"].startswith("2025-04-01: Energy talks opened")
     assert panel.count("ba-tl-date") == 4 and "Sources for" in panel
+
+
+HEDGED = [
+    {"id": "h1", "source": "Reuters", "title": "Energy talks open", "published_at": "2025-04-01T09:00:00Z",
+     "body": "Energy talks opened in Riyadh on Tuesday. Delegations from Ukraine and Russia discussed a pause in "
+             "strikes on energy facilities."},
+    {"id": "h2", "source": "AP", "title": "Strike pause agreed", "published_at": "2025-04-02T10:00:00Z",
+     "body": "Ukraine and Russia agreed to a 30-day pause in strikes on energy facilities. Officials said the "
+             "energy strike pause would cover power plants and substations."},
+]
+
+
+def test_a_change_is_never_shown_as_a_quote_of_one_date(settings, keyed, tmp_path):
+    # The change drops who says so ("Officials said"); the gate's attributed-quote path would show the hedged
+    # sentence of 2025-04-02 alone as "what changed": one date, and no change at all.
+    embedder = FakeEmbedder()
+    a = Assistant(settings, Store.open(settings.data_dir, None, settings.collection, embedder), embedder, llm=keyed)
+    path = tmp_path / "hedged.jsonl"
+    path.write_text("\n".join(json.dumps(x) for x in HEDGED), encoding="utf-8")
+    assert a.ingest([path]).ok
+    keyed.enqueue(
+        "Energy talks opened in Riyadh on Tuesday {opened in Riyadh}.",
+        "Officials said the energy strike pause would cover power plants and substations {Officials said}.",
+        "The energy strike pause would cover power plants and substations {opened in Riyadh}{Officials said}.",
+    )
+    entries = a.timeline(QUESTION)
+    assert keyed.replies == []
+    assert [e.kind for e in entries] == ["date", "date"]  # no "what changed" made of a one-date quote
