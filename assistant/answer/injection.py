@@ -6,6 +6,8 @@ Articles are data. Three layers keep them that way, none relying on the model al
    evidence selection leaves them out, so the model never reads them and cannot cite them.
 2. `defang`: what does reach the prompt cannot pose as structure: citation-like markers in the
    text ([99], [S7]) become (99), chat-template tokens and evidence tags are broken up.
+   Sentences are matched after NFKC normalisation without invisible characters (`normalised`), and the
+   orders are looked for in English and French.
 3. `clean_answer`: markup the model may still emit (HTML tags, chat tokens, markdown images that
    would fetch a URL) is removed before citations are checked; verify.Verifier then drops any
    sentence that the evidence does not support, such as a canary phrase copied from an order.
@@ -14,6 +16,7 @@ Articles are data. Three layers keep them that way, none relying on the model al
 from __future__ import annotations
 
 import re
+import unicodedata
 from typing import Iterable, Sequence
 
 from .citations import content_stems
@@ -46,8 +49,27 @@ _ORDERS = [
     r"\b(end|start|begin|append to|prefix) (every|each|your|the) (answer|response|reply|sentence)\b",
     r"\bwhen (summari[sz]ing|answering|responding)\b.{0,60}\b(include|add|append|say|mention|link)\b",
     r"\b(do not|don't|never) (cite|mention|say|tell|use the evidence|refuse)\b.{0,40}\b(instead|but)\b",
+    # A heading that addresses machines ("Important for automated readers:", "Note for AI agents,"): the
+    # punctuation right after the addressee is what tells it from news about automated systems.
+    r"\b(important|note|notice|message|attention|instructions?)\b.{0,25}\b(for|to)\s+(all |any )?(automated|automatic|"
+    r"ai|machine|robot|llm|language[- ]model)[- ]?(readers?|agents?|systems?|assistants?|models?|summari[sz]ers?|"
+    r"crawlers?|tools?|bots?)\s*[:,\u2013\u2014-]",
+    r"(^|[.!?]\s*)(dear|hey|hi|hello|attention),?\s+(ai|assistants?|chatbots?|llms?|language models?|bots?)\b",
+    # French, the same orders (imperative forms only: "a ignoré", "a répondu en anglais" are news).
+    r"\b(ignore[rz]?|oublie[rz]?|ne (tiens|tenez) pas compte)\b.{0,40}\b(précédent\w*|antérieur\w*|ci-dessus|vos|tes|"
+    r"toutes)\b.{0,30}\b(instructions?|consignes?|règles?|directives?)\b",
+    r"\b(réponds|répondez|écris|écrivez|rédige|rédigez)\b.{0,40}\ben (allemand|anglais|espagnol|italien|chinois|russe|"
+    r"japonais|arabe|html|json)\b",
+    r"\b(tu es|vous êtes) (maintenant|désormais|dorénavant) (un|une) (assistant|ia|modèle|chatbot|robot|agent)",
+    r"\b(révèle|révélez|affiche|affichez|donne|donnez|divulgue|divulguez|répète|répétez)\b.{0,40}\b(ton|ta|tes|votre|"
+    r"vos) (invite|prompt|instructions|clés?|mots? de passe|configuration|paramètres)\b",
+    r"\b(note|message|important)\b.{0,25}\b(aux|pour les|à l'attention des)\s+(ia|assistants?|modèles?|agents?|"
+    r"robots?|lecteurs automatiques)\s*[:,]",
 ]
 _ORDER_RE = re.compile("|".join(f"(?:{p})" for p in _ORDERS), re.I)
+# Characters that draw nothing but split a word for a regex ("Ig\u200bnore"): format characters (zero-width
+# space and joiners, soft hyphen, word joiner, BOM, tag characters) and these fillers and selectors.
+_INVISIBLE_MARKS = frozenset("\u034f\u115f\u1160\u17b4\u17b5\u3164\uffa0") | {chr(c) for c in range(0xFE00, 0xFE10)}
 
 _MARKER_LIKE = re.compile(r"[\[\u3010]\s*((?:S|s|source\s*|passage\s*)?\d+(?:\s*[,;\-\u2013]\s*\d+)*)\s*[\]\u3011]")
 _CHAT_TOKEN = re.compile(r"<\|[^|<>]{1,30}\|>")
@@ -57,8 +79,16 @@ _MD_IMAGE = re.compile(r"!\[[^\]]{0,200}\]\([^)]{0,500}\)")
 
 
 def looks_like_instruction(sentence: str) -> bool:
-    """True when a sentence of an article gives orders to an AI rather than reporting news."""
-    return bool(_ORDER_RE.search(sentence))
+    """True when a sentence of an article gives orders to an AI rather than reporting news. Matched on its
+    `normalised` form, so full-width letters or a zero-width space inside a word do not hide an order."""
+    return bool(_ORDER_RE.search(normalised(sentence)))
+
+
+def normalised(text: str) -> str:
+    """`text` as a model reads it, for matching only: NFKC (full-width and other compatibility letters become
+    plain ones, ligatures split) without invisible characters."""
+    text = unicodedata.normalize("NFKC", text)
+    return "".join(c for c in text if c not in _INVISIBLE_MARKS and unicodedata.category(c) != "Cf")
 
 
 def defang(text: str) -> str:
