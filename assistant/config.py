@@ -78,6 +78,12 @@ class AnswerSettings(BaseModel):
     judge: bool = True  # ask the chat model whether each claim is stated by its evidence (after the guards)
     lead: bool = True  # in quote style, try a one-sentence lead answer and keep it only if it passes the checks
     max_quotes: int = Field(default=2, ge=1, le=6)
+    # The answer prompt (prompts/<name>.md). "answer_direct" asks for the direct answer in one sentence, then
+    # at most two supporting ones, and to refuse only when no evidence sentence answers (issue 26).
+    prompt: Literal["answer", "answer_direct"] = "answer"
+    # When the draft refuses but evidence was retrieved, quote the evidence sentences that answer the question
+    # (each checked by "answers the question") instead of refusing: a timid draft is not a refusal.
+    quote_on_refusal: bool = False
 
 
 class UISettings(BaseModel):
@@ -172,8 +178,9 @@ class Settings(BaseSettings):
     context_tokens: int = 700
     # "sentences": the best sentences of the retrieved passages, best first; "sections": those sentences
     # grouped under one header per article section; "passages": whole passages in reading order while
-    # they fit the budget (evidence.select_evidence).
-    evidence_layout: Literal["sentences", "sections", "passages"] = "sentences"
+    # they fit the budget (evidence.select_evidence); "articles": the retrieved articles whole when they all
+    # fit, else the passages widened over a pronoun opener, in a fixed article order (answer/context.py).
+    evidence_layout: Literal["sentences", "sections", "passages", "articles"] = "sentences"
     min_support: float = 0.42
     repair_support: float = 0.55
     llm: LLMSettings = Field(default_factory=LLMSettings)

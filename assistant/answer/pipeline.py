@@ -13,6 +13,7 @@ import time
 from typing import TYPE_CHECKING, Any, Callable, Generator, Iterable, Iterator, Protocol, Sequence
 
 from .citations import is_pure_refusal, split_answer
+from .context import attach_chunks, in_context
 from .entailment import Checker, asks_speaker
 from .evidence import best_first, format_evidence, irrelevant, select_evidence
 from .followup import rewrite_question
@@ -95,8 +96,14 @@ class Answerer:
         found = self.retriever.retrieve(standalone, k=k or settings.answer_k, filters=filters, query_vector=qvec)
         run.passages = found.passages
         run.notes.extend(found.notes)  # which dates were searched, an archive's own "now" (retrieve.search_notes)
-        run.evidence = select_evidence(self.embedder, standalone, qvec, run.passages, settings.context_tokens,
-                                       settings.evidence_layout)
+        layout = settings.evidence_layout
+        read = run.passages
+        if layout == "articles" and read:
+            bodies = self.library.bodies(p.article_id for p in read)
+            read = in_context(read, bodies, settings.context_tokens, self.embedder.count_tokens)
+        run.evidence = select_evidence(self.embedder, standalone, qvec, read, settings.context_tokens, layout)
+        if read is not run.passages:
+            run.evidence = attach_chunks(run.evidence, run.passages)
         run.timings["retrieve_s"] = round(time.perf_counter() - t1, 3)
         yield EvidenceEvent(passages=run.passages, evidence=run.evidence, standalone_question=standalone)
         if not run.evidence or irrelevant(standalone, run.evidence):
@@ -124,7 +131,7 @@ class Answerer:
                 evidence=block, question=standalone, refusal=REFUSAL, keys=", ".join(f"[{k}]" for k in keys),
                 example="".join(f"[{k}]" for k in keys[:2]))
         else:
-            messages = load_prompt("answer").render(evidence=block, question=standalone, refusal=REFUSAL)
+            messages = load_prompt(settings.answer.prompt).render(evidence=block, question=standalone, refusal=REFUSAL)
         yield StatusEvent("Writing; each claim is checked against its source before it is shown\u2026")
         # With a llama.cpp endpoint a written answer can only cite keys that exist (a grammar over its
         # markers). Not in quote style: there the draft's keys only choose what to quote and each is looked up
@@ -163,6 +170,11 @@ class Answerer:
                 lead_shown = True
                 yield run.show(checked)
         refused = not drafted or all(is_pure_refusal(d) for d, _ in drafted)
+        if refused and settings.answer.quote_on_refusal:
+            # A timid draft is not a refusal: what decides is whether any evidence sentence answers the
+            # question, each quote checked like the fallback below (answer shape, words, the judge).
+            refused = False
+            run.notes.append("the draft refused; quoting the evidence that answers the question, if any")
         if style != "quote" and not any(c.shown for c in run.checked) and not keys and not refused:
             # The model answered but cited nothing that holds: quote the best evidence sentences that
             # answer the question, rather than refusing what the briefings do say.

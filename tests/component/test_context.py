@@ -1,0 +1,68 @@
+"""Evidence in context (answer/context.py and the "articles" layout): whole articles in a fixed order when
+they fit, a pronoun opener never shown without the sentence it points back to."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+
+from assistant.answer.context import in_context, opens_on_pronoun
+from assistant.answer.evidence import format_evidence, select_evidence
+
+
+def _seeded(a, seed_dir):
+    a.ingest([seed_dir])
+    return a
+
+
+def _evidence(a, q, budget=1200):
+    qv = a.embedder.embed([q])[0]
+    passages = a.search(q, k=6)
+    bodies = a.store.bodies(p.article_id for p in passages)
+    read = in_context(passages, bodies, budget, a.embedder.count_tokens)
+    return passages, read, select_evidence(a.embedder, q, qv, read, budget, layout="articles")
+
+
+def test_a_briefing_that_fits_is_read_whole_and_the_same_for_every_question(fake_assistant, seed_dir):
+    a = _seeded(fake_assistant, seed_dir)
+    blocks = set()
+    for q in ("Is Russia stalling?", "Who is Kirill Dmitriev meeting in Washington?",
+              "What did China's foreign minister say about Russia?"):
+        passages, read, ev = _evidence(a, q)
+        assert len(read) == 1 and read[0].start == 0  # the whole article, not the retrieved chunks
+        body = a.article(ev[0].article_id).body
+        assert all(body[e.start:e.end] == e.text for e in ev)
+        assert [e.start for e in ev] == sorted(e.start for e in ev)
+        blocks.add(format_evidence(ev, "articles"))
+    # Same evidence block whatever the question: the model server can reuse the prompt it has read.
+    assert len(blocks) == 1
+    block = blocks.pop()
+    assert sum(line.startswith("## ") for line in block.splitlines()) == 1  # one header for the article
+    assert "### SIGNALS \u203a Trump\u2019s patience may be wearing thin" in block
+    assert "Steve Witkoff" in block and "friends forever" in block
+
+
+def test_articles_that_do_not_fit_fall_back_to_passages_in_reading_order(fake_assistant, seed_dir):
+    a = _seeded(fake_assistant, seed_dir)
+    passages, read, ev = _evidence(a, "Is Russia stalling?", budget=300)
+    assert all(p.start > 0 or p.end < len(a.article(p.article_id).body) for p in read)
+    assert 1 <= len(ev) and [e.start for e in ev] == sorted(e.start for e in ev)
+    # each evidence sentence points at the retrieved chunk that holds it
+    chunks = {p.chunk_id: p for p in passages}
+    for e in ev:
+        if e.chunk_id in chunks:
+            p = chunks[e.chunk_id]
+            assert p.start <= e.start < p.end or e.start < p.start  # a widened passage's sentence before it
+
+
+def test_a_passage_opening_on_a_pronoun_brings_the_sentence_before_it(fake_assistant, seed_dir):
+    a = _seeded(fake_assistant, seed_dir)
+    p = a.search("Is Russia stalling?", k=1)[0]
+    body = "Boris Johnson spoke on Tuesday. He still insisted he was not going to resign. Rain fell."
+    opener = body.index("He still")
+    chunk = replace(p, text=body[opener:], start=opener, end=len(body))
+    widened = in_context([chunk], {p.article_id: body}, 1, len)[0]  # budget 1: never the whole article
+    assert widened.start == 0 and widened.text == body  # "He" comes with "Boris Johnson"
+    plain = replace(p, text=body[:31], start=0, end=31)
+    assert in_context([plain], {p.article_id: body}, 1, len)[0] == plain
+    assert opens_on_pronoun("“They are dropping a new single.”") and opens_on_pronoun("This comes after")
+    assert not opens_on_pronoun("Theresa May said") and not opens_on_pronoun("Thesis defended")
