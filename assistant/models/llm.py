@@ -281,7 +281,8 @@ def chat_model_from_settings(settings: "Settings") -> tuple[ChatModel, Callable[
 
         return chat, close
     if not llm.model:
-        raise ConfigError(f"no model name for the endpoint {llm.base_url or OPENAI_DEFAULT_URL}",
+        # Shown to API clients too (a 400): the URL may carry user:password@ or ?api-key=.
+        raise ConfigError(f"no model name for the endpoint {_display_url(llm.base_url or OPENAI_DEFAULT_URL)}",
                           hint="set BRIEFING_LLM__MODEL")
     key = llm.api_key.get_secret_value() if llm.api_key is not None else "not-needed"
     constrain = "grammar" if llm.constrain == "grammar" else "none"
