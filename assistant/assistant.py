@@ -56,6 +56,8 @@ class Assistant:
     def from_settings(cls, **overrides: Any) -> "Assistant":
         """Build from settings (environment, .env) with keyword overrides, e.g. data_dir=..."""
         settings = load_settings(**overrides)
+        # Private when we create it: uploads, the question log and evidence packs live there.
+        Path(settings.data_dir).expanduser().mkdir(mode=0o700, parents=True, exist_ok=True)
         embedder = make_embedder(settings.embedder, settings)
         store = Store.open(settings.data_dir, settings.chroma_url, settings.collection, embedder)
         return cls(settings, store, embedder)

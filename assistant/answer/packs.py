@@ -14,6 +14,7 @@ import hashlib
 import html
 import json
 import re
+import secrets
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
@@ -25,6 +26,9 @@ from ..types import Answer, Article
 
 FORMAT = "briefing-evidence-pack"
 FORMATS = ("json", "md", "html")
+# The chat page writes a pack for every answer (<data_dir>/packs) so its download button has one; a user
+# downloads the latest, so only the newest few are kept instead of one file per answer for ever.
+MAX_PACKS = 100
 _MD_DATA = re.compile(r"<!-- briefing-evidence-pack\n(.*?)\n-->", re.S)
 _HTML_DATA = re.compile(r'<script type="application/json" id="briefing-evidence-pack">(.*?)</script>', re.S)
 
@@ -63,14 +67,37 @@ def render_pack(pack: dict[str, Any], fmt: str) -> str:
     raise RequestError(f"unknown pack format {fmt!r}", hint=f"use one of {', '.join(FORMATS)}")
 
 
-def write_pack(pack: dict[str, Any], fmt: str, folder: Path) -> Path:
-    """Write the pack under `folder` with a name from its question and time; returns the path."""
-    folder.mkdir(parents=True, exist_ok=True)
+def write_pack(pack: dict[str, Any], fmt: str, folder: Path, keep: int = MAX_PACKS) -> Path:
+    """Write the pack under `folder` with a name from its question and time, then delete all but the `keep`
+    newest packs there; returns the path. The name is new even for the same question in the same second
+    (two sessions of the page), and the folder is private like the data dir (it holds questions)."""
+    folder.mkdir(mode=0o700, parents=True, exist_ok=True)
     slug = re.sub(r"[^a-z0-9]+", "-", pack["question"].lower()).strip("-")[:40] or "answer"
     stamp = re.sub(r"[^0-9]", "", pack["created"])[:14]
-    path = folder / f"evidence-{slug}-{stamp}.{fmt}"
-    path.write_text(render_pack(pack, fmt), encoding="utf-8")
+    text = render_pack(pack, fmt)
+    while True:
+        path = folder / f"evidence-{slug}-{stamp}-{secrets.token_hex(3)}.{fmt}"
+        try:
+            with path.open("x", encoding="utf-8") as f:  # never over another session's pack
+                f.write(text)
+            break
+        except FileExistsError:
+            continue
+    _prune(folder, keep, path)
     return path
+
+
+def _prune(folder: Path, keep: int, newest: Path) -> None:
+    # Oldest first by modification time; files written in the same clock tick keep an arbitrary order.
+    found = []
+    for p in folder.glob("evidence-*"):
+        if p.suffix.lstrip(".") in FORMATS and p != newest:
+            try:
+                found.append((p.stat().st_mtime_ns, p))
+            except OSError:  # pruned by another session meanwhile
+                pass
+    for _, p in sorted(found)[:max(0, len(found) - (keep - 1))]:
+        p.unlink(missing_ok=True)
 
 
 def _markdown(pack: dict[str, Any]) -> str:

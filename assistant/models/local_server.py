@@ -199,7 +199,7 @@ class LocalServer:
                               hint=INSTALL_HINT)
         if not self.model_path.is_file():
             raise ConfigError(f"model file not found: {self.model_path}", hint=INSTALL_HINT)
-        self.data_dir.mkdir(parents=True, exist_ok=True)
+        self.data_dir.mkdir(mode=0o700, parents=True, exist_ok=True)  # private, as Assistant.from_settings makes it
         if not self.keep_warm:
             # Before the spawn: a SIGTERM or Ctrl-C during the (long) start runs the exit path, which
             # must already know to stop the half-started server.
