@@ -5,7 +5,9 @@ source, URL and date, and the sha256 of the exact article text the quote was che
 written as JSON, Markdown or HTML; Markdown and HTML carry the same JSON inside (a comment / a script
 tag), so `briefing verify PACK` reads all three. Verification re-reads each article (from the library or
 the files named), checks its sha256, and checks that `text[start:end]` is the quote, and that the quote
-shown to readers (Markdown/HTML) is the one in the data. Nothing leaves the machine.
+shown to readers (Markdown/HTML) is the one in the data; and that the answer text is the one recorded (its
+sha256), every sentence of it cites a key of the pack, and a sentence shown as a quote is that citation's quote
+(verify_answer). Nothing leaves the machine.
 """
 
 from __future__ import annotations
@@ -23,6 +25,9 @@ from typing import Any, Callable, Iterable
 from ..errors import RequestError
 from ..records import citation_records
 from ..types import Answer, Article
+from .citations import MARKER, split_answer
+from .injection import defang
+from .verify import QUOTE_LEAD
 
 FORMAT = "briefing-evidence-pack"
 FORMATS = ("json", "md", "html")
@@ -50,7 +55,8 @@ def build_pack(answer: Answer, lookup: Lookup) -> dict[str, Any]:
             hashes[c["article_id"]] = body_sha256(art.body) if art is not None else ""
         c["article_sha256"] = hashes[c["article_id"]]
     return {"format": FORMAT, "version": 1, "created": datetime.now(timezone.utc).isoformat(timespec="seconds"),
-            "question": answer.question, "answer": answer.text, "answerable": answer.answerable,
+            "question": answer.question, "answer": answer.text, "answer_sha256": answer_sha256(answer.text),
+            "answerable": answer.answerable,
             "as_of": answer.as_of, "model": answer.model, "settings_hash": answer.settings_hash, "citations": cites}
 
 
@@ -199,6 +205,58 @@ def verify_pack(pack: dict[str, Any], lookup: Lookup, visible: str = "",
     return out
 
 
+def answer_sha256(text: str) -> str:
+    """sha256 of the pack's answer text (UTF-8), recorded so an edited answer does not verify."""
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()
+
+
+@dataclass(frozen=True)
+class AnswerCheck:
+    """The verdict on the pack's answer text: its hash, or one of its sentences."""
+
+    ok: bool
+    reason: str = ""
+
+
+def verify_answer(pack: dict[str, Any], visible: str = "") -> list[AnswerCheck]:
+    """Check the answer text the quotes stand behind: its sha256 is the one recorded, readers see that text
+    (Markdown/HTML), every sentence cites a key the pack holds, and a sentence shown as a quote ("The briefing
+    says: \u201c...\u201d [k]") quotes exactly citation [k]'s checked quote. A sentence the model wrote in its
+    own words was checked when the answer was made; offline, only its citations can be checked (verify_pack)."""
+    answer = str(pack.get("answer", ""))
+    recorded = pack.get("answer_sha256")
+    if not recorded:
+        return [AnswerCheck(False, "the pack records no answer sha256, so its answer text cannot be checked")]
+    if answer_sha256(answer) != recorded:
+        return [AnswerCheck(False, "the answer text changed since the pack was made (sha256 differs)")]
+    out = [AnswerCheck(True)]
+    if visible and " ".join(answer.split()) not in " ".join(visible.split()):
+        out.append(AnswerCheck(False, "the answer shown in the pack differs from its data"))
+    if not pack.get("answerable", True):
+        return out
+    quotes: dict[int, set[str]] = {}
+    for c in pack["citations"]:
+        quotes.setdefault(int(c.get("key", 0)), set()).add(defang(str(c.get("quote", ""))))
+    # A quote's markers follow its closing quote mark ("... progress.\u201d [3]"), which split_answer does not
+    # read as closing the sentence: put them before the full stop, as in a written sentence.
+    answer = _MARKERS_AFTER_QUOTE.sub(lambda m: f"{m.group(2)}{m.group(1)}", answer)
+    for i, (sentence, keys) in enumerate(split_answer(answer), 1):
+        missing = [k for k in keys if k not in quotes]
+        if not keys:
+            out.append(AnswerCheck(False, f"answer sentence {i} cites nothing"))
+        elif missing:
+            out.append(AnswerCheck(False, f"answer sentence {i} names no citation {missing} of the pack"))
+        else:
+            m = _QUOTED_SENTENCE.match(sentence)
+            if m and not any(" ".join(m.group(1).split()) == q for k in keys for q in quotes[k]):
+                out.append(AnswerCheck(False, f"answer sentence {i} is not the quote of {keys} it shows"))
+    return out
+
+
+_MARKERS_AFTER_QUOTE = re.compile(rf"([.!?]?[\"\u201d\u2019')]+)((?:\s*{MARKER.pattern})+)")
+_QUOTED_SENTENCE = re.compile(rf"^{re.escape(QUOTE_LEAD)} \u201c(.*)\u201d$", re.S)
+
+
 # --- the command line (briefing ask --format, briefing verify) --------------------------------------
 
 def emit(assistant: Any, answer: Answer, fmt: str, out: str | None) -> int:
@@ -228,12 +286,16 @@ def verify(assistant: Any, args: Any) -> int:
         if not files:
             raise RequestError("none of the files given could be read as articles", hint="check the --files paths")
     checks = verify_pack(pack, assistant.article, visible, files)
-    bad = [c for c in checks if not c.ok]
+    told = verify_answer(pack, visible)
+    bad = [c for c in checks if not c.ok] + [c for c in told if not c.ok]
     if getattr(args, "json", False):
-        json.dump({"ok": not bad, "checked": len(checks), "checks": [c.__dict__ for c in checks]}, sys.stdout, indent=2)
+        json.dump({"ok": not bad, "checked": len(checks), "checks": [c.__dict__ for c in checks],
+                   "answer_checks": [c.__dict__ for c in told]}, sys.stdout, indent=2)
         sys.stdout.write("\n")
     else:
         for c in checks:
             print(f"[{c.key}] {c.article_id}: {'ok' if c.ok else 'MISMATCH: ' + c.reason}")
-        print(f"{len(checks) - len(bad)} of {len(checks)} quotes verified" + ("" if not bad else "; the pack does NOT check out"))
+        for t in told:
+            print(f"answer: {'ok' if t.ok else 'MISMATCH: ' + t.reason}")
+        print(f"{sum(c.ok for c in checks)} of {len(checks)} quotes verified" + ("" if not bad else "; the pack does NOT check out"))
     return 1 if bad or not checks else 0

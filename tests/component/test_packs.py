@@ -135,3 +135,44 @@ def test_the_chat_page_offers_the_pack_of_the_latest_answer(a, chat):
     assert path.suffix == ".html" and path.parent == Path(a.settings.data_dir) / "packs"
     pack, visible = read_pack(path)
     assert STALLING in visible and [c.ok for c in verify_pack(pack, a.article, visible)] == [True]
+
+
+def test_verify_checks_the_answer_text(a, main, chat, tmp_path, capsys):
+    # The quotes were all checked, but not the answer they stand behind: an edited answer verified.
+    pack = tmp_path / "pack.json"
+    chat.enqueue(stalling_answer(a))
+    assert main(["ask", QUESTION, "--format", "json", "--out", str(pack)]) == 0
+    data = json.loads(pack.read_text())
+    capsys.readouterr()
+    data["answer"] = data["answer"].replace("suspect", "know")
+    pack.write_text(json.dumps(data))
+    assert main(["verify", str(pack)]) == 1
+    out = capsys.readouterr().out
+    assert "answer: MISMATCH" in out and "sha256" in out and "does NOT check out" in out
+    assert len(data["answer_sha256"]) == 64
+
+
+def test_verify_rechecks_each_quoted_sentence_and_marker_of_the_answer(a, main, chat, tmp_path, capsys):
+    from assistant.answer.packs import answer_sha256
+
+    pack = tmp_path / "pack.json"
+    chat.enqueue(stalling_answer(a))
+    assert main(["ask", QUESTION, "--format", "json", "--out", str(pack)]) == 0
+    data = json.loads(pack.read_text())
+    [cite] = data["citations"]
+    capsys.readouterr()
+
+    def verify(answer: str) -> str:
+        # Even with the hash made anew, the answer text must stand on the pack's checked quotes.
+        data.update(answer=answer, answer_sha256=answer_sha256(answer))
+        pack.write_text(json.dumps(data))
+        code = main(["verify", str(pack), "--json"])
+        report = json.loads(capsys.readouterr().out)
+        assert report["ok"] is (code == 0)
+        return " ".join(c["reason"] for c in report["answer_checks"] if not c["ok"])
+
+    quoted = f"The briefing says: \u201c{cite['quote']}\u201d [{cite['key']}]"
+    assert verify(quoted) == ""
+    assert "not the quote of [" in verify(quoted.replace("suspect", "know"))
+    assert "no citation [9]" in verify(quoted.replace(f"[{cite['key']}]", "[9]"))
+    assert "sentence 2 cites nothing" in verify(data["answer"] + " Russia has already won.")
