@@ -270,7 +270,8 @@ def chat_model_from_settings(settings: "Settings") -> tuple[ChatModel, Callable[
 
         server = start_local_server(settings)
         constrain = "none" if llm.constrain == "none" else "grammar"
-        chat: Any = BundledChat(server, lambda url: OpenAIChat(url, "not-needed", server.model_name,
+        # server.api_key is read on each connect: a restarted server has a new key.
+        chat: Any = BundledChat(server, lambda url: OpenAIChat(url, server.api_key, server.model_name,
                                                                constrain=constrain, **common))
         if settings.local.keep_warm:
             return chat, None

@@ -7,6 +7,11 @@ OOM killer, a crash, Ctrl-C during the up-to-180 s start), and the owner's own e
 too (registered before the server is spawned). Only `keep_warm` (BRIEFING_LOCAL__KEEP_WARM=true)
 lets it outlive its owner, on purpose: it is then recorded in `<data_dir>/local-llm.json` so later
 processes reuse it, logged as such, and stopped with `stop_warm_server` (`briefing stop-model`).
+
+Only we may use it: each spawn gets a random API key, handed over in the child's environment (API_KEY,
+which llama_cpp.server reads when the command line has no --api_key; argv is visible to every user in
+`ps`) and sent by the client. The health check asks with that key, and only once the socket listening on
+the port is the child's own, so a process that won the port race neither passes it nor learns the key.
 """
 
 from __future__ import annotations
@@ -16,8 +21,10 @@ import importlib.util
 import json
 import logging
 import os
+import secrets
 import signal
 import socket
+import struct
 import subprocess
 import sys
 import time
@@ -44,7 +51,7 @@ _DETACHED: list[subprocess.Popen[bytes]] = []
 
 # llama_cpp.server reads its settings from the environment too (pydantic-settings, any case, and
 # CONFIG_FILE overrides the command line). Settings we do not pass explicitly could be hijacked by an
-# unrelated variable such as API_KEY or CACHE, so the child never sees these.
+# unrelated variable such as CACHE, so the child never sees these; API_KEY is then set to our own key.
 _CHILD_ENV_DROP = frozenset(
     "config_file api_key chat_format cache cache_type cache_size n_gpu_layers logits_all embedding verbose "
     "seed root_path ssl_keyfile ssl_certfile interrupt_requests hf_model_repo_id draft_model lora_path "
@@ -82,13 +89,38 @@ def _free_port() -> int:
         return int(s.getsockname()[1])
 
 
-def _healthy(port: int, alias: str, timeout: float = 2.0) -> bool:
+def _healthy(port: int, alias: str, key: str, pid: int | None, timeout: float = 2.0) -> bool:
+    # The key goes only to a socket of `pid`: a stranger on the port must not learn it.
+    if pid is None or not _listens(pid, port):
+        return False
+    req = urllib.request.Request(f"http://127.0.0.1:{port}/v1/models", headers={"Authorization": f"Bearer {key}"})
     try:
-        with urllib.request.urlopen(f"http://127.0.0.1:{port}/v1/models", timeout=timeout) as resp:
+        with urllib.request.urlopen(req, timeout=timeout) as resp:
             ids = [m.get("id") for m in json.load(resp).get("data", [])]
     except (OSError, ValueError, AttributeError):
         return False
     return alias in ids
+
+
+def _listens(pid: int, port: int) -> bool:
+    """True when the socket listening on 127.0.0.1:`port` belongs to process `pid` (or /proc cannot tell)."""
+    try:
+        rows = Path("/proc/net/tcp").read_text().splitlines()[1:]
+    except OSError:
+        return True  # no /proc: the key check alone
+    local = "%08X:%04X" % (struct.unpack("=I", socket.inet_aton("127.0.0.1"))[0], port)
+    listening = {f"socket:[{f[9]}]" for f in map(str.split, rows) if len(f) > 9 and f[1] == local and f[3] == "0A"}
+    try:
+        fds = os.listdir(f"/proc/{pid}/fd")
+    except OSError:
+        return False
+    for fd in fds:
+        try:
+            if os.readlink(f"/proc/{pid}/fd/{fd}") in listening:
+                return True
+        except OSError:
+            pass
+    return False
 
 
 def _pid_is_server(pid: int) -> bool:
@@ -147,6 +179,7 @@ class LocalServer:
         self.port: int | None = None
         self.pid: int | None = None
         self.reused = False
+        self.api_key = ""  # the running server's key (per spawn; a reused warm server's from its record)
         self._proc: subprocess.Popen[bytes] | None = None
 
     @property
@@ -227,8 +260,9 @@ class LocalServer:
         pid, port = rec["pid"], rec.get("port")
         alive = _pid_is_server(pid)
         same = all(rec.get(k) == v for k, v in self._wanted().items())
-        if alive and same and isinstance(port, int) and _healthy(port, self.model_name):
-            self.pid, self.port, self.reused = pid, port, True
+        key = str(rec.get("api_key") or "")  # a record from before keys: that server lets anyone in, replace it
+        if alive and same and key and isinstance(port, int) and _healthy(port, self.model_name, key, pid):
+            self.pid, self.port, self.reused, self.api_key = pid, port, True, key
             log.info("reusing the warm local model server pid %s on port %s", pid, port)
             return True
         if alive:  # a warm server for other settings, or a sick one: replace it
@@ -238,9 +272,12 @@ class LocalServer:
         return False
 
     def _write_record(self) -> None:
-        rec = {"pid": self.pid, "port": self.port, **self._wanted(), "started": time.time()}
+        rec = {"pid": self.pid, "port": self.port, "api_key": self.api_key, **self._wanted(), "started": time.time()}
         tmp = self.data_dir / f".{RECORD_NAME}.{os.getpid()}"
-        tmp.write_text(json.dumps(rec))
+        tmp.unlink(missing_ok=True)
+        # 0600 from the start: the record holds the key.
+        with os.fdopen(os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600), "w") as f:
+            f.write(json.dumps(rec))
         os.replace(tmp, self.data_dir / RECORD_NAME)
 
     def _open_log(self, port: int) -> Any:
@@ -266,13 +303,15 @@ class LocalServer:
         return " | ".join(ln.strip() for ln in text.splitlines()[1:][-lines:] if ln.strip())
 
     def _spawn_and_wait(self, tries: int = 3) -> None:
-        env = {k: v for k, v in os.environ.items() if k.lower() not in _CHILD_ENV_DROP}
+        base_env = {k: v for k, v in os.environ.items() if k.lower() not in _CHILD_ENV_DROP}
         started = time.monotonic()
         deadline = started + self.startup_timeout_s
         status(f"starting the local model server ({self.model_path.name}); loading takes a few seconds "
                f"to a minute on a small machine", log)
         for attempt in range(1, tries + 1):
             port = _free_port()  # another process may grab it before the server binds: then retry
+            key = secrets.token_urlsafe(32)  # new per try: one shown to a port thief must not open the next
+            env = {**base_env, "API_KEY": key}
             with self._open_log(port) as logf:
                 # A warm server must survive the terminal that started it (Ctrl-C, hang-up); a
                 # per-process one stays in our process group so killing the group kills it too, and
@@ -283,7 +322,7 @@ class LocalServer:
             if not self.keep_warm:
                 self._proc, self.pid = proc, proc.pid  # stop() (atexit) can reach it from here on
             try:
-                while (code := proc.poll()) is None and not _healthy(port, self.model_name, timeout=1.0):
+                while (code := proc.poll()) is None and not _healthy(port, self.model_name, key, proc.pid, timeout=1.0):
                     if time.monotonic() > deadline:
                         raise LLMError(f"the local model server did not answer within {self.startup_timeout_s:g}s",
                                        hint=f"raise BRIEFING_LOCAL__STARTUP_TIMEOUT_S or see {self.log_path}")
@@ -294,7 +333,7 @@ class LocalServer:
                 self._proc = None
                 raise
             if code is None:
-                self._proc, self.pid, self.port = proc, proc.pid, port
+                self._proc, self.pid, self.port, self.api_key = proc, proc.pid, port, key
                 status(f"local model server ready on 127.0.0.1:{port} (pid {proc.pid}, "
                        f"{time.monotonic() - started:.1f} s)", log)
                 return
@@ -318,7 +357,7 @@ class LocalServer:
 
     def healthy(self) -> bool:
         """True when the server answers /v1/models with our model."""
-        return self.port is not None and _healthy(self.port, self.model_name)
+        return self.port is not None and _healthy(self.port, self.model_name, self.api_key, self.pid)
 
     def stop(self) -> None:
         """Terminate (then kill) a server this object started. A reused warm server is left running."""
@@ -363,11 +402,11 @@ def stop_warm_server(data_dir: Path) -> bool:
 
 
 def warm_server_status(data_dir: Path) -> dict[str, Any] | None:
-    """The warm server recorded in `data_dir` (pid, port, model, started, healthy), or None when no live
-    one is recorded. For `briefing server status`; a record of a dead process is not reported."""
+    """The warm server recorded in `data_dir` (pid, port, model, started, healthy; never its key), or None
+    when no live one is recorded. For `briefing server status`; a record of a dead process is not reported."""
     rec = _read_record(Path(data_dir))
     if rec is None or not _pid_is_server(rec["pid"]):
         return None
-    port = rec.get("port")
+    port, key = rec.get("port"), str(rec.pop("api_key", "") or "")
     alias = Path(str(rec.get("model", ""))).name.removesuffix(".gguf")
-    return {**rec, "healthy": isinstance(port, int) and _healthy(port, alias)}
+    return {**rec, "healthy": isinstance(port, int) and _healthy(port, alias, key, rec["pid"])}

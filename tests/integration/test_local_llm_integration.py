@@ -54,7 +54,7 @@ def local_server(local_data):
 @pytest.mark.integration
 @needs_local
 def test_real_model_answers_through_openai_chat(local_server):
-    chat = OpenAIChat(local_server.base_url, "not-needed", local_server.model_name, seed=7,
+    chat = OpenAIChat(local_server.base_url, local_server.api_key, local_server.model_name, seed=7,
                       max_tokens=16, timeout_s=300, max_retries=0)
     msgs = [{"role": "user", "content": "Reply with exactly: Hello there."}]
     out = chat.complete(msgs)
