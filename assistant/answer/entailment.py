@@ -29,6 +29,8 @@ from ..types import REFUSAL
 log = logging.getLogger(__name__)
 
 YES_NO_GRAMMAR = 'root ::= ("yes" | "no")'
+JUDGE_OFF_NOTE = ("Checked without the model judge (BRIEFING_ANSWER__JUDGE=false): a quoted sentence counts as an "
+                  "answer only when it has what the question asks for and every word of the question.")
 
 
 @dataclass(frozen=True)
@@ -64,6 +66,7 @@ class Checker:
         self.embedder = embedder
         self.min_support = min_support
         self.judge_calls = 0
+        self.notes: list[str] = []  # what the user should know about how the claims were checked
         self._vecs: dict[str, Any] = {}
 
     @property
@@ -125,14 +128,20 @@ class Checker:
                 keys: Sequence[int] | None = None, min_share: float = 0.5) -> bool:
         """Does the evidence answer the question? Two cheap conditions first (it has what the question
         asks for, a number for "how many", a date for "when", a name for "who"; and most of the question's
-        content words, `min_share` of them), then the model judge when there is one."""
+        content words, `min_share` of them), then the model judge when there is one.
+
+        Without a judge the words alone decide, so they must all be there: half the question's words is
+        a sentence on the same topic, not an answer ("talks opened in Riyadh" for "why did the talks in
+        Riyadh collapse?"). The first such call adds JUDGE_OFF_NOTE to `notes`."""
         joined = " ".join(evidence)
         if not answer_shape_ok(question, joined):
             return False
+        if self.llm is None:
+            if JUDGE_OFF_NOTE not in self.notes:
+                self.notes.append(JUDGE_OFF_NOTE)
+            return question_share(question, joined) >= 1.0
         if question_share(question, joined) < min_share:
             return False
-        if self.llm is None:
-            return True
         if block is None or keys is None:
             keys = list(range(1, len(evidence) + 1))
             block = evidence_block(evidence, keys)

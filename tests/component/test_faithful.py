@@ -405,3 +405,20 @@ def test_what_did_the_foreign_minister_say_is_not_answered_with_a_think_tanks_pr
     answer = a.ask("What did China's foreign minister say about relations with Russia?")
     assert "think tank" not in answer.text, answer.text
     assert not answer.answerable or "foreign minister" in answer.text, answer.text
+
+
+def test_without_the_judge_answering_the_question_takes_more_than_word_overlap():
+    """BRIEFING_ANSWER__JUDGE=false: "answers the question" was half the question's words and nothing else, so a
+    sentence about the talks in Riyadh "answered" why they collapsed. Without the judge the sentence must hold the
+    answer's shape and every content word of the question, and the checker says the judge was off."""
+    checker = Checker(None, embedder=FakeEmbedder())
+    question = "Why did the energy talks in Riyadh collapse?"
+    assert not checker.answers(question, ["Energy talks opened in Riyadh on Tuesday."])
+    assert checker.answers(question, ["The energy talks in Riyadh collapsed on Tuesday over the strike pause."])
+    # The answer's shape still counts: a "when" question needs a time in the sentence.
+    assert not checker.answers("When did the energy talks in Riyadh collapse?",
+                               ["The energy talks in Riyadh collapsed over the strike pause."])
+    from assistant.answer.entailment import JUDGE_OFF_NOTE
+
+    assert checker.notes == [JUDGE_OFF_NOTE]
+    assert "judge" in JUDGE_OFF_NOTE and "every word of the question" in JUDGE_OFF_NOTE
