@@ -7,16 +7,17 @@ import json
 import logging
 import os
 from pathlib import Path
-from typing import Literal
+from typing import Annotated, Literal
 
 from pydantic import AliasChoices, BaseModel, Field, SecretStr, field_validator, model_validator
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 from .errors import ConfigError
 
-# The shortest login password accepted (BRIEFING_AUTH=user:password). Gradio's login has no rate limit,
-# so a short password on a page reachable from the network is guessed quickly.
-MIN_PASSWORD_CHARS = 8
+# The shortest login password accepted (BRIEFING_AUTH=user:password). Failed logins are throttled per
+# address (access.FailureThrottle), but many addresses can still guess in parallel, and 8 characters
+# accepted "password1": 12 is the floor, and `briefing serve` suggests a random token (access.new_token).
+MIN_PASSWORD_CHARS = 12
 
 
 def default_data_dir() -> Path:
@@ -100,6 +101,37 @@ class UISettings(BaseModel):
     # which has a single llama.cpp slot on a small machine, and 4 with an endpoint of your own, which
     # batches requests itself; raise it for a vLLM server or a hosted API with many users.
     concurrency: int | None = Field(default=None, ge=1)
+    # --- `briefing serve` and the page under load and hostile input (issue 28)
+    queue_size: int | None = Field(
+        default=None, ge=0,
+        description="answers that may wait for a place beyond those being worked on; one more gets 429 with "
+                    "Retry-After at once instead of holding a connection. None: 8 per answer worked on at once")
+    queue_wait_s: float = Field(
+        default=300.0, gt=0, description="longest wait for a place in the answer queue before a 429")
+    max_request_kb: int = Field(
+        default=512, ge=1,
+        description="largest request body of the API and of the page's JSON calls, counted as the bytes "
+                    "arrive (a chunked body has no Content-Length); file uploads have BRIEFING_UI__MAX_UPLOAD_MB")
+    allowed_hosts: Annotated[tuple[str, ...], NoDecode] = Field(
+        default=(),
+        description="Host header names accepted besides loopback names and the address served on (comma "
+                    "list; '*' accepts any): a web page that rebinds its own name to 127.0.0.1 is refused")
+    allowed_origins: Annotated[tuple[str, ...], NoDecode] = Field(
+        default=(),
+        description="web origins (https://name[:port]) other than the page itself that may call the API or "
+                    "the page from a browser (comma list); none by default")
+    login_failures: int = Field(
+        default=10, ge=1, description="failed logins or API keys from one address before it must wait")
+    login_window_s: float = Field(
+        default=300.0, gt=0, description="the window in which those failures count, and the longest wait")
+
+    @field_validator("allowed_hosts", "allowed_origins", mode="before")
+    @classmethod
+    def _comma_list(cls, v: object) -> object:
+        # An environment variable is one string: "a.example, b.example".
+        if isinstance(v, str):
+            return tuple(x.strip() for x in v.split(",") if x.strip())
+        return v
 
     @field_validator("auth")
     @classmethod

@@ -22,7 +22,7 @@ from ..conftest import SEED
 @pytest.fixture
 def served_with_login(fake_assistant, monkeypatch):
     """The app launched as `briefing chat` would, with BRIEFING_AUTH set, on a free loopback port."""
-    monkeypatch.setenv("BRIEFING_AUTH", "editor:s3cret-pw")
+    monkeypatch.setenv("BRIEFING_AUTH", "editor:s3cret-pw-long")
     fake_assistant.settings = load_settings(data_dir=fake_assistant.settings.data_dir, max_file_mb=0.05)
     assert fake_assistant.ingest([SEED]).added
     app = build_app(fake_assistant)
@@ -55,13 +55,13 @@ def test_served_page_needs_the_login_and_listens_on_loopback_only(served_with_lo
         assert anon.post("/gradio_api/upload", files={"files": ("a.txt", b"hello")}).status_code == 401
         assert anon.post("/login", data={"username": "editor", "password": "wrong"}).status_code == 400
     with httpx.Client(base_url=url, timeout=20) as user:
-        assert user.post("/login", data={"username": "editor", "password": "s3cret-pw"}).status_code == 200
+        assert user.post("/login", data={"username": "editor", "password": "s3cret-pw-long"}).status_code == 200
         assert user.get("/config").status_code == 200
         big = user.post("/gradio_api/upload", files={"files": ("big.txt", b"word " * 20_000)})
         assert big.status_code == 413  # 100 kB over the 0.05 MB limit set by BRIEFING_MAX_FILE_MB
         assert user.post("/gradio_api/upload", files={"files": ("ok.txt", b"fine")}).status_code == 200
     chat.enqueue("The briefings don't say.")
-    client = Client(url, auth=("editor", "s3cret-pw"), verbose=False, analytics_enabled=False, download_files=False)
+    client = Client(url, auth=("editor", "s3cret-pw-long"), verbose=False, analytics_enabled=False, download_files=False)
     assert client.predict(question=QUESTION, api_name="/ask")["answerable"] is False
     ip = _non_loopback_ip()
     if ip is not None:  # only loopback was bound: another interface of this machine refuses

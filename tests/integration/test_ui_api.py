@@ -17,7 +17,7 @@ pytestmark = pytest.mark.integration
 
 QUESTION = "Is Russia stalling?"
 STALLING = "Many Western experts suspect they are stalling for time"
-AUTH = ("editor", "s3cret:pass")
+AUTH = ("editor", "s3cret:pass-word")
 
 
 def free_port() -> int:
