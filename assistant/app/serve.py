@@ -13,18 +13,24 @@ field carries the evidence (first chunk) and answerable/as_of/standalone_questio
 Errors use OpenAI's shape: {"error": {"message", "type", "param", "code"}}.
 Auth: the chat page's credential (BRIEFING_AUTH=user:password) as `Authorization: Bearer <password>`
 (or `Bearer user:password`); loopback by default, and a non-loopback host needs that login.
+
+Under load and hostile input (issue 28): the gate (gate.py) checks the Host, the Origin, the key and the
+body size before a body byte is read, for the whole app including /v1/openapi.json and the page; answers
+wait in a bounded queue (answer_queue.py) and a request past it gets 429 with Retry-After at once.
 """
 
 from __future__ import annotations
 
+import contextlib
 import hmac
 import json
+import logging
 import threading
 import time
 import uuid
-from typing import Any, Iterator
+from typing import Any, AsyncIterator
 
-from fastapi import Depends, FastAPI, Request
+from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, StreamingResponse
 from pydantic import BaseModel, ConfigDict, Field
@@ -34,8 +40,16 @@ from ..assistant import Assistant
 from ..config import Settings
 from ..errors import AssistantError, ConfigError, LLMError, RequestError, StoreError
 from ..records import StreamStep, answer_record, answer_steps, parse_messages
+from .access import check_exposure
+from .answer_queue import AnswerQueue, Busy, Place, Steps, workers
+from .gate import gate_middleware
 
 MODEL_ID = "briefing-assistant"
+# Far above any real conversation (the history limit, BRIEFING_LIMITS__MAX_HISTORY_MESSAGES, is 40), and
+# checked while the body is validated, before any message is looked at.
+MAX_MESSAGES = 256
+# Seconds uvicorn lets open responses finish after SIGTERM before it cancels them.
+SHUTDOWN_GRACE_S = 2.0
 
 
 class BriefingOptions(BaseModel):
@@ -61,29 +75,9 @@ class ChatRequest(BaseModel):
 
     model_config = ConfigDict(extra="allow")
     model: str = MODEL_ID
-    messages: list[Any]
+    messages: list[Any] = Field(max_length=MAX_MESSAGES)
     stream: bool = False
     briefing: BriefingOptions = Field(default_factory=BriefingOptions)
-
-
-class Slot:
-    """One answer's place among the `concurrency` allowed; released once, whichever path ends the request
-    (the stream's end, an error before it, or a client that left before the stream began)."""
-
-    def __init__(self, slots: threading.BoundedSemaphore) -> None:
-        self._slots, self._lock, self._held = slots, threading.Lock(), False
-
-    def acquire(self, timeout: float) -> bool:
-        """Wait up to `timeout` seconds for a free place."""
-        self._held = self._slots.acquire(timeout=timeout)
-        return self._held
-
-    def release(self) -> None:
-        """Give the place back (a second call does nothing)."""
-        with self._lock:
-            if self._held:
-                self._held = False
-                self._slots.release()
 
 
 class APIFailure(Exception):
@@ -110,10 +104,8 @@ def failure_of(exc: AssistantError) -> APIFailure:
 
 
 def concurrency(settings: Settings) -> int:
-    """Answers worked on at once: BRIEFING_UI__CONCURRENCY, else 1 for the bundled model, 4 for an endpoint."""
-    if settings.ui.concurrency is not None:
-        return settings.ui.concurrency
-    return 1 if settings.llm.uses_local else 4
+    """Answers worked on at once (answer_queue.workers)."""
+    return workers(settings)
 
 
 def bearer_ok(settings: Settings, header: str | None) -> bool:
@@ -128,16 +120,30 @@ def bearer_ok(settings: Settings, header: str | None) -> bool:
     return hmac.compare_digest(token, secret.partition(":")[2].encode()) or hmac.compare_digest(token, secret.encode())
 
 
-def build_api(assistant: Assistant, page: bool = False) -> FastAPI:
-    """The FastAPI app: /v1/chat/completions, /v1/models and, with `page`, the chat page at / (ui.mount_page)."""
+def build_api(assistant: Assistant, page: bool = False, served_on: str | None = None) -> FastAPI:
+    """The FastAPI app: /v1/chat/completions, /v1/models and, with `page`, the chat page at / (ui.mount_page),
+    behind the gate. `served_on`: the address listened on, a Host name accepted besides loopback ones."""
     settings = assistant.settings
-    slots = threading.BoundedSemaphore(concurrency(settings))
-    app = FastAPI(title="Briefing Assistant API", docs_url=None, redoc_url=None, openapi_url="/v1/openapi.json")
+    answers = AnswerQueue.from_settings(settings)
+
+    @contextlib.asynccontextmanager
+    async def lifespan(_: FastAPI) -> AsyncIterator[None]:
+        yield
+        answers.close()
+
+    key_ok = None if settings.ui.auth is None else (lambda header: bearer_ok(settings, header))
+    app = FastAPI(title="Briefing Assistant API", docs_url=None, redoc_url=None, openapi_url="/v1/openapi.json",
+                  lifespan=lifespan, middleware=gate_middleware(settings, served_on, key_ok=key_ok))
+    app.state.answers = answers
 
     @app.exception_handler(APIFailure)
     async def _failure(_: Request, exc: APIFailure) -> JSONResponse:
-        headers = {"WWW-Authenticate": "Bearer"} if exc.status == 401 else None
-        return JSONResponse(exc.body(), status_code=exc.status, headers=headers)
+        return JSONResponse(exc.body(), status_code=exc.status)
+
+    @app.exception_handler(Busy)
+    async def _busy(_: Request, exc: Busy) -> JSONResponse:
+        body = APIFailure(429, exc.one_line(), "rate_limit_error", "queue_full").body()
+        return JSONResponse(body, status_code=429, headers={"Retry-After": str(exc.retry_after)})
 
     @app.exception_handler(RequestValidationError)
     async def _invalid(_: Request, exc: RequestValidationError) -> JSONResponse:
@@ -145,49 +151,48 @@ def build_api(assistant: Assistant, page: bool = False) -> FastAPI:
                              for e in exc.errors())
         return JSONResponse(APIFailure(400, problems or "invalid request", "invalid_request_error").body(), 400)
 
-    def authorised(request: Request) -> None:
-        if not bearer_ok(settings, request.headers.get("authorization")):
-            raise APIFailure(401, "missing or wrong API key: send Authorization: Bearer <the BRIEFING_AUTH password>",
-                             "invalid_request_error", "invalid_api_key")
-
-    @app.get("/v1/models", dependencies=[Depends(authorised)])
-    def models() -> dict[str, Any]:
+    @app.get("/v1/models")
+    async def models() -> dict[str, Any]:
         return {"object": "list", "data": [{"id": MODEL_ID, "object": "model", "created": 0,
                                             "owned_by": "briefing-assistant"}]}
 
-    @app.post("/v1/chat/completions", dependencies=[Depends(authorised)])
-    def completions(body: ChatRequest) -> Any:
+    @app.post("/v1/chat/completions")
+    async def completions(body: ChatRequest) -> Any:
         try:
             question, history = parse_messages(body.messages)
         except ValueError as exc:
             raise APIFailure(400, str(exc), "invalid_request_error", "invalid_messages") from None
         filters = body.briefing.filters()
-        slot = Slot(slots)
-        if not slot.acquire(timeout=600):
-            raise APIFailure(429, "too many answers in progress; try again shortly", "rate_limit_error")
+        place = await answers.enter()
+        steps = Steps(lambda: answer_steps(assistant.ask_stream(question, history=history or None,
+                                                                k=body.briefing.k, **filters)))
         try:
             # A request over the limits or a bad date fails at the call; an unreachable store on the first
             # step: either way before any byte is sent.
-            steps = answer_steps(assistant.ask_stream(question, history=history or None, k=body.briefing.k,
-                                                      **filters))
-            first = next(steps)
+            first = await answers.run(steps.next)
         except AssistantError as exc:
-            slot.release()
+            answers.finish(steps, place)
             raise failure_of(exc) from None
         except BaseException:
-            slot.release()
+            answers.finish(steps, place)
             raise
         meta = {"id": f"chatcmpl-{uuid.uuid4().hex[:24]}", "created": int(time.time()), "model": MODEL_ID}
         if body.stream:
-            return StreamingResponse(_sse(meta, first, steps, slot), media_type="text/event-stream",
+            async def finish() -> None:  # also when the client left and the stream was never closed
+                answers.finish(steps, place)
+
+            return StreamingResponse(_sse(meta, first, steps, answers, place), media_type="text/event-stream",
                                      headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no"},
-                                     background=BackgroundTask(_finish, steps, slot))
+                                     background=BackgroundTask(finish))
         try:
-            final = _last(first, steps)
+            final = first
+            while (step := await answers.run(steps.next)) is not None:
+                final = step
+            _check_final(final)
         except AssistantError as exc:
             raise failure_of(exc) from None
         finally:
-            slot.release()
+            answers.finish(steps, place)
         return _completion(meta, final)
 
     if page:
@@ -197,13 +202,9 @@ def build_api(assistant: Assistant, page: bool = False) -> FastAPI:
     return app
 
 
-def _last(first: StreamStep, steps: Iterator[StreamStep]) -> StreamStep:
-    final = first
-    for step in steps:
-        final = step
-    if final.kind != "answer" or final.answer is None:
+def _check_final(final: StreamStep | None) -> None:
+    if final is None or final.kind != "answer" or final.answer is None:
         raise AssistantError("the answer stream ended without an answer")
-    return final
 
 
 def _usage(answer: Any) -> dict[str, int]:
@@ -231,11 +232,14 @@ def _chunk(meta: dict[str, Any], delta: dict[str, Any], finish: str | None = Non
     return f"data: {json.dumps(body, ensure_ascii=False)}\n\n"
 
 
-def _sse(meta: dict[str, Any], first: StreamStep, steps: Iterator[StreamStep], slot: Slot) -> Iterator[str]:
-    """The answer as OpenAI chat.completion.chunk events, then [DONE]; an error mid-way is one error event."""
+async def _sse(meta: dict[str, Any], first: StreamStep | None, steps: Steps, answers: AnswerQueue,
+               place: Place) -> AsyncIterator[str]:
+    """The answer as OpenAI chat.completion.chunk events, then [DONE]; an error mid-way is one error event.
+    Each step is computed on the answer queue's threads: the event loop only sends."""
     try:
         role_sent = False
-        for step in _chain(first, steps):
+        step = first
+        while step is not None:
             delta: dict[str, Any] = {} if role_sent else {"role": "assistant"}
             role_sent = True
             if step.kind == "evidence":
@@ -247,66 +251,27 @@ def _sse(meta: dict[str, Any], first: StreamStep, steps: Iterator[StreamStep], s
                     delta["content"] = step.extra_text
                 yield _chunk(meta, delta, "stop", citations=list(step.citations), briefing=_briefing(step),
                              usage=_usage(step.answer))
+            step = await answers.run(steps.next)
         yield "data: [DONE]\n\n"
     except AssistantError as exc:
         yield f"data: {json.dumps(failure_of(exc).body())}\n\n"
     except Exception:  # the traceback goes to the server log; the client gets a clean error event
-        import logging
-
         logging.getLogger(__name__).exception("streaming an answer failed")
         yield f"data: {json.dumps(APIFailure(500, 'internal error; see the server log', 'server_error').body())}\n\n"
     finally:
-        steps.close()  # a client that went away stops the answer (and its model call) here
-        slot.release()
-
-
-def _finish(steps: Iterator[StreamStep], slot: Slot) -> None:
-    # Runs when the response ends, also when the client left: Starlette then stops iterating `_sse` without
-    # closing it, so its `finally` never runs. Closing the steps ends the answer (and its model request).
-    try:
-        steps.close()  # type: ignore[attr-defined]
-    except ValueError:  # still inside next() in a worker thread: it finishes on its own
-        pass
-    slot.release()
-
-
-def _chain(first: StreamStep, rest: Iterator[StreamStep]) -> Iterator[StreamStep]:
-    yield first
-    yield from rest
+        answers.finish(steps, place)  # a client that went away stops the answer (and its model call) here
 
 
 def exposure_warning(settings: Settings, host: str, no_auth: bool) -> str:
     """The shared rule for anything served (access.check_exposure): a non-loopback host needs BRIEFING_AUTH
     unless --no-auth; returns the warning to print for an exposed, unauthenticated server."""
-    try:
-        from .access import check_exposure
-    except ImportError:  # the shared rule lives in access.py once it is merged; same behaviour until then
-        return _loopback_rule(settings, host, no_auth)
     return check_exposure(settings, host, None, no_auth)
-
-
-def _loopback_rule(settings: Settings, host: str, no_auth: bool) -> str:
-    import ipaddress
-
-    name = (host or "").strip().strip("[]").lower()
-    try:
-        loopback = name == "localhost" or ipaddress.ip_address(name).is_loopback
-    except ValueError:
-        loopback = False
-    if loopback or settings.ui.auth is not None:
-        return ""
-    if not no_auth:
-        raise ConfigError(f"refusing to serve on {host}, which other machines can reach, without a login",
-                          hint="set BRIEFING_AUTH=user:password, or pass --no-auth if this network is private")
-    return f"WARNING: serving on {host} WITHOUT A LOGIN (--no-auth): anyone who can reach it can ask."
 
 
 def _warm_up(assistant: Assistant) -> None:
     try:
         assistant.llm  # noqa: B018 - the property starts the model
     except AssistantError as exc:
-        import logging
-
         logging.getLogger(__name__).warning("the model did not start: %s", exc.one_line())
 
 
@@ -323,13 +288,16 @@ def serve(data_dir: str | None = None, chroma_url: str | None = None, host: str 
         warning = exposure_warning(assistant.settings, host, no_auth)
         if warning:
             print(warning, file=sys.stderr)
-        app = build_api(assistant, page=page)
+        if host.strip("[]") in ("0.0.0.0", "::") and not assistant.settings.ui.allowed_hosts:
+            print("NOTE: only loopback names and addresses are accepted in the Host header; set "
+                  "BRIEFING_UI__ALLOWED_HOSTS=<the names clients use> to serve other machines", file=sys.stderr)
+        app = build_api(assistant, page=page, served_on=host)
         # Start the model (the bundled server takes a while) while clients connect; a failure shows again,
         # as an error response, on the first question.
         threading.Thread(target=_warm_up, args=(assistant,), daemon=True).start()
         port = port or 8000
         print(f"OpenAI-compatible API on http://{host}:{port}/v1 (model {MODEL_ID!r})"
               + (f"; chat page on http://{host}:{port}/" if page else ""), file=sys.stderr, flush=True)
-        uvicorn.run(app, host=host, port=port, log_level="warning")
+        uvicorn.run(app, host=host, port=port, log_level="warning", timeout_graceful_shutdown=SHUTDOWN_GRACE_S)
     finally:
         assistant.close()
