@@ -25,6 +25,8 @@ from ..config import Settings
 from .endpoints import Endpoints, ingest as ingest_items
 from ..errors import AssistantError
 from ..ingest.files import SUFFIXES
+from .answer_queue import page_queue_size, workers
+from .gate import gate_middleware
 from .handlers import PageHandlers, date_filters
 from .render import CSS, describe_model, header_html, settings_html
 from .render_sources import empty_sources_html
@@ -233,7 +235,7 @@ def mount_page(app: Any, assistant: Assistant, path: str = "/") -> None:
     """Serve the chat page on an existing FastAPI app (`briefing serve`), with the same login, upload limit
     and look as `briefing chat`."""
     blocks = build_app(assistant)
-    blocks.queue(default_concurrency_limit=1)
+    blocks.queue(default_concurrency_limit=1, max_size=page_queue_size(assistant.settings))
     opts = launch_options(assistant.settings)
     gr.mount_gradio_app(app, blocks, path, auth=opts["auth"], max_file_size=opts["max_file_size"],
                         footer_links=opts["footer_links"], theme=opts["theme"], css=opts["css"])
@@ -242,15 +244,16 @@ def mount_page(app: Any, assistant: Assistant, path: str = "/") -> None:
 def answer_concurrency(settings: Settings) -> int:
     """How many answers (and uploads) run at once: BRIEFING_UI__CONCURRENCY, else 1 for the bundled
     model (one slot on a small machine: a second job would only slow both) and 4 for an endpoint of
-    your own, so one user's slow or failing request never holds up everyone else."""
-    if settings.ui.concurrency is not None:
-        return settings.ui.concurrency
-    return 1 if settings.llm.uses_local else 4
+    your own, so one user's slow or failing request never holds up everyone else (answer_queue.workers,
+    the one rule the API follows too)."""
+    return workers(settings)
 
 
 def launch_options(settings: Settings, host: str | None = None, port: int | None = None,
                    share: bool | None = None) -> dict[str, Any]:
-    """Keyword arguments for Blocks.launch: address, share (only when asked), auth, upload limit, look."""
+    """Keyword arguments for Blocks.launch: address, share (only when asked), auth, upload limit, look, and
+    the gate (gate.py: Host and Origin checks, failed logins throttled per address, request bodies capped)
+    as middleware of the app Gradio builds. `briefing serve` puts the same gate on its parent app instead."""
     ui = settings.ui
     auth = None
     if ui.auth is not None:
@@ -260,6 +263,7 @@ def launch_options(settings: Settings, host: str | None = None, port: int | None
         "server_name": host or ui.host, "server_port": port or ui.port, "share": bool(share or ui.share),
         "auth": auth, "max_file_size": int(settings.upload_limit_mb * 1e6), "footer_links": ["api"],
         "theme": _theme(), "css": CSS + TIMELINE_CSS,
+        "app_kwargs": {"middleware": gate_middleware(settings, host or ui.host, bool(share or ui.share), cors=False)},
     }
 
 
@@ -299,7 +303,7 @@ def launch(data_dir: str | Path | None = None, chroma_url: str | None = None, ho
         if ingest:
             print(assistant.ingest(list(ingest)))
         app = build_app(assistant)
-        app.queue(default_concurrency_limit=1)
+        app.queue(default_concurrency_limit=1, max_size=page_queue_size(assistant.settings))
         threading.Thread(target=_warm_up, args=(assistant,), daemon=True).start()
         app.launch(**launch_options(assistant.settings, host, port, share))
     finally:

@@ -176,3 +176,23 @@ def test_page_logins_are_throttled_per_address(locked):
             assert httpx.post(f"{url}/login", data={"username": "editor", "password": "guess"}).status_code == 400
         blocked = httpx.post(f"{url}/login", data={"username": "editor", "password": PASSWORD})
     assert blocked.status_code == 429 and int(blocked.headers["retry-after"]) >= 1
+
+
+def test_the_page_alone_has_the_same_gate(locked):
+    """`briefing chat` serves the page without the API: Gradio builds the app, launch_options adds the gate."""
+    from assistant.app.ui import build_app, launch_options
+
+    from ..support.live_app import free_port
+
+    blocks = build_app(locked)
+    blocks.queue(default_concurrency_limit=1)
+    _, url, _ = blocks.launch(**launch_options(locked.settings, port=free_port()), prevent_thread_lock=True, quiet=True)
+    url = url.rstrip("/")
+    try:
+        assert httpx.get(f"{url}/config", headers={"Host": "rebound.example"}).status_code == 400
+        assert flood(url, "/gradio_api/queue/join", 40 * MB, chunked=True) == 413
+        for _ in range(FAILURES):
+            assert httpx.post(f"{url}/login", data={"username": "editor", "password": "guess"}).status_code == 400
+        assert httpx.post(f"{url}/login", data={"username": "editor", "password": PASSWORD}).status_code == 429
+    finally:
+        blocks.close()
