@@ -8,7 +8,7 @@ STAMP := $(VENV)/.installed-$(shell cat pyproject.toml Makefile | sha256sum | cu
 DATA ?= $(CURDIR)/.data
 export PIP_DISABLE_PIP_VERSION_CHECK := 1
 
-.PHONY: install run test test-fast cycles browser eval eval-judge bench eval-retrieval eval-news clean
+.PHONY: install run test test-fast cycles browser eval eval-judge bench bench-serve eval-retrieval eval-news clean
 
 install: $(STAMP)
 
@@ -67,6 +67,11 @@ eval-judge: install
 bench: install
 	$(BIN)/python -m evals.bench $(BENCH_ARGS)
 	$(BIN)/python -m evals.bench_answers
+
+# `briefing serve` under load (100 clients on 127.0.0.1, a fake slow model) and 100 MB bodies without a key:
+# p50/p99, 429s, RSS, SIGTERM time in bench/serve_load.md and .json.
+bench-serve: install
+	$(BIN)/python -m evals.bench_serve $(BENCH_SERVE_ARGS)
 
 # Retrieval quality on CLAPnq dev (evals/results/retrieval_clapnq.md), with the fusion/diversity measurements.
 eval-retrieval: install

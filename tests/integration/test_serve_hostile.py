@@ -4,9 +4,6 @@ body bytes the app pulled, so "refused before the body was read" is a number, no
 
 from __future__ import annotations
 
-import select
-import socket
-import time
 from typing import Any
 
 import httpx
@@ -15,6 +12,7 @@ from pydantic import SecretStr
 
 from assistant.app.serve import MODEL_ID, build_api
 
+from ..support.serve_load import flood
 from .test_serve import PASSWORD, QUESTION, running
 
 pytestmark = pytest.mark.integration
@@ -37,36 +35,6 @@ class BodyCounter:
             self.read += len(message.get("body", b""))
             return message
         await self.app(scope, counted, send)
-
-
-def flood(url: str, path: str, size: int, chunked: bool, headers: dict[str, str] | None = None) -> int:
-    """POST `size` bytes of JSON-ish filler to `path`, with Content-Length or chunked; stop sending as soon
-    as the server answers. Returns the HTTP status (0 when the server sent nothing)."""
-    host, port = url.removeprefix("http://").split(":")
-    head = [f"POST {path} HTTP/1.1", f"Host: {host}:{port}", "Content-Type: application/json"]
-    head += [f"{k}: {v}" for k, v in (headers or {}).items()]
-    head.append("Transfer-Encoding: chunked" if chunked else f"Content-Length: {size}")
-    block = b"[" + b"{}," * (256 * 1024 // 3)
-    deadline = time.monotonic() + 60
-    with socket.create_connection((host, int(port)), timeout=10) as s:
-        s.sendall(("\r\n".join(head) + "\r\n\r\n").encode())
-        sent = 0
-        try:
-            while sent < size and time.monotonic() < deadline:
-                if select.select([s], [], [], 0)[0]:
-                    break  # the server has answered: stop sending, as a real client would see it
-                piece = block[: size - sent]
-                s.sendall(b"%x\r\n%s\r\n" % (len(piece), piece) if chunked else piece)
-                sent += len(piece)
-            if chunked and sent >= size:
-                s.sendall(b"0\r\n\r\n")
-        except OSError:  # the server closed the connection while we were still sending
-            pass
-        try:
-            line = s.recv(200).split(b"\r\n", 1)[0]
-        except OSError:
-            return 0
-    return int(line.split()[1]) if line.startswith(b"HTTP/") else 0
 
 
 @pytest.fixture

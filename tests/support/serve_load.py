@@ -7,7 +7,9 @@ from __future__ import annotations
 import asyncio
 import json
 import os
+import select
 import signal
+import socket
 import subprocess
 import sys
 import time
@@ -135,6 +137,36 @@ async def drive(base: str, clients: int = 100, stream_every: int = 3, timeout_s:
     return list(outcomes), await probe, wall
 
 
+def flood(url: str, path: str, size: int, chunked: bool, headers: dict[str, str] | None = None) -> int:
+    """POST `size` bytes of JSON-ish filler to `path`, with Content-Length or chunked; stop sending as soon
+    as the server answers. Returns the HTTP status (0 when the server sent nothing)."""
+    host, port = url.removeprefix("http://").split(":")
+    head = [f"POST {path} HTTP/1.1", f"Host: {host}:{port}", "Content-Type: application/json"]
+    head += [f"{k}: {v}" for k, v in (headers or {}).items()]
+    head.append("Transfer-Encoding: chunked" if chunked else f"Content-Length: {size}")
+    block = b"[" + b"{}," * (256 * 1024 // 3)
+    deadline = time.monotonic() + 60
+    with socket.create_connection((host, int(port)), timeout=10) as s:
+        s.sendall(("\r\n".join(head) + "\r\n\r\n").encode())
+        sent = 0
+        try:
+            while sent < size and time.monotonic() < deadline:
+                if select.select([s], [], [], 0)[0]:
+                    break  # the server has answered: stop sending, as a real client would see it
+                piece = block[: size - sent]
+                s.sendall(b"%x\r\n%s\r\n" % (len(piece), piece) if chunked else piece)
+                sent += len(piece)
+            if chunked and sent >= size:
+                s.sendall(b"0\r\n\r\n")
+        except OSError:  # the server closed the connection while we were still sending
+            pass
+        try:
+            line = s.recv(200).split(b"\r\n", 1)[0]
+        except OSError:
+            return 0
+    return int(line.split()[1]) if line.startswith(b"HTTP/") else 0
+
+
 def rss_mb(pid: int, field_name: str = "VmRSS") -> float:
     """A process's resident memory (VmRSS) or its peak (VmHWM), in MB."""
     for line in Path(f"/proc/{pid}/status").read_text().splitlines():
@@ -147,7 +179,7 @@ class ServeChild:
     """The serve_child process on `port` with `data_dir`; a context manager that stops it."""
 
     def __init__(self, data_dir: Path, port: int, delay: float = 0.05, concurrency: int = 4,
-                 queue_size: int = 8) -> None:
+                 queue_size: int = 8, page: bool = False) -> None:
         env = {k: v for k, v in os.environ.items() if not k.startswith(("BRIEFING_", "OPENAI_"))}
         env.update({"PYTHONPATH": str(ROOT), "BRIEFING_DATA_DIR": str(data_dir), "BRIEFING_AUTH": f"load:{KEY}",
                     "BRIEFING_UI__CONCURRENCY": str(concurrency), "BRIEFING_UI__QUEUE_SIZE": str(queue_size),
@@ -156,7 +188,7 @@ class ServeChild:
         self.base, self.settings = f"http://127.0.0.1:{port}", {"delay_per_word_s": delay,
                                                                  "concurrency": concurrency, "queue_size": queue_size}
         self.proc = subprocess.Popen([sys.executable, "-m", "tests.support.serve_child", "serve", "--port",
-                                      str(port), "--no-page"], cwd=ROOT, env=env,
+                                      str(port)] + ([] if page else ["--no-page"]), cwd=ROOT, env=env,
                                      stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
 
     def wait_ready(self, timeout_s: float = 120) -> None:
