@@ -18,6 +18,7 @@ from typing import Callable, Sequence
 from ..sentences import words
 from .names import check_names, check_speaker, names, report_dropped, strip_yes_no
 from .quantities import check_numbers
+from .structure import check_cause, check_exclusive, check_modality, check_roles, check_scope
 
 # Negation cues; the word they govern is the next content word (or the verb "n't" is attached to).
 _NEG = frozenset("not no never none nobody nothing neither nor without cannot cant wont dont doesnt didnt isnt "
@@ -273,6 +274,11 @@ GUARDS: dict[str, Callable[..., str]] = {
     "polarity": check_polarity,
     "names": check_names,
     "attribution": check_attribution,
+    "scope": check_scope,
+    "modality": check_modality,
+    "exclusive": check_exclusive,
+    "cause": check_cause,
+    "roles": check_roles,
 }
 
 

@@ -336,8 +336,11 @@ def test_the_guards_on_the_labelled_set_per_kind():
     # learned role swaps and seats present only through an alias: entity 0.871 -> 0.935, every other rate unchanged;
     # then a kept likelihood ("is unlikely to") stopped counting as a kept attribution: attribution 0.867 -> 0.916,
     # negated 0.532 -> 0.545, true unchanged.
-    floors = {"true": 0.96, "negated": 0.54, "number": 0.90, "entity": 0.92, "attribution": 0.90,
-              "unrelated": 0.83, "yes_no": 0.96}
+    # 2026-12-07, the scope, modality, exclusivity, cause and roles guards (structure.py, issue 27): true
+    # 0.971 -> 0.953 (3 more of 172 faithful rewordings rejected, by the modality and scope rules), negated 0.545 -> 0.610,
+    # number 0.913 -> 0.952, entity 0.935 -> 0.946, attribution 0.916 -> 0.928, unrelated 0.836 -> 0.885.
+    floors = {"true": 0.95, "negated": 0.61, "number": 0.95, "entity": 0.94, "attribution": 0.92,
+              "unrelated": 0.88, "yes_no": 0.97}
     low = {k: res[k]["rate"] for k, floor in floors.items() if res[k]["rate"] < floor}
     assert not low, low
 
@@ -354,7 +357,8 @@ def test_the_guards_with_the_whole_article_as_context_per_kind():
     items = load()
     contexts = article_contexts(items)
     res = score(items, lambda it: not run_guards(it.claim, list(it.evidence), context=contexts[it.id])[0])
-    floors = {"true": 0.98, "entity": 0.92, "attribution": 0.89, "number": 0.90, "negated": 0.56}
+    # With structure.py's guards (2026-12-07): true 0.994 -> 0.977, negated 0.597, number 0.952.
+    floors = {"true": 0.97, "entity": 0.93, "attribution": 0.89, "number": 0.95, "negated": 0.59}
     low = {k: res[k]["rate"] for k, floor in floors.items() if res[k]["rate"] < floor}
     assert not low, low
 
@@ -422,3 +426,35 @@ def test_without_the_judge_answering_the_question_takes_more_than_word_overlap()
 
     assert checker.notes == [JUDGE_OFF_NOTE]
     assert "judge" in JUDGE_OFF_NOTE and "every word of the question" in JUDGE_OFF_NOTE
+
+
+def test_rejection_notes_describe_the_check_without_quoting_the_draft(fake_assistant, seed_dir, chat, capsys,
+                                                                     monkeypatch):
+    """A rejected sentence's reason named the draft's own words ("'Vladimir Zelensky' is not in the cited
+    evidence") into --json, the Gradio API and the page's checker panel. The reason must say which check failed
+    and how, not repeat what the model wrote; the draft stays available with BRIEFING_DEBUG=1."""
+    from assistant.app.render_sources import sources_html
+
+    assert fake_assistant.ingest([seed_dir]).added
+    question = "Is Russia stalling for time?"
+    stream = fake_assistant.ask_stream(question)
+    key = next(e.key for e in next(stream).evidence if "stalling for time" in e.text)
+    stream.close()
+    draft = (f"Vladimir Zelensky suspects they are stalling for time as Russian troops make progress [{key}]. "
+             f"Yevgeny Prigozhin suspects they are stalling for time as Russian troops make progress [{key}].")
+    chat.enqueue(draft, draft)
+    answer = fake_assistant.ask(question)
+    assert answer.answerable and "Zelensky" in json.dumps(answer.to_dict(debug=True))  # debugging sees it all
+    notes = [s.note for s in answer.sentences if s.note]
+    assert any("Zelensky" in n for n in notes)  # the checker's own record keeps the reason whole
+    assert any("Yevgeny" in n for n in notes)
+    public = json.dumps(answer.to_dict()) + sources_html(answer, {})
+    leaked = [w for w in ("Zelensky", "Yevgeny", "Prigozhin") if w in public]
+    assert not leaked, leaked
+    assert "a name of the sentence is not in the cited evidence" in public  # the rejection is still described
+
+    factory = lambda **overrides: fake_assistant  # noqa: E731 - the CLI builds its assistant with this
+    monkeypatch.delenv("BRIEFING_DEBUG", raising=False)
+    assert main(["ask", question, "--json"], factory=factory) == 0
+    out = capsys.readouterr().out
+    assert json.loads(out)["answerable"] and not [w for w in ("Zelensky", "Yevgeny", "Prigozhin") if w in out]

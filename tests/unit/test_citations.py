@@ -46,7 +46,7 @@ def test_split_answer_moves_trailing_markers_to_their_sentence():
 
 
 def test_valid_citation_is_verbatim_at_offsets():
-    v = run("Experts suspect Russia is stalling for time as its troops advance [2].")
+    v = run("Many Western experts suspect Russia is stalling for time as its troops advance [2].")
     assert v.answerable
     (c,) = v.citations
     assert c.key == 2 and BODY[c.start:c.end] == c.quote and not c.repaired
@@ -54,7 +54,7 @@ def test_valid_citation_is_verbatim_at_offsets():
 
 
 def test_unknown_and_out_of_range_keys_are_dropped_and_repaired():
-    v = run("Experts suspect Russia is stalling for time as its troops advance [9].")
+    v = run("Many Western experts suspect Russia is stalling for time as its troops advance [9].")
     assert v.answerable
     (c,) = v.citations
     assert c.key == 2 and c.repaired
@@ -73,7 +73,7 @@ def test_wrong_key_is_replaced_when_another_clearly_supports():
 
 
 def test_unsupported_sentence_is_flagged_and_dropped():
-    v = run("Experts suspect Russia is stalling for time as its troops advance [2]. The moon is made of green cheese [1].")
+    v = run("Many Western experts suspect Russia is stalling for time as its troops advance [2]. The moon is made of green cheese [1].")
     assert v.answerable
     assert "cheese" not in v.text
     dropped = [s for s in v.sentences if not s.kept]
@@ -94,13 +94,13 @@ def test_refusal_sentinel_and_paraphrase():
 
 def test_bare_yes_is_joined_to_its_claim_and_dropped_without_a_judge():
     # "Yes." asserts the question's premise; only the model judge, asked with the question, may keep it.
-    v = run("Yes. Experts suspect Russia is stalling for time as its troops advance [2].")
-    assert v.text == "Experts suspect Russia is stalling for time as its troops advance [2]."
+    v = run("Yes. Many Western experts suspect Russia is stalling for time as its troops advance [2].")
+    assert v.text == "Many Western experts suspect Russia is stalling for time as its troops advance [2]."
     assert [c.key for c in v.citations] == [2]
 
 
 def test_quoted_words_narrow_the_span():
-    v = run('Experts say Russia is "stalling for time as its troops advance" [2].')
+    v = run('Many Western experts say Russia is "stalling for time as its troops advance" [2].')
     (c,) = v.citations
     assert c.quote == "stalling for time as its troops advance" and BODY[c.start:c.end] == c.quote
 
@@ -118,6 +118,6 @@ def test_a_quotation_the_briefing_quotes_keeps_its_speaker_in_the_citation():
 
 def test_evidence_not_verbatim_is_never_cited():
     ev = _evidence()
-    v = validate("Experts suspect Russia is stalling for time as its troops advance [2].", ev,
+    v = validate("Many Western experts suspect Russia is stalling for time as its troops advance [2].", ev,
                  {"a1": BODY.replace("stalling", "waiting")}, FakeEmbedder(), 0.42, 0.55)
     assert all(c.key != 2 for c in v.citations)

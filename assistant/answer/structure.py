@@ -1,0 +1,190 @@
+"""Guards for what a claim's grammar adds: scope, modality, exclusivity, cause, who does what to whom.
+
+Each rule works on a closed word class of English (quantifiers, modals, superlatives, causal connectives)
+or on the order of the names a claim shares with its evidence, never on words taken from labelled rows:
+a claim may keep or weaken what its evidence says, never strengthen it or add to it.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Sequence
+
+from ..sentences import words
+from .names import names, strip_yes_no
+
+# Quantifier scale: a claim may use a word of the evidence's rank or lower, never a higher one.
+_SCOPE = {**dict.fromkeys("all every each entire whole always none nobody everyone everybody everything "
+                          "universally".split(), 4),
+          **dict.fromkeys("most majority mostly largely generally usually".split(), 3),
+          **dict.fromkeys("many numerous much widely often frequently".split(), 2),
+          **dict.fromkeys("several some few various certain sometimes occasionally".split(), 1)}
+# Bare plural after these is generic ("Experts suspect"): dropping the quantifier widens the scope.
+_DROPPABLE = frozenset("many most some several few numerous".split())
+# Modality: the evidence says something may, will or is planned to happen; the claim must keep that.
+_MODAL = frozenset("may might could would will shall should can cannot must expected expects expect plans plan planned "
+                   "planning intends intend intended aims aim aimed considering considered consider proposed "
+                   "propose proposes possible possibly potential potentially likely unlikely hopes hope hoped "
+                   "seeks seek sought wants want wanted trying try tried attempt attempting".split())
+# Irregular pasts of English verbs, so "met" is the verb of "is expected to meet".
+_PAST = {"met": "meet", "won": "win", "lost": "lose", "held": "hold", "made": "make", "took": "take",
+         "gave": "give", "went": "go", "came": "come", "left": "leave", "sent": "send", "began": "begin",
+         "bought": "buy", "sold": "sell", "told": "tell", "said": "say", "paid": "pay", "led": "lead", "ran": "run",
+         "saw": "see", "found": "find", "kept": "keep", "struck": "strike", "fell": "fall", "rose": "rise",
+         "spent": "spend", "brought": "bring", "chose": "choose", "wrote": "write", "spoke": "speak",
+         "became": "become", "grew": "grow", "drew": "draw", "threw": "throw", "built": "build", "sought": "seek",
+         "fought": "fight", "caught": "catch", "taught": "teach", "thought": "think", "meant": "mean",
+         "stood": "stand", "broke": "break", "chosen": "choose", "written": "write", "taken": "take",
+         "given": "give", "begun": "begin", "done": "do", "did": "do", "had": "have", "was": "be", "were": "be"}
+_FUTURE = frozenset("will shall".split())
+_AUX = frozenset("be been being have has had to not also still now soon".split())
+# Exclusivity and superlatives: a claim may not add one its evidence lacks.
+_EXCLUSIVE = frozenset("only sole solely exclusively alone unique uniquely never always entirely completely "
+                       "totally".split())
+_NOT_SUPERLATIVE = frozenset("interest suggest request protest arrest harvest forest honest modest invest contest "
+                             "digest manifest conquest guest quest rest test west nest chest pest vest zest "
+                             "priest earnest behest midwest northwest southwest inquest bequest attest detest "
+                             "infest ingest divest wrest lest".split())
+_CAUSAL = re.compile(r"\b(because|due to|as a result|resulting in|resulted in|result of|in order to|so that|"
+                     r"therefore|thus|hence|consequently|led to|leads to|leading to|caused|causes|causing|"
+                     r"owing to|thanks to|in response to|prompted|prompting|the reason|reason why|in retaliation)\b",
+                     re.I)
+_PASSIVE_BY = re.compile(r"\b(?:was|were|is|are|be|been|being)\s+(?:\w+\s+){0,2}?\w+(?:ed|en|n|t)\s+by\b", re.I)
+_REPORTING = re.compile(r"\b(said|says|say|told|tells|reported|reports|according|argued|argues|wrote|writes|"
+                        r"announced|claimed|believes|believe|suspect|suspects)\b", re.I)
+
+
+def _toks(text: str) -> list[str]:
+    return [w.lower() for w in words(text)]
+
+
+def _superlatives(toks: Sequence[str]) -> set[str]:
+    out = set()
+    for i, w in enumerate(toks):
+        if w in ("most", "least") and i + 1 < len(toks) and toks[i + 1] not in _SCOPE and len(toks[i + 1]) > 3:
+            out.add(f"{w} {toks[i + 1]}")  # "the most likely", "least expensive"
+        elif w in ("best", "worst", "largest", "biggest", "smallest", "highest", "lowest", "greatest", "latest",
+                   "earliest", "oldest", "newest", "youngest", "longest", "shortest", "fastest"):
+            out.add(w)
+        elif len(w) > 5 and w.endswith("est") and w not in _NOT_SUPERLATIVE:
+            out.add(w)
+    return out
+
+
+def check_scope(claim: str, evidence: str) -> str:
+    """A quantifier stronger than the evidence's ("most" for "many"), or one dropped so that a bare plural
+    speaks for a whole group ("Experts suspect" for "Many Western experts suspect")."""
+    body = re.sub(r"\beach\b(?=\s*[,.;:]|\s*$)", " ", strip_yes_no(claim)[1])  # "20 days each" distributes
+    c, e = _toks(body), _toks(evidence)
+    e_rank = max((_SCOPE[w] for w in e if w in _SCOPE), default=0)
+    for w in c:
+        if w in _SCOPE and w not in e and _SCOPE[w] > e_rank:
+            return f"the claim says '{w}' where the evidence's scope is narrower"
+    c_set = set(c)
+    for i, w in enumerate(e):
+        if w in _DROPPABLE and w not in c_set and not (c_set & _DROPPABLE):
+            # the noun it quantifies: the next word, or the one after an adjective ("many Western experts")
+            for noun in e[i + 1:i + 3]:
+                if noun in c_set and noun.endswith("s") and len(noun) > 3:
+                    return f"the claim drops '{w}' before '{noun}': it speaks for all of them"
+    return ""
+
+
+def check_modality(claim: str, evidence: str) -> str:
+    """A possibility, plan or expectation stated as done, or a future made certain ("met" for "is expected
+    to meet", "will" for "may")."""
+    c_list = _toks(strip_yes_no(claim)[1])
+    # "May 16" is a date, not a modal: a capitalised May inside a sentence is the month.
+    e_list = [w.lower() if not (w == "May" and i) else "may_month" for i, w in enumerate(words(evidence))]
+    c, e = set(c_list), set(e_list)
+    e_modal = e & _MODAL
+    if e_modal and not (c & _MODAL):
+        # Only a modal that governs what the claim states counts: one of the next few words of the evidence
+        # (its verb) is in the claim. A modal in another clause of a long sentence is not the claim's.
+        c_stems = {_PAST.get(w, w)[:5] for w in c_list if len(w) > 2}
+        for i, w in enumerate(e_list):
+            if w not in _MODAL:
+                continue
+            verb = next((x for x in e_list[i + 1:i + 5] if x not in _AUX and x not in _MODAL), "")
+            if len(verb) > 2 and _PAST.get(verb, verb)[:5] in c_stems:
+                return f"the evidence says it {w} {verb}; the claim states it as done or certain"
+    added = (c & _FUTURE) - e
+    if added and not (e & _FUTURE) and e_modal:
+        return f"the claim makes it certain ('{sorted(added)[0]}') where the evidence does not"
+    return ""
+
+
+def check_exclusive(claim: str, evidence: str) -> str:
+    """An exclusivity word or superlative the evidence does not have ("the only method" for "the most
+    likely method", "the first" for "one of the first")."""
+    c, e = _toks(strip_yes_no(claim)[1]), _toks(evidence)
+    e_set = set(e)
+    for w in c:
+        if w in _EXCLUSIVE and w not in e_set:
+            return f"the claim says '{w}'; the evidence does not"
+    # A superlative where the evidence has none ("the largest" for "a major"); one superlative for another
+    # ("tallest" for "highest") is the judge's to weigh.
+    if _superlatives(c) and not _superlatives(e):
+        return f"the claim says '{sorted(_superlatives(c))[0]}'; the evidence has no superlative"
+    c_text, e_text = " ".join(c), " ".join(e)
+    if re.search(r"\bthe (first|last)\b", c_text) and not re.search(r"\b(first|last)\b", e_text):
+        return "the claim says 'the first' or 'the last'; the evidence does not"
+    if "one of the first" in e_text and "one of the first" not in c_text and "the first" in c_text:
+        return "the claim says 'the first' where the evidence says 'one of the first'"
+    return ""
+
+
+def check_cause(claim: str, evidence: str) -> str:
+    """A causal link (because, in order to, as a result, led to ...) the evidence does not state."""
+    c = {m.group(1).lower() for m in _CAUSAL.finditer(strip_yes_no(claim)[1])}
+    if not c:
+        return ""
+    e = {m.group(1).lower() for m in _CAUSAL.finditer(evidence)}
+    # "since", "so" and an "as" clause can state a cause too: leave those to the judge.
+    loose = re.search(r"\b(since|so|as (?:they|it|he|she|this|these|those|the|a))\b", evidence, re.I)
+    return "" if e or loose else f"the claim gives a cause ('{sorted(c)[0]}'); the evidence does not"
+
+
+def _actors(text: str) -> list[str]:
+    """Names in order of mention, leaving out who reports it ("..., Reuters reported", "according to X")."""
+    text = re.sub(r",?\s*(?:according to|as reported by)\s+[^,.;]+", " ", text, flags=re.I)
+    text = re.sub(r",\s*[^,.;]{0,60}\b(?:said|reported|told|wrote|argued|added)\b[^,.;]*[.;]?\s*$", " ", text)
+    seen: list[str] = []
+    for n in names(text):
+        n = n.split()[-1].lower()
+        if n not in seen:
+            seen.append(n)
+    return seen
+
+
+def check_roles(claim: str, evidence: str) -> str:
+    """Two names the claim shares with its evidence in the opposite order, where the claim is not passive
+    ("Witkoff is expected to meet Dmitriev's envoy" for "Dmitriev is expected to meet Witkoff"): who does
+    what to whom is swapped."""
+    body = strip_yes_no(claim)[1]
+    if _PASSIVE_BY.search(body) or _REPORTING.search(body.split(",")[0]):
+        return ""
+    c, e = _actors(body), _actors(evidence)
+    shared = [n for n in c if n in e]
+    if len(shared) < 2:
+        return ""
+    a, b = shared[0], shared[1]
+    if e.index(a) < e.index(b) or _PASSIVE_BY.search(evidence):
+        return ""
+    # Swapped only when the same action stands between them in both: "A meets B" against "B meets A"
+    # (place names in another order around different words are not a swap).
+    between_c = _between(body, a, b)
+    between_e = _between(evidence, b, a)
+    if between_c and between_e and between_c & between_e:
+        return f"the claim puts '{a}' before '{b}' around '{sorted(between_c & between_e)[0]}'; the evidence has them the other way round"
+    return ""
+
+
+def _between(text: str, first: str, second: str) -> set[str]:
+    low = [w.lower() for w in words(text)]
+    try:
+        i = next(k for k, w in enumerate(low) if w.startswith(first))
+        j = next(k for k, w in enumerate(low) if w.startswith(second) and k > i)
+    except StopIteration:
+        return set()
+    return {w[:5] for w in low[i + 1:j] if len(w) > 3 and w not in _AUX and w not in ("with", "that", "this")}
