@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import re
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Iterable
@@ -175,15 +176,26 @@ class Answer:
     def to_dict(self, debug: bool = False) -> dict[str, Any]:
         """A JSON-ready dict (dates as ISO strings).
 
-        Only checked text leaves the library: the model's raw draft and the sentences the checks
-        dropped are included with `debug=True` alone (the CLI's and page's BRIEFING_DEBUG=1).
+        Only checked text leaves the library: the model's raw draft, the sentences the checks dropped and
+        the checker's notes in full (which may quote the draft) are included with `debug=True` alone (the
+        CLI's and page's BRIEFING_DEBUG=1); otherwise notes are `public_note`s and the model's rewrite of a
+        follow-up is `model_rewritten_question`.
         """
         out = to_jsonable(self)
         if not debug:
             out.pop("raw_text", None)
-            out["sentences"] = [s for s in out["sentences"] if s.get("kept")]
+            out["sentences"] = [{**s, "note": public_note(s["note"])} for s in out["sentences"] if s.get("kept")]
             out["dropped_sentences"] = sum(1 for s in self.sentences if not s.kept)
+            out.pop("standalone_question", None)
+            out["model_rewritten_question"] = self.model_rewrite
         return out
+
+    @property
+    def model_rewrite(self) -> str | None:
+        """The model's standalone rewrite of a follow-up question, None when the question was answered as asked.
+        Unchecked model text: sent to users only under a name that says so ("model_rewritten_question")."""
+        rewrite = self.standalone_question.strip()
+        return rewrite if rewrite and rewrite != self.question.strip() else None
 
     def sources(self) -> list[Passage]:
         """The passages cited at least once, in key order of first citation."""
@@ -259,6 +271,42 @@ class IngestReport:
             f"({self.chunks_written} chunks written in {self.seconds:.1f}s)"
         )
         return "\n".join([head] + [f"  failed: {f.where}: {f.reason}" for f in self.failed])
+
+
+_QUOTED = re.compile(r"(?<!\w)'(?:[^']|'(?=\w))+'(?!\w)|\"[^\"]+\"|\u201c[^\u201d]+\u201d|\u2018[^\u2019]+\u2019(?!\w)")
+_Q = "\u27e8q\u27e9"  # a quoted span of the note, before it is described
+# A checker reason that names the draft's words, and how it reads without them (the reasons of guards.py,
+# names.py, quantities.py, entailment.py and verify.py); any other quoted span becomes "…".
+_DESCRIBED = tuple((re.compile(a), b) for a, b in (
+    (r"\b(number|date) [^\s;,]+ is not in the cited evidence", r"a \1 of the sentence is not in the cited evidence"),
+    (rf"{_Q} and {_Q} have swapped roles \({_Q} / {_Q} in the evidence\)",
+     "two names of the sentence have swapped roles"),
+    (rf"{_Q} stands where the (?:cited )?evidence has {_Q}", "a name of the sentence stands where the evidence has another"),
+    (rf"{_Q} is not in the cited evidence", "a name of the sentence is not in the cited evidence"),
+    (rf"the claim has {_Q}; the cited evidence does not name them",
+     "the sentence names a speaker the cited evidence does not name"),
+    (rf"the claim names the speaker; the cited sentence has {_Q}, someone it does not name",
+     "the sentence names a speaker the cited sentence leaves unnamed"),
+    (rf"the claim negates {_Q}, the evidence does not", "the sentence negates what the evidence states"),
+    (rf"the evidence negates {_Q}, the claim does not", "the evidence negates what the sentence states"),
+    (rf"the claim says {_Q} where the evidence says {_Q}", "a word of the sentence turns one of the evidence around"),
+    (rf"the claim answers {_Q} and then (affirms|denies)", r"the sentence's yes/no and what follows it disagree"),
+    (rf"the claim adds {_Q} to its cited sentence", "the sentence adds words to the sentence it copies"),
+    (rf"dropped the leading {_Q}", "dropped the leading yes/no"),
+))
+
+
+def public_note(note: str) -> str:
+    """A checker note as users may read it: which check failed and how, without the draft's own words.
+
+    The checker's reasons quote what the model wrote ("'Vladimir Zelensky' is not in the cited evidence"),
+    and the draft is unchecked text, shown only when debugging; here the quoted words are described instead
+    ("a name of the sentence is not in the cited evidence"), so --json, the API and the page's checker panel
+    carry no unchecked words."""
+    text = _QUOTED.sub(_Q, note)
+    for pattern, described in _DESCRIBED:
+        text = pattern.sub(described, text)
+    return text.replace(_Q, "\u2026")
 
 
 # Events of Assistant.ask_stream, in the order they arrive.

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import Sequence
 
-from ..types import Answer, Citation, EvidenceEvent, Passage
+from ..types import Answer, Citation, EvidenceEvent, Passage, public_note
 from .render import DOT, byline, esc, fmt_date, plural, reading_message
 
 _MAX_WINDOW = 1200  # longest passage shown around a cited span, in characters
@@ -133,9 +133,10 @@ def _checks_html(answer: Answer) -> str:
     if not dropped and not repaired:
         return ""
     # What was removed is described, never shown: the page shows checked sentences only.
-    rows = [f'<li>A sentence of the draft was removed <span class="ba-why">({esc(s.note or "no citation")})</span></li>'
-            for s in dropped]
-    rows += [f'<li>Citation corrected: \u201c{esc(s.text)}\u201d <span class="ba-why">({esc(s.note)})</span></li>'
+    # The checker's notes may quote the draft: the panel shows them described (types.public_note).
+    rows = [f'<li>A sentence of the draft was removed <span class="ba-why">({esc(public_note(s.note) or "no citation")})'
+            '</span></li>' for s in dropped]
+    rows += [f'<li>Citation corrected: \u201c{esc(s.text)}\u201d <span class="ba-why">({esc(public_note(s.note))})</span></li>'
              for s in repaired]
     summary = DOT.join(x for x in (
         f"{plural(len(dropped), 'sentence')} removed" if dropped else "",

@@ -9,7 +9,8 @@
 Citations (records.py shape) travel in a top-level `citations` field the OpenAI clients keep as an extra
 attribute: on each streamed chunk, the citations of the verified sentence in that chunk; on the final chunk
 (finish_reason "stop") and on a non-streamed response, every citation of the answer. A top-level `briefing`
-field carries the evidence (first chunk) and answerable/as_of/standalone_question (final chunk).
+field carries the evidence (first chunk) and answerable/as_of/model_rewritten_question (final chunk; the model's
+unchecked rewrite of a follow-up, null when the question was answered as asked).
 Errors use OpenAI's shape: {"error": {"message", "type", "param", "code"}}.
 Auth: the chat page's credential (BRIEFING_AUTH=user:password) as `Authorization: Bearer <password>`
 (or `Bearer user:password`); loopback by default, and a non-loopback host needs that login.
@@ -214,7 +215,7 @@ def _usage(answer: Any) -> dict[str, int]:
 
 def _briefing(step: StreamStep) -> dict[str, Any]:
     a = step.answer
-    return {"answerable": a.answerable, "as_of": a.as_of, "standalone_question": a.standalone_question,
+    return {"answerable": a.answerable, "as_of": a.as_of, "model_rewritten_question": a.model_rewrite,
             "replaced": step.replaced, "answer": answer_record(a)}
 
 

@@ -57,3 +57,31 @@ def test_tools_are_listed_and_answer(fake_assistant, seed_dir, chat):
     assert STALLING in cite["quote"] and cite["title"] == article["title"]
     assert bad.is_error and "not a date" in bad.content[0].text
 
+
+
+def test_a_rewritten_follow_up_is_sent_only_as_the_models_rewrite(fake_assistant, seed_dir, chat):
+    """The model's rewrite of a follow-up is unchecked model text: MCP and the JSON shapes sent it as
+    `standalone_question`, like a fact about the request. It goes out only under a name that says whose words
+    it is, and not at all when the question was answered as asked."""
+    from assistant.app.endpoints import ask_final
+    from assistant.records import answer_record
+    from assistant.types import REFUSAL
+
+    a = fake_assistant
+    assert a.ingest([seed_dir]).added
+    history = [{"role": "user", "content": QUESTION}, {"role": "assistant", "content": f"{STALLING} [1]."}]
+    chat.enqueue("How close are Russia and China?", REFUSAL, "How close are Russia and China?", REFUSAL)
+
+    async def session():
+        async with Client(build_server(a)) as client:
+            return await client.call_tool("ask", {"question": "And China?", "history": history})
+
+    sent = payload(run(session()))
+    final = ask_final(a, "And China?", history=history)
+    for shape in (sent, final):
+        assert "standalone_question" not in shape, shape
+        assert shape["model_rewritten_question"] == "How close are Russia and China?"
+    chat.enqueue(REFUSAL)
+    answer = a.ask("How close are Russia and China?")  # no history: no rewrite
+    assert "standalone_question" not in answer_record(answer) and answer_record(answer)["model_rewritten_question"] is None
+    assert answer.to_dict()["model_rewritten_question"] is None

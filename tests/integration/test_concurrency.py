@@ -116,7 +116,7 @@ def test_twenty_sessions_with_follow_ups_while_ingesting(tmp_path, seed_dir, lim
         for r in results:
             for answer in r["answers"]:
                 turns += 1
-                seen = set(SESSION_TOKEN.findall(answer["text"] + " " + answer["standalone_question"]))
+                seen = set(SESSION_TOKEN.findall(" ".join((answer["text"], answer["question"], answer["model_rewritten_question"] or ""))))
                 if seen != {r["token"]}:
                     cross_talk += 1
                     errors.append(f"{r['token']} got {sorted(seen)} in {answer['text']!r}")

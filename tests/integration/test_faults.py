@@ -184,7 +184,7 @@ def test_ui_fault_is_a_clear_message_and_other_sessions_are_served(fault, ui):
     # The echoed answer appends the session token to evidence [1]; the checker rejects that addition and
     # shows the sentence as a quote, so the token is found in the question the answer was made for.
     assert other["answerable"] and other["citations"]
-    assert f"sessother{_letters(fault)}" in other["text"] + " " + other["standalone_question"]
+    assert f"sessother{_letters(fault)}" in " ".join((other["text"], other["question"], other["model_rewritten_question"] or ""))
     if fault in SLOW:  # the healthy session did not wait behind the failing one
         assert other_done < faulty["done"], (other_done - t0, faulty["done"] - t0)
     tried = [r for r in srv.posts if marker in str(r.body)]

@@ -161,7 +161,7 @@ def test_history_and_filters_reach_the_assistant(api, chat):
                                   {"role": "user", "content": "And China?"}],
         extra_body={"briefing": {"until": "2025-04-03", "k": 3}})
     assert resp.choices[0].message.content == REFUSAL and resp.citations == []
-    assert resp.briefing["standalone_question"] == "How close are Russia and China?"
+    assert resp.briefing["model_rewritten_question"] == "How close are Russia and China?"
     assert QUESTION in str(chat.history[0]) and "be brief" not in str(chat.history[0])
 
     resp = client.chat.completions.create(model=MODEL_ID, messages=[{"role": "user", "content": QUESTION}],

@@ -77,7 +77,7 @@ def test_ask_uses_history_and_k_and_reports_bad_input(served, chat):
 
     out = client.predict(question="And China?", history=json.dumps(history), k=3, api_name="/ask")
 
-    assert out["answerable"] is False and out["standalone_question"] == "How close are Russia and China?"
+    assert out["answerable"] is False and out["model_rewritten_question"] == "How close are Russia and China?"
     assert QUESTION in json.dumps(chat.history[0]) and "And China?" in json.dumps(chat.history[0])
     assert len({p["chunk_id"] for p in out["passages"]}) <= 3
     with pytest.raises(AppError, match="history must be"):
