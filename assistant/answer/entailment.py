@@ -23,6 +23,7 @@ from .citations import content_stems, lexical_support, normalise, support
 from .guards import run_guards
 from .quantities import numbers
 from .names import names, strip_yes_no
+from .compression import verified_by_deletion
 from .prompting import load_prompt
 from ..types import REFUSAL
 
@@ -41,6 +42,7 @@ class Verdict:
     layer: str = ""  # "" when supported; else "numbers", "polarity", "names", "attribution", "addition", "judge", ...
     reason: str = ""
     judged: bool = False  # the model judge was asked
+    route: str = ""  # how a supported claim was verified: "verbatim", "deletion", "judge" or "guards"
 
 
 def evidence_block(evidence: Sequence[str], keys: Sequence[int] | None = None) -> str:
@@ -66,6 +68,7 @@ class Checker:
         self.embedder = embedder
         self.min_support = min_support
         self.judge_calls = 0
+        self.routes: dict[str, int] = {}  # supported claims by the route that verified them
         self.notes: list[str] = []  # what the user should know about how the claims were checked
         self._vecs: dict[str, Any] = {}
 
@@ -88,11 +91,19 @@ class Checker:
         claim may be one of them). `context`: titles and sections (names only). `skip`: guards left out for
         this call, on top of the checker's own.
         """
-        skip = (*self.skip, *skip)
+        verdict = self._check(claim, evidence, question=question, block=block, keys=keys, published=published,
+                              context=context, skip=(*self.skip, *skip))
+        if verdict.supported:
+            route = verdict.route or ("judge" if verdict.judged else "guards")
+            self.routes[route] = self.routes.get(route, 0) + 1
+        return verdict
+
+    def _check(self, claim: str, evidence: Sequence[str], *, question: str, block: str | None,
+               keys: Sequence[int] | None, published: Sequence[date], context: str, skip: Sequence[str]) -> Verdict:
         if not evidence or not claim.strip():
             return Verdict(False, "empty", "no claim or no cited evidence")
         if any(_plain(claim) == _plain(e) for e in evidence):
-            return Verdict(True, reason="the claim is the cited sentence, word for word")  # no judge call needed
+            return Verdict(True, reason="the claim is the cited sentence, word for word", route="verbatim")
         added = _wrapped(claim, evidence)
         if added:
             return Verdict(False, "addition", f"the claim adds '{added}' to its cited sentence")
@@ -104,6 +115,9 @@ class Checker:
             layer, why = run_guards(claim, evidence, published, context, skip)
             if layer:
                 return Verdict(False, layer, why)
+        if verified_by_deletion(claim, evidence):
+            # Words deleted, none added, nothing that carries meaning on its own dropped: no judge call.
+            return Verdict(True, reason="the claim is its cited sentence with words left out", route="deletion")
         if self.llm is None:
             return Verdict(True)
         return self.judge(claim, evidence, question=question, block=block, keys=keys)

@@ -209,6 +209,8 @@ class Answerer:
                     run.checked.append(quoted)
                     yield run.show(quoted)
         run.judge_calls = checker.judge_calls
+        for route, n in checker.routes.items():  # which check verified the claims that passed (usage.verified_*)
+            run.usage[f"verified_{route}"] = n
         yield AnswerEvent(run.finish(getattr(llm, "name", "")))
 
 

@@ -183,6 +183,10 @@ def aggregate(cases: Sequence[CaseResult]) -> dict[str, Any]:
             "shown_sentences": shown,
             "n_answers": count("citations.alce_recall"),
             "gold_cited": avg("citations.gold_cited"), "n_gold_cited": count("citations.gold_cited"),
+            # claims that passed the product's checks, by the check that verified them (verbatim, a deletion-only
+            # compression, the model judge, the guards alone)
+            "verified_by": {r: sum(c.usage.get(f"verified_{r}", 0) for c in ok)
+                            for r in ("verbatim", "deletion", "judge", "guards")},
         },
         "failures": F.breakdown([c.failure or None for c in ok]),
         "refusals": {**M.refusal_scores(confusion), "confusion": confusion},
