@@ -15,6 +15,7 @@ Per kind: the reject rate for wrong claims (higher is better) and the keep rate 
 from __future__ import annotations
 
 import argparse
+import hashlib
 import json
 import time
 from collections import Counter, defaultdict
@@ -23,6 +24,7 @@ from typing import Any, Callable, Sequence
 
 from assistant.answer.entailment import Checker
 from assistant.answer.guards import GUARDS
+from assistant.answer.prompting import load_prompt
 
 from .faithfulness_data import FaithItem, load
 
@@ -81,35 +83,60 @@ def run(items: Sequence[FaithItem], judge: bool) -> dict[str, Any]:
 
 
 CACHE = ROOT / "evals" / "results" / "faithfulness_judge_verdicts.json"
+JUDGE_PROMPT = "check_claim"  # the prompt Checker.judge renders
+
+
+def verdict_key(model: str, claim: str, evidence: Sequence[str]) -> str:
+    """What a cached verdict answers: this model, this judge prompt (its template), this claim, this evidence.
+    A row id is not enough: an edited row, a reworded prompt or another model would reuse a stale verdict."""
+    prompt = load_prompt(JUDGE_PROMPT)
+    blob = json.dumps([model, prompt.system, prompt.user, claim, list(evidence)], ensure_ascii=False)
+    return hashlib.sha256(blob.encode("utf-8")).hexdigest()
 
 
 def judge_verdicts(items: Sequence[FaithItem], embedder: Any) -> tuple[dict[str, bool], str, float | None]:
-    """The bundled model's yes/no per item, asked once and kept in evals/results (the judge is the slow
-    layer: ~5 s a call on a loaded 2-core machine); items already judged by the same model are reused."""
-    cache = json.loads(CACHE.read_text()) if CACHE.exists() else {"model": "", "verdicts": {}, "seconds": []}
-    todo = [it for it in items if it.id not in cache["verdicts"]]
-    if todo:
-        from assistant.config import Settings
-        from assistant.models.llm import chat_model_from_settings
+    """The configured model's yes/no per item, asked once and kept in evals/results (the judge is the slow
+    layer: ~5 s a call on a loaded 2-core machine); a verdict is reused only for the same model, judge prompt,
+    claim and evidence (verdict_key)."""
+    from assistant.config import Settings
+    from assistant.models import llm as models
 
-        llm, closer = chat_model_from_settings(Settings(data_dir=ROOT / ".data" / "test-llm"))
+    settings = Settings(data_dir=ROOT / ".data" / "test-llm")
+    cache = json.loads(CACHE.read_text()) if CACHE.exists() else {}
+    if cache.get("version") != 2:  # verdicts keyed by row id only: not known to be about today's rows
+        cache = {"version": 2, "verdicts": {}, "seconds": []}
+    model = _model_name(settings)
+    todo = [it for it in items if verdict_key(model, it.claim, it.evidence) not in cache["verdicts"]]
+    if todo:
+        llm, closer = models.chat_model_from_settings(settings)
         try:
-            if cache["model"] and cache["model"] != llm.name:
-                cache = {"model": llm.name, "verdicts": {}, "seconds": []}
-                todo = list(items)
-            cache["model"] = llm.name
+            if llm.name != model:
+                model = llm.name
+                todo = [it for it in items if verdict_key(model, it.claim, it.evidence) not in cache["verdicts"]]
             checker = Checker(llm, constrain=getattr(llm, "constrain", "none"), embedder=embedder)
             for it in todo:
                 t0 = time.perf_counter()
-                cache["verdicts"][it.id] = checker.judge(it.claim, list(it.evidence)).supported
+                cache["verdicts"][verdict_key(model, it.claim, it.evidence)] = {
+                    "id": it.id, "model": model, "supported": checker.judge(it.claim, list(it.evidence)).supported}
                 cache["seconds"].append(round(time.perf_counter() - t0, 2))
                 CACHE.write_text(json.dumps(cache, indent=0) + "\n", encoding="utf-8")
         finally:
             if closer is not None:
                 closer()
     secs = cache["seconds"]
-    return ({it.id: cache["verdicts"][it.id] for it in items}, cache["model"],
+    return ({it.id: cache["verdicts"][verdict_key(model, it.claim, it.evidence)]["supported"] for it in items}, model,
             round(sum(secs) / len(secs), 2) if secs else None)
+
+
+def _model_name(settings: Any) -> str:
+    """The name the configured chat model will answer to, without starting it (the bundled server's model
+    alias is its GGUF file name)."""
+    if not settings.llm.uses_local:
+        return settings.llm.model
+    from assistant.models.model_cache import MODEL_FILENAME
+
+    own = settings.local.model_path
+    return (Path(own).name if own is not None else MODEL_FILENAME).removesuffix(".gguf")
 
 
 def markdown(results: dict[str, dict[str, Any]]) -> str:
