@@ -9,7 +9,7 @@ import pytest
 
 from assistant.answer.pipeline import keys_grammar
 from assistant.answer.entailment import YES_NO_GRAMMAR, Checker
-from assistant.answer.guards import hedges
+from assistant.answer.injection import defang
 
 pytestmark = pytest.mark.integration
 
@@ -38,15 +38,56 @@ def test_the_judge_rejects_a_flipped_claim_the_guards_miss(real_llm):
     assert not bad.supported and bad.layer in ("judge", "polarity")
 
 
+# Who says so in each sentence of the seed briefing an answer about stalling may cite, labelled by hand from the
+# article (not by the checker): a sentence in the answer's own words must keep it, one requirement per tuple, any of
+# its words will do. A hedge word alone ("can", "would", "said") is not the attribution: "Russia can stall, experts
+# said" keeps neither who suspects it nor that they only suspect it.
+ATTRIBUTION = {
+    "stalling for time": (("Western experts", "experts"), ("suspect", "suspects", "suspected")),
+    "contradictory messages": (("Russian officials",),),
+    "played down the likelihood": (("Putin", "Russian leader"), ("privately", "played down", "plays down")),
+    "lengthy affair": (("Putin", "Russian leader"), ("said", "says", "reportedly")),
+    "Time is on our side": (("diplomat",),),
+    "slowwalking": (("White House",), ("reportedly",)),
+    "seemingly stalled negotiations": (("may", "seemingly", "might"),),
+    "Senior Trump administration officials": (("Reuters",),),
+}
+QUOTED = re.compile(r"^The briefing says: \u201c(.*)\u201d\s*((?:\[\d+\])+)\.?$", re.S)
+
+
+def attribution_kept(sentence: str, quotes: list[str]) -> str:
+    """"" when the shown sentence quotes its citation exactly, or restates it with the speaker and stance the
+    article gives (ATTRIBUTION); else why not."""
+    m = QUOTED.match(sentence)
+    if m:
+        return "" if any(defang(q) == m.group(1) for q in quotes) else f"not the exact quote of its citation: {sentence}"
+    said = sentence.lower()
+    for q in quotes:
+        labels = {phrase: need for phrase, need in ATTRIBUTION.items() if phrase in q}
+        if not labels:
+            return f"cites a sentence whose attribution is not labelled here (add it to ATTRIBUTION): {q}"
+        # A cited sentence with two clauses ("officials offered contradictory messages: experts suspect they are
+        # stalling"): the clauses the shown sentence restates (a word of the labelled phrase), else all of them.
+        about = {p: n for p, n in labels.items() if any(w[:5].lower() in said for w in p.split() if len(w) > 3)}
+        for phrase, need in (about or labels).items():
+            missing = [words for words in need if not any(w.lower() in said for w in words)]
+            if missing:
+                return f"drops who says so ({' / '.join(missing[0])}) of {phrase!r}: {sentence}"
+    return ""
+
+
 def test_is_russia_stalling_gets_an_attributed_answer_citing_the_stalling_for_time_sentence(real_assistant, seed_dir):
     assert real_assistant.ingest([seed_dir]).added
     answer = real_assistant.ask("Is Russia stalling?")
     assert answer.answerable, answer.sentences
     assert any("stalling for time" in c.quote for c in answer.citations), answer.text
     assert "Yes, Russia is stalling" not in answer.text
-    # Every sentence shown says who says so: a quote of the briefing, or the hedge the briefing uses.
-    for sentence in re.split(r"(?<=\]\.)\s+|(?<=\])\s+(?=[A-Z])", answer.text):
-        assert sentence.startswith("The briefing says:") or hedges(sentence), sentence
+    # Every sentence shown is an exact quote of what it cites, or keeps the speaker and stance the article gives.
+    shown = [s for s in answer.sentences if s.kept]
+    assert " ".join(s.text for s in shown) == answer.text
+    by_key = {c.key: c.quote for c in answer.citations}
+    problems = [why for s in shown if (why := attribution_kept(s.text, [by_key[k] for k in s.keys]))]
+    assert not problems, problems
     for c in answer.citations:
         assert real_assistant.article(c.article_id).body[c.start:c.end] == c.quote
 
