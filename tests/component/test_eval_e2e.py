@@ -11,6 +11,7 @@ from assistant.errors import ConfigError
 from assistant.evaluation.runner import CaseResult, EvalResult, aggregate, make_judge, run_eval
 from assistant.types import REFUSAL
 
+from ..conftest import ROOT
 from ..support.eval_standins import StandInChecker
 from ..support.fakes import ScriptedChat
 
@@ -212,3 +213,36 @@ def test_html_report_escapes_article_and_model_text():
     page = html_page(result, metric_bars_svg(result), latency_svg(result.cases))
     assert "<script>" not in page and "&lt;script&gt;" in page
     assert "<mark>quote &lt;script&gt;" in page
+
+
+# What the scripted run above measures (test_end_to_end_metrics_and_reports shows how each comes about), for
+# every metric the committed thresholds gate; latency is only bounded (a scripted answer takes milliseconds).
+KNOWN = {"run.completed": 1.0, "retrieval.hits@5": 1.0, "citations.validity": 5 / 6, "citations.alce_recall": 1.0,
+         "citations.alce_precision": 1.0, "refusals.recall": 0.5, "refusals.answer_rate": 4 / 5,
+         "correctness.answer_accuracy": 4 / 5, "correctness.must_mention": 2 / 3, "citations.unverified_shown": 0}
+BOUNDED = {"cost.latency_s.total.p90": 30.0}
+
+
+def test_the_committed_gates_on_a_scripted_run_with_known_values(routed_assistant, dataset, seed_dir):
+    """The gates of evals/thresholds.json on a run whose every gated value is known: each gate reports that
+    value, and passes exactly when the value meets the committed limit. Fails when a gate reads the wrong
+    metric, compares the wrong way, or a new gated metric has no known value here."""
+    from assistant.evaluation.command import exit_code
+    from assistant.evaluation.gates import flatten, load_thresholds
+
+    path = ROOT / "evals" / "thresholds.json"
+    committed = load_thresholds(path)
+    unknown = (set(committed["fail_under"]) | set(committed["fail_over"])) - set(KNOWN) - set(BOUNDED)
+    assert not unknown, f"gated metrics with no known value for the scripted run: {sorted(unknown)}"
+    result = run_eval(dataset, [seed_dir], assistant=routed_assistant, progress=False, thresholds=path)
+    flat = flatten(result.metrics)
+    for name, value in KNOWN.items():
+        assert flat[name] == pytest.approx(value), name
+    for name, bound in BOUNDED.items():
+        assert flat[name] < bound, name
+    expected = {n: KNOWN[n] >= limit for n, limit in committed["fail_under"].items()}
+    expected |= {n: (KNOWN[n] if n in KNOWN else flat[n]) <= limit for n, limit in committed["fail_over"].items()}
+    assert {g["metric"]: g["passed"] for g in result.gates} == expected
+    assert all(g["value"] == pytest.approx(flat[g["metric"]]) for g in result.gates)
+    assert result.passed is all(expected.values())
+    assert exit_code(result.gates, fail_under=True) == (0 if all(expected.values()) else 1)

@@ -1,5 +1,5 @@
 """The eval harness with every real part: MiniLM embedder, embedded Chroma, the bundled local model,
-and the real claim checker as judge. Asserts the gate logic both ways on what was measured."""
+and the real claim checker as judge. Asserts the committed gates against what was measured, and the gate logic both ways."""
 
 import json
 
@@ -26,14 +26,25 @@ def test_seed_questions_with_the_real_model_and_gates_that_bite(real_assistant, 
     assert saved["meta"]["judge"]["name"].startswith("entailment (") and saved["meta"]["judge"]["calls"] >= 1
     for name, value in flatten(result.metrics).items():
         last = name.rsplit(".", 1)[-1]
+        # Rates are 0..1; counts (ints: failures.*, citations.verified_by.*, n_*) and costs are not.
         if name.startswith(("cost.", "run.", "refusals.confusion.", "by_type.")) or last == "n" or last.startswith("n_") \
-                or name in ("citations.unverified_shown", "citations.shown_sentences"):
+                or isinstance(value, int):
             continue
         assert value is None or 0.0 <= value <= 1.0, (name, value)
-    # The committed gates ran on this run: every one has a verdict, and the exit code follows them.
-    assert {g["metric"] for g in result.gates} == set(load_thresholds(ROOT / "evals" / "thresholds.json")["fail_under"]) | \
-        set(load_thresholds(ROOT / "evals" / "thresholds.json")["fail_over"])
-    assert exit_code(result.gates, fail_under=True) == (0 if result.passed else 1)
+    # The committed gates ran on this run: each verdict is the measured value against the committed limit
+    # (recomputed here, not read back from the gate code), and the exit code follows those verdicts.
+    committed = load_thresholds(ROOT / "evals" / "thresholds.json")
+    flat = flatten(result.metrics)
+    gates = {g["metric"]: g for g in result.gates}
+    assert set(gates) == set(committed["fail_under"]) | set(committed["fail_over"])
+    expected = {name: flat[name] is not None and flat[name] >= limit for name, limit in committed["fail_under"].items()}
+    expected |= {name: flat[name] is not None and flat[name] <= limit for name, limit in committed["fail_over"].items()}
+    assert {n: (g["value"], g["passed"]) for n, g in gates.items()} == {n: (flat[n], ok) for n, ok in expected.items()}
+    # On any sample of the seed set: every question completes, nothing is shown without a verified citation,
+    # nothing hangs. (The other limits are set for all 16 questions; a 3-question sample may miss them.)
+    invariant = ("run.completed", "citations.unverified_shown", "cost.latency_s.total.p90")
+    assert all(expected[name] for name in invariant), {n: flat[n] for n in invariant}
+    assert exit_code(result.gates, fail_under=True) == (0 if all(expected.values()) else 1)
 
     # Gate logic both ways, on the numbers this run measured.
     flat = flatten(result.metrics)
