@@ -69,6 +69,7 @@ class Checker:
         self.min_support = min_support
         self.judge_calls = 0
         self.routes: dict[str, int] = {}  # supported claims by the route that verified them
+        self.failures: list[str] = []  # judge calls that failed: their claims were not checked, not refuted
         self.notes: list[str] = []  # what the user should know about how the claims were checked
         self._vecs: dict[str, Any] = {}
 
@@ -171,7 +172,9 @@ class Checker:
         try:
             out = self.llm.complete(messages, **opts)
         except LLMError as exc:
-            log.warning("the model judge failed; treating its answer as no: %s", exc)
+            # Not shown (a "no"), but recorded: an answer whose claims could not be checked is not a refusal.
+            log.warning("the model judge failed; the claim is not shown: %s", exc)
+            self.failures.append(exc.one_line())
             return False
         return _first_word(out.text) == "yes"
 

@@ -19,6 +19,7 @@ from .evidence import best_first, format_evidence, irrelevant, select_evidence
 from .followup import rewrite_question
 from .injection import clean_answer, drop_echoes, orders_in
 from ..models.embed import Embedder
+from ..errors import LLMError
 from ..models.llm import ChatModel, Completion
 from .prompting import load_prompt
 from ..search.retrieve import Filters, Retriever
@@ -209,6 +210,12 @@ class Answerer:
                     run.checked.append(quoted)
                     yield run.show(quoted)
         run.judge_calls = checker.judge_calls
+        if checker.failures and not any(c.shown for c in run.checked):
+            # Nothing was shown because the judge failed, not because the briefings are silent: say so (the
+            # evidence went out first), and let the eval count an error rather than a correct refusal.
+            raise LLMError(f"the answer could not be checked: the model judge failed ({checker.failures[0]})",
+                           hint="the evidence above is what was retrieved; ask again, or set "
+                                "BRIEFING_ANSWER__JUDGE=false to show only what the deterministic checks verify")
         for route, n in checker.routes.items():  # which check verified the claims that passed (usage.verified_*)
             run.usage[f"verified_{route}"] = n
         yield AnswerEvent(run.finish(getattr(llm, "name", "")))

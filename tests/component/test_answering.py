@@ -263,3 +263,31 @@ def test_prose_style_reads_the_whole_draft(fake_assistant, seed_dir, chat):
     chat.enqueue("Dmitriev is expected to meet Steve Witkoff [1]. He may meet members of the administration [1].")
     answer = a.ask("Who is Dmitriev expected to meet?")
     assert answer.raw_text.endswith("administration [1].")
+
+
+def test_a_judge_that_fails_is_an_error_not_a_refusal(tmp_path, seed_dir):
+    """Issue 27: a judge error or timeout became "The briefings don't say." with only a log line."""
+    import pytest
+
+    from assistant.assistant import Assistant
+    from assistant.config import Settings
+    from assistant.errors import LLMError
+    from assistant.search.store import Store
+    from tests.support.fakes import FakeEmbedder, ScriptedChat
+
+    settings = Settings(data_dir=tmp_path / "judged", answer={"style": "prose", "judge": True})
+    embedder, chat = FakeEmbedder(), ScriptedChat()
+    a = Assistant(settings, Store.open(settings.data_dir, None, settings.collection, embedder), embedder, llm=chat)
+    a.ingest([seed_dir])
+    stream = a.ask_stream("Is Russia stalling for time?")
+    key = next(e.key for e in next(stream).evidence if "stalling for time" in e.text)
+    stream.close()
+    chat.replies.clear()
+    chat.enqueue(f"Western analysts think Russia is playing for time while its army advances [{key}].",
+                 *[LLMError("the endpoint timed out")] * 8)
+    events = []
+    with pytest.raises(LLMError, match="could not be checked"):
+        for event in a.ask_stream("Is Russia stalling for time?"):
+            events.append(event)
+    assert isinstance(events[0], EvidenceEvent) and events[0].evidence  # the evidence was shown first
+    assert not any(isinstance(e, AnswerEvent) for e in events)

@@ -45,7 +45,7 @@ class ScriptedChat:
         self.replies = list(replies or [])
         self.history: list[list[dict]] = []
 
-    def enqueue(self, *replies: str) -> "ScriptedChat":
+    def enqueue(self, *replies: "str | Exception") -> "ScriptedChat":
         self.replies.extend(replies)
         return self
 
@@ -53,7 +53,10 @@ class ScriptedChat:
         self.history.append(messages)
         if not self.replies:
             raise AssertionError("ScriptedChat ran out of replies")
-        return self.replies.pop(0)
+        reply = self.replies.pop(0)
+        if isinstance(reply, Exception):  # a scripted failure of the endpoint (e.g. LLMError for a judge call)
+            raise reply
+        return reply
 
     def complete(self, messages: list[dict], **_: object) -> Completion:
         text = self._next(messages)
