@@ -166,6 +166,7 @@ class FetchSettings(BaseModel):
     max_redirects: int = 5
     max_mb: float | None = None  # None: BRIEFING_MAX_FILE_MB, the same limit as files
     max_feed_items: int = 100  # newest first; older items are left for a later run
+    max_urls: int = Field(default=50, ge=1)  # URLs in one ingest request: each may take timeout_s (issue 28)
     user_agent: str = "briefing-assistant/0.1 (news briefing reader)"
     # Off by default: a URL (or a redirect, or a name resolving) to loopback, private, link-local or
     # reserved addresses is refused, so ingest cannot be used to read internal services (fetch.py).

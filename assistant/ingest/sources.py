@@ -18,6 +18,12 @@ def iter_sources(paths: Iterable[str | Path], settings: Settings, known: Contain
                  feed: str | None = None) -> Iterator[Article | IngestFailure]:
     """Files, folders and URLs in the order given, then a feed's new items (those whose link, id or
     article id is not in `known`): what Ingestor.ingest reads. Every problem is an IngestFailure."""
+    paths = list(paths)
+    urls = sum(1 for p in paths if is_url(p))
+    if urls > settings.fetch.max_urls:
+        # Each URL may hold the write lock for timeout_s: refuse before anything is fetched.
+        raise IngestError(f"{urls} URLs in one ingest, over the limit of {settings.fetch.max_urls}",
+                          hint="split the list into several ingests, or raise BRIEFING_FETCH__MAX_URLS")
     max_bytes = int(settings.max_file_mb * 1e6)
     files: list[str | Path] = []
     client = None  # web.make_client's, made on the first URL: a files-only ingest opens no TLS context

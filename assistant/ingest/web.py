@@ -15,6 +15,7 @@ import hashlib
 import io
 import re
 import time
+from contextvars import ContextVar
 from dataclasses import dataclass, replace
 from typing import Any, Container, Iterable, Iterator
 from urllib.parse import urlsplit, urlunsplit
@@ -26,6 +27,7 @@ from ..config import Settings
 from ..dates import parse_date
 from ..errors import IngestError
 from ..types import Article, IngestFailure
+from . import encodings
 from .files import article_from_page, article_from_parts, decode
 from .html import read_html
 from .netguard import public_addresses
@@ -68,21 +70,67 @@ class Download:
     data: bytes
 
 
+_DEADLINE: ContextVar[float | None] = ContextVar("fetch_deadline", default=None)
+
+
+class _DeadlineStream(httpcore.NetworkStream):
+    """A socket whose every read, write and TLS handshake ends by the fetch's deadline: httpx times
+    each read only, so a server dripping one header line a second held a 5 s fetch for 40 s (64 KB of
+    headers are allowed, times each redirect)."""
+
+    def __init__(self, inner: httpcore.NetworkStream) -> None:
+        self._inner = inner
+
+    def _left(self, timeout: float | None, error: type[Exception]) -> float | None:
+        deadline = _DEADLINE.get()
+        if deadline is None:
+            return timeout
+        left = deadline - time.monotonic()
+        if left <= 0:
+            self._inner.close()  # the server gets nothing more from us either
+            raise error("fetch deadline passed")
+        return left if timeout is None else min(timeout, left)
+
+    def read(self, max_bytes: int, timeout: float | None = None) -> bytes:
+        return self._inner.read(max_bytes, self._left(timeout, httpcore.ReadTimeout))
+
+    def write(self, buffer: bytes, timeout: float | None = None) -> None:
+        self._inner.write(buffer, self._left(timeout, httpcore.WriteTimeout))
+
+    def close(self) -> None:
+        self._inner.close()
+
+    def start_tls(self, ssl_context: Any, server_hostname: str | None = None,
+                  timeout: float | None = None) -> httpcore.NetworkStream:
+        left = self._left(timeout, httpcore.ConnectTimeout)
+        return _DeadlineStream(self._inner.start_tls(ssl_context, server_hostname, left))
+
+    def get_extra_info(self, info: str) -> Any:
+        return self._inner.get_extra_info(info)
+
+
 class GuardedBackend(httpcore.SyncBackend):
     """httpcore's socket backend, connecting only to addresses netguard.public_addresses has checked:
     the name is resolved once, checked, and the connection made to that very address (TLS still
     verifies the host name), so a DNS answer that changes between check and connect cannot reach a
-    private address."""
+    private address. Every stream it opens ends by the fetch's deadline (_DeadlineStream); with
+    `allow_private` (and for a proxy's own connection) only the deadline is kept."""
 
     def __init__(self, allow_private: bool) -> None:
         self.allow_private = allow_private
 
     def connect_tcp(self, host: str, port: int, timeout: float | None = None, local_address: str | None = None,
                     socket_options: Iterable[Any] | None = None) -> httpcore.NetworkStream:
+        deadline = _DEADLINE.get()
+        if deadline is not None:
+            left = max(deadline - time.monotonic(), 0.001)
+            timeout = left if timeout is None else min(timeout, left)
+        if self.allow_private:
+            return _DeadlineStream(super().connect_tcp(host, port, timeout, local_address, socket_options))
         error: Exception | None = None
         for address in public_addresses(host, port, self.allow_private):
             try:
-                return super().connect_tcp(address, port, timeout, local_address, socket_options)
+                return _DeadlineStream(super().connect_tcp(address, port, timeout, local_address, socket_options))
             except (httpcore.ConnectError, httpcore.ConnectTimeout) as exc:  # try the next address, like the OS would
                 error = exc
         assert error is not None  # public_addresses returns at least one address or raises
@@ -102,10 +150,13 @@ def make_client(settings: Settings) -> httpx.Client:
 
     client = httpx.Client(follow_redirects=True, max_redirects=f.max_redirects, timeout=httpx.Timeout(f.timeout_s),
                           headers={"User-Agent": f.user_agent}, event_hooks={"request": [check]})
-    if not f.allow_private:
-        # httpx has no public hook for its network backend, so the direct transport's is replaced
-        # (env proxies keep their own transports); tests/test_fetch.py fails if this stops refusing.
-        client._transport._pool._network_backend = GuardedBackend(f.allow_private)  # noqa: SLF001
+    # httpx has no public hook for its network backend, so the direct transport's is replaced; env
+    # proxies keep their own transports and address, with the deadline only. tests/test_fetch.py fails
+    # if this stops refusing.
+    client._transport._pool._network_backend = GuardedBackend(f.allow_private)  # noqa: SLF001
+    for mount in client._mounts.values():  # noqa: SLF001
+        if mount is not None and hasattr(mount, "_pool"):
+            mount._pool._network_backend = GuardedBackend(allow_private=True)  # noqa: SLF001
     return client
 
 
@@ -113,28 +164,32 @@ def download(client: httpx.Client, url: str, settings: Settings, accept: str = _
     """The whole body of `url`, within the size and time limits. Raises IngestError naming the fix."""
     f = settings.fetch
     max_bytes = int((f.max_mb if f.max_mb is not None else settings.max_file_mb) * 1e6)
-    # httpx times each read; a server dripping one byte at a time would pass that, so the whole
-    # download also has to finish within the timeout.
+    # One wall-clock deadline for the whole fetch: connecting, headers, every redirect and the body
+    # (_DeadlineStream enforces it on the socket, the loop below between reads).
     deadline = time.monotonic() + f.timeout_s
+    token = _DEADLINE.set(deadline)
     try:
-        with client.stream("GET", url, headers={"Accept": accept}) as r:
+        with client.stream("GET", url, headers={"Accept": accept, "Accept-Encoding": encodings.accept_encoding()}) as r:
             if r.status_code >= 400:
                 raise IngestError(_status_message(r.status_code, r.reason_phrase))
             declared = r.headers.get("content-length", "")
             if declared.isdigit() and int(declared) > max_bytes:
                 raise IngestError(_too_big(int(declared), max_bytes))
             chunks, size = [], 0
-            for chunk in r.iter_bytes():
+            # Raw bytes: httpx would decode each read whole, however far it expands (encodings.py).
+            for chunk in r.iter_raw():
                 size += len(chunk)
                 if size > max_bytes:
                     raise IngestError(_too_big(size, max_bytes, more=True))
                 if time.monotonic() > deadline:
                     raise httpx.ReadTimeout("download deadline")
                 chunks.append(chunk)
+            data = encodings.decode(b"".join(chunks), r.headers.get("content-encoding", ""), max_bytes,
+                                    lambda: _too_big(0, max_bytes, more=True))
             media, _, params = r.headers.get("content-type", "").partition(";")
             charset = re.search(r"charset=[\"']?([\w-]+)", params, re.I)
             return Download(url=str(r.url), content_type=media.strip().lower(),
-                            charset=charset.group(1) if charset else None, data=b"".join(chunks))
+                            charset=charset.group(1) if charset else None, data=data)
     except httpx.TooManyRedirects as exc:
         raise IngestError(f"more than {f.max_redirects} redirects (a redirect loop?); open the URL in a browser "
                           "and give the address it ends on (BRIEFING_FETCH__MAX_REDIRECTS raises the limit)") from exc
@@ -147,6 +202,8 @@ def download(client: httpx.Client, url: str, settings: Settings, accept: str = _
         raise IngestError(f"cannot connect ({_reason(exc)}); check the address and your network") from exc
     except httpx.HTTPError as exc:
         raise IngestError(f"download failed ({_reason(exc)}); try again later") from exc
+    finally:
+        _DEADLINE.reset(token)
 
 
 def fetch_url(url: str, settings: Settings, client: httpx.Client | None = None) -> Article:
