@@ -216,6 +216,7 @@ class Answerer:
             raise LLMError(f"the answer could not be checked: the model judge failed ({checker.failures[0]})",
                            hint="the evidence above is what was retrieved; ask again, or set "
                                 "BRIEFING_ANSWER__JUDGE=false to show only what the deterministic checks verify")
+        run.notes.extend(n for n in checker.notes if n not in run.notes)  # e.g. that the judge is off
         for route, n in checker.routes.items():  # which check verified the claims that passed (usage.verified_*)
             run.usage[f"verified_{route}"] = n
         yield AnswerEvent(run.finish(getattr(llm, "name", "")))

@@ -291,3 +291,13 @@ def test_a_judge_that_fails_is_an_error_not_a_refusal(tmp_path, seed_dir):
             events.append(event)
     assert isinstance(events[0], EvidenceEvent) and events[0].evidence  # the evidence was shown first
     assert not any(isinstance(e, AnswerEvent) for e in events)
+
+
+def test_an_answer_checked_without_the_judge_says_so(fake_assistant, seed_dir, chat):
+    """The checker records that "answers the question" was decided without the judge; the answer carries it."""
+    from assistant.answer.entailment import JUDGE_OFF_NOTE
+
+    a = _seeded(fake_assistant, seed_dir)
+    chat.enqueue("Western analysts think Russia is playing for time [99].")  # nothing holds: the quote fallback runs
+    answer = a.ask("Is Russia stalling for time?")
+    assert JUDGE_OFF_NOTE in answer.notes
