@@ -3,8 +3,9 @@
 Checks, in order: Python and package versions; settings (environment and .env, secrets masked); the
 model (bundled parts, assembled file and its sha256 in the model cache, or the configured endpoint);
 the kept-warm local server; the embedder (load and one embedding, timed); the store (embedded or a
-Chroma server) with its article and chunk counts and the saved search index; disk used. Nothing is
-downloaded and no model server is started. Exit code 1 when any check failed.
+Chroma server) with its article and chunk counts, articles whose chunks do not match their record
+(repaired: chunked and embedded again) and the saved search index; disk used. Nothing is downloaded
+and no model server is started. Exit code 1 when any check failed.
 """
 
 from __future__ import annotations
@@ -188,6 +189,7 @@ def _store_checks(s: Any) -> list[Check]:
         return out
     out.append(Check("store", True, f"{where}, collection {s.collection!r}: {n_articles} articles, {n_chunks} chunks "
                                     f"(opened in {time.perf_counter() - t0:.2f} s)"))
+    out.append(chunk_check(store, embedder, s))
     from ..search.bm25 import folder_for
 
     index = folder_for(Path(s.data_dir) / "index" / s.collection, tag)
@@ -196,6 +198,23 @@ def _store_checks(s: Any) -> list[Check]:
                      "not saved for the current library; the next search builds and saves it"
                      if n_chunks else "empty library: nothing to index"))
     return out
+
+
+def chunk_check(store: Any, embedder: Any, s: Any) -> Check:
+    """Find and repair articles whose stored chunks differ from their record's count (what two
+    writers on one data dir left before it had a lock): they are chunked and embedded again."""
+    from ..ingest.chunk import Chunker
+    from ..ingest.pipeline import Ingestor
+
+    try:
+        fixed = Ingestor(store, embedder, Chunker.from_settings(s), s).repair()
+    except AssistantError as exc:
+        return Check("chunk counts", False, exc.one_line(), "run briefing doctor again once no ingest is running")
+    if not fixed:
+        return Check("chunk counts", True, "every article has the chunks its record counts")
+    shown = ", ".join(fixed[:5]) + (f" and {len(fixed) - 5} more" if len(fixed) > 5 else "")
+    return Check("chunk counts", True, f"repaired {len(fixed)} article(s) whose stored chunks did not match "
+                                       f"their record (chunked and embedded again): {shown}")
 
 
 def run(data_dir: str | None = None, chroma_url: str | None = None, full: bool = False, as_json: bool = False) -> int:

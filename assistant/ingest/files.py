@@ -245,6 +245,13 @@ def _from_text(text: str, markdown: bool) -> tuple[str, dict, list[Heading]]:
     return body, meta, headings
 
 
+def text_headings(body: str) -> list[Heading]:
+    """Headings found in an already-read body, as in a plain text file (a repair re-chunks stored bodies)."""
+    if _FRONT_MATTER.match(body) or body != body.strip("\n"):
+        return []  # offsets would not be the body's own
+    return _from_text(body, markdown=False)[2]
+
+
 def _looks_like_heading(line: str, next_line: str) -> bool:
     if not next_line or len(line) > 100 or len(line.split()) > 14:
         return False

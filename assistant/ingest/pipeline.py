@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import re
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Callable, Iterable, Iterator
 
@@ -22,6 +22,7 @@ from ..errors import IngestError
 from ..models.embed import Embedder
 from ..search.store import Store
 from ..types import Article, ArticleRecord, Chunk, IngestFailure, IngestReport
+from .files import text_headings
 from .sources import iter_sources
 
 Progress = Callable[[int, str], None]  # (articles read so far, title of the last one)
@@ -95,18 +96,39 @@ class Ingestor:
         batch (and once with 0 before), so progress shows chunks embedded out of a known total."""
         started = time.perf_counter()
         paths = [paths] if isinstance(paths, (str, Path)) else list(paths)
-        self.store.cleanup()  # chunks a killed run wrote without committing their article
-        run = _Run(self.store.article_records())
-        for n, item in enumerate(iter_sources(paths, self.settings, run.known(), feed), 1):
-            if isinstance(item, IngestFailure):
-                run.failed.append(item)
-                continue
-            if progress:
-                progress(n, item.title)
-            self._sort(run, item)
-        self._write(run, on_chunks)
-        self._regroup(run)
+        # The whole run holds the data dir: cleanup() would take another writer's uncommitted chunks
+        # for a killed run's leftovers, and that writer would then commit articles without chunks.
+        with self.store.write_lock:
+            self.repair()  # chunks a killed run wrote without committing, and articles left without theirs
+            run = _Run(self.store.article_records())
+            for n, item in enumerate(iter_sources(paths, self.settings, run.known(), feed), 1):
+                if isinstance(item, IngestFailure):
+                    run.failed.append(item)
+                    continue
+                if progress:
+                    progress(n, item.title)
+                self._sort(run, item)
+            self._write(run, on_chunks)
+            self._regroup(run)
         return run.report(time.perf_counter() - started)
+
+    def repair(self) -> list[str]:
+        """Delete orphan chunks, then chunk and embed again, from its stored body, every committed
+        article whose stored chunks differ from its record's count; returns those articles' ids."""
+        with self.store.write_lock:
+            self.store.cleanup()
+            damaged = self.store.miscounted()
+            for article_id in damaged:
+                stored = self.store.article(article_id)
+                if stored is None:
+                    continue
+                # Headings are not stored: found again in the body as a text file's would be.
+                article = replace(stored, headings=tuple(text_headings(stored.body)))
+                chunks = self._chunks(article)
+                self.store.drop_chunks(article_id)  # a crash from here on leaves it miscounted: repaired next time
+                vectors = self.embedder.embed([_embed_text(article, c) for c in chunks])
+                self.store.write_articles([(article, chunks, vectors)])
+            return damaged
 
     # --- reading ---------------------------------------------------------------------------
 
@@ -169,8 +191,7 @@ class Ingestor:
 
         Batching across articles keeps the model's batches full (most articles have 1-3 chunks) and
         the store's crash-safe order holds for the whole batch (chunks, then article records)."""
-        # Embedding the title and section with the text lets a chunk match questions about its headline.
-        texts = [f"{q.article.title}\n{c.section}\n{c.text}" for q in batch for c in q.chunks]
+        texts = [_embed_text(q.article, c) for q in batch for c in q.chunks]
         vectors = self.embedder.embed(texts)
         items, at = [], 0
         for q in batch:
@@ -196,6 +217,11 @@ class Ingestor:
         committed but never grouped."""
         if run.added or run.updated or run.ungrouped:
             self.store.regroup(run.added + run.updated + run.ungrouped)
+
+
+def _embed_text(article: Article, chunk: Chunk) -> str:
+    # Embedding the title and section with the text lets a chunk match questions about its headline.
+    return f"{article.title}\n{chunk.section}\n{chunk.text}"
 
 
 def _batches(queued: list[_Queued], size: int) -> Iterator[list[_Queued]]:

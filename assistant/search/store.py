@@ -11,8 +11,8 @@ from __future__ import annotations
 
 import functools
 import secrets
-import threading
 import time
+from collections import Counter
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any, Iterable, Sequence
@@ -21,6 +21,7 @@ from urllib.parse import urlparse
 import numpy as np
 
 from . import dedup
+from .writelock import WriteLock, lock_for
 from ..dates import from_epoch, to_epoch
 from ..models.embed import Embedder
 from ..errors import StoreError
@@ -93,10 +94,11 @@ class StoredChunk:
 class Store:
     """Articles and chunks in Chroma, with crash-safe writes and typed filters."""
 
-    def __init__(self, client: Any, name: str, embedder: Embedder) -> None:
+    def __init__(self, client: Any, name: str, embedder: Embedder, lock: WriteLock | None = None) -> None:
         self.client = client
         self.embedder = embedder
-        self._lock = threading.RLock()
+        # Held by every write here and by a whole ingest run (pipeline.py): one writer per data dir.
+        self.write_lock = lock or WriteLock(None)
         try:
             self.chunks = client.get_or_create_collection(
                 f"{name}_chunks", embedding_function=_chroma_ef(embedder),
@@ -136,7 +138,7 @@ class Store:
         except Exception as exc:
             where = chroma_url or str(data_dir)
             raise StoreError(f"cannot open the Chroma store at {where}: {exc}") from exc
-        return cls(client, name, embedder)
+        return cls(client, name, embedder, lock_for(Path(data_dir)))
 
     # --- articles -------------------------------------------------------------------------
 
@@ -193,7 +195,7 @@ class Store:
         chunk first, then the article records (each one commits its article), then the stale chunks."""
         if not items:
             return
-        with self._lock:
+        with self.write_lock:
             self._bump()  # before and after: an index built from a half-done write is never reused
             rows = [(c, {**_meta(art), "article_id": art.id, "start": c.start, "end": c.end,
                          "section": c.section, "index": c.index}, vecs[j])
@@ -221,7 +223,7 @@ class Store:
 
         When the article was in a duplicate group, the group is recomputed (a new canonical member).
         """
-        with self._lock:
+        with self.write_lock:
             got = self._call(self.articles_col.get, ids=[article_id], include=["metadatas"])
             existed = bool(got["ids"])
             self._bump()
@@ -241,7 +243,7 @@ class Store:
         Signatures are computed for any article whose stored one is missing or from an older version
         of its body; each group's `dup_group` is its canonical member's id (its own for a singleton).
         """
-        with self._lock:
+        with self.write_lock:
             records = self.article_records()
             self._fill_signatures(records)
             seeds = set(article_ids)
@@ -275,7 +277,7 @@ class Store:
 
     def cleanup(self) -> int:
         """Delete chunks left by an interrupted write (no matching committed article). Returns count."""
-        with self._lock:
+        with self.write_lock:
             committed = {i: r.content_hash for i, r in self.article_records().items()}
             orphans = [cid for cid, m in self._chunk_metas() if committed.get(m.get("article_id")) != m.get("content_hash")]
             for i in range(0, len(orphans), _BATCH):
@@ -283,6 +285,20 @@ class Store:
             if orphans:
                 self._bump()
             return len(orphans)
+
+    def miscounted(self) -> list[str]:
+        """Committed articles whose stored chunks are not the number their record says: what a second
+        writer's cleanup left before the data dir had a lock, or a store damaged by hand."""
+        records = self.article_records()
+        have = Counter(m.get("article_id") for _, m in self._chunk_metas()
+                       if m.get("article_id") in records and records[m["article_id"]].content_hash == m.get("content_hash"))
+        return sorted(i for i, r in records.items() if have.get(i, 0) != r.chunk_count)
+
+    def drop_chunks(self, article_id: str) -> None:
+        """Delete every chunk of an article and keep its record (a repair writes the chunks again)."""
+        with self.write_lock:
+            self._call(self.chunks.delete, where={"article_id": article_id})
+            self._bump()
 
     # --- library version (what saved search indexes are keyed by) ------------------------------
 
