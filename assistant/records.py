@@ -57,6 +57,7 @@ def answer_record(answer: Answer) -> dict[str, Any]:
     """The answer with citations in the shape above (the full Answer stays available as `Answer.to_dict`)."""
     return {"question": answer.question, "text": answer.text, "answerable": answer.answerable,
             "citations": citation_records(answer), "as_of": answer.as_of, "model": answer.model,
+            "standalone_question": answer.question,  # the earlier shape's key, now the question as asked
             "model_rewritten_question": answer.model_rewrite}
 
 

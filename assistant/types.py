@@ -179,14 +179,16 @@ class Answer:
         Only checked text leaves the library: the model's raw draft, the sentences the checks dropped and
         the checker's notes in full (which may quote the draft) are included with `debug=True` alone (the
         CLI's and page's BRIEFING_DEBUG=1); otherwise notes are `public_note`s and the model's rewrite of a
-        follow-up is `model_rewritten_question`.
+        follow-up is `model_rewritten_question` (`standalone_question`, kept for clients of the earlier shape,
+        is the question as asked).
         """
         out = to_jsonable(self)
         if not debug:
             out.pop("raw_text", None)
             out["sentences"] = [{**s, "note": public_note(s["note"])} for s in out["sentences"] if s.get("kept")]
             out["dropped_sentences"] = sum(1 for s in self.sentences if not s.kept)
-            out.pop("standalone_question", None)
+            # The key stays (API shapes are extended, never renamed) but holds only the user's words.
+            out["standalone_question"] = self.question
             out["model_rewritten_question"] = self.model_rewrite
         return out
 

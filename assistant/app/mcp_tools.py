@@ -45,7 +45,8 @@ def build_server(assistant: Assistant) -> MCPServer:
             raise ToolError("the answer did not complete")
         answer = final
         return {"text": answer["text"], "answerable": answer["answerable"], "citations": answer["cited"],
-                "as_of": answer["as_of"], "model_rewritten_question": answer["model_rewritten_question"]}
+                "as_of": answer["as_of"], "standalone_question": answer["standalone_question"],
+                "model_rewritten_question": answer["model_rewritten_question"]}
 
     @server.tool()
     def search(query: str, k: int = 10, since: str = "", until: str = "", as_of: str = "",

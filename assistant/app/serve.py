@@ -215,7 +215,8 @@ def _usage(answer: Any) -> dict[str, int]:
 
 def _briefing(step: StreamStep) -> dict[str, Any]:
     a = step.answer
-    return {"answerable": a.answerable, "as_of": a.as_of, "model_rewritten_question": a.model_rewrite,
+    return {"answerable": a.answerable, "as_of": a.as_of, "standalone_question": a.question,
+            "model_rewritten_question": a.model_rewrite,
             "replaced": step.replaced, "answer": answer_record(a)}
 
 

@@ -79,9 +79,11 @@ def test_a_rewritten_follow_up_is_sent_only_as_the_models_rewrite(fake_assistant
     sent = payload(run(session()))
     final = ask_final(a, "And China?", history=history)
     for shape in (sent, final):
-        assert "standalone_question" not in shape, shape
+        # the earlier key stays in the shape (a contract) but carries the user's words, never the model's
+        assert shape["standalone_question"] == "And China?", shape
         assert shape["model_rewritten_question"] == "How close are Russia and China?"
     chat.enqueue(REFUSAL)
     answer = a.ask("How close are Russia and China?")  # no history: no rewrite
-    assert "standalone_question" not in answer_record(answer) and answer_record(answer)["model_rewritten_question"] is None
+    assert answer_record(answer)["standalone_question"] == answer.question
+    assert answer_record(answer)["model_rewritten_question"] is None
     assert answer.to_dict()["model_rewritten_question"] is None
