@@ -28,6 +28,7 @@ Heading = tuple[int, int, int]  # start, end, level (1 = top section, 2 = sub-he
 # The closing "#"s are stripped in code: a lazy group before `\s*#*\s*$` backtracks cubically on a
 # long run of spaces (a 2,000-space heading line took 10 s).
 _MD_HEADING = re.compile(r"^(#{1,6})\s+(.*)$")
+_DERIVED_ID = re.compile(r"[au]-[0-9a-f]{16}")  # ids ingest derives from a URL (web.py) or a body (_finish)
 _FRONT_MATTER = re.compile(r"\A---\s*\n(.*?)\n---\s*\n", re.S)
 
 
@@ -303,7 +304,9 @@ def _from_record(item: object, where: str) -> Article | IngestFailure:
     given = item.get("id")
     article = replace(article, published_at=published or article.published_at)
     if given is not None and str(given).strip():
-        article = replace(article, id=str(given).strip())
+        given = str(given).strip()
+        # A record may not name a page's or a file's article ("u-…", "a-…" + 16 hex): it would replace it.
+        article = replace(article, id="r-" + given if _DERIVED_ID.fullmatch(given) else given)
     return article
 
 

@@ -11,6 +11,8 @@ runs at every write and checks the next run ends where an uninterrupted one woul
 
 from __future__ import annotations
 
+import hashlib
+import os
 import re
 import time
 from dataclasses import dataclass, field, replace
@@ -55,6 +57,10 @@ class _Run:
     updated: list[str] = field(default_factory=list)
     failed: list[IngestFailure] = field(default_factory=list)
     written: int = 0  # chunks embedded and stored
+    # One ingest time for the whole run: among near-duplicates, the first ingested run's article stays
+    # canonical (dedup.canonical_key), and within a run the earliest published one.
+    # Milliseconds: two runs in one second are still ordered (older libraries hold seconds, all earlier).
+    stamp: int = field(default_factory=lambda: int(time.time() * 1000))
     # Taken from the records before anything is written, so they describe what earlier runs left behind.
     ungrouped: list[str] = field(init=False)  # committed by a run killed before it grouped them
     by_origin: dict[str, list[str]] = field(init=False)  # article ids by the file/URL they were read from
@@ -134,6 +140,7 @@ class Ingestor:
 
     def _sort(self, run: _Run, article: Article) -> None:
         """Unchanged (stored already, or met earlier in this run), queued for writing, or failed."""
+        article = _own_namespace(run, article)
         seen = run.seen.get(article.id)
         if seen is not None and seen != article.content_hash:
             run.failed.append(IngestFailure(article.origin, f"duplicate id {article.id!r} in this run; kept the first"))
@@ -197,7 +204,7 @@ class Ingestor:
         for q in batch:
             items.append((q.article, q.chunks, vectors[at:at + len(q.chunks)]))
             at += len(q.chunks)
-        self.store.write_articles(items)
+        self.store.write_articles(items, stamp=run.stamp)
         for q in batch:
             replaced = self._replaced(run, q.article)
             for old_id in replaced:  # the same file now holds different text: drop the old version
@@ -217,6 +224,22 @@ class Ingestor:
         committed but never grouped."""
         if run.added or run.updated or run.ungrouped:
             self.store.regroup(run.added + run.updated + run.ungrouped)
+
+
+def _own_namespace(run: _Run, article: Article) -> Article:
+    """A JSON/JSONL record whose chosen id belongs to an article from another origin (a page, a file,
+    or records in another folder) gets that id qualified by its own folder: an uploaded file must not
+    replace what a cron ingest or a URL put in the library. Records of one folder still update each other."""
+    old = run.records.get(article.id)
+    if (old is None or not _RECORD_ORIGIN.search(article.origin) or article.id == "a-" + article.content_hash[:16]
+            or _home(old.origin) == _home(article.origin)):
+        return article
+    return replace(article, id=f"{article.id}@{hashlib.sha256(_home(article.origin).encode()).hexdigest()[:8]}")
+
+
+def _home(origin: str) -> str:
+    # The folder of a record's file ("/in/feed.jsonl:12" -> "/in"); any other origin is its own home.
+    return os.path.dirname(_RECORD_ORIGIN.sub("", origin)) if _RECORD_ORIGIN.search(origin) else origin
 
 
 def _embed_text(article: Article, chunk: Chunk) -> str:

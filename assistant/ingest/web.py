@@ -229,6 +229,7 @@ def extract_article(html: str, url: str, origin: str) -> Article:
     the defaults for `url` and `source`."""
     body, meta, headings = read_html(html, url)
     merged = {"url": url, "source": _host(url), **{k: v for k, v in meta.items() if v}}
+    merged["source"] = source_label(str(merged["source"]), url)
     try:
         art = article_from_parts(body, merged, headings, origin=origin)
     except IngestError as exc:
@@ -298,15 +299,28 @@ def _feed_item(client: httpx.Client, entry: Any, link: str, key: str, channel: s
         summary = (contents[0].get("value") if contents else None) or entry.get("summary") or ""
         try:
             art = article_from_page(f"<html><body><article>{summary}</article></body></html>",
-                                    {"title": title, "url": link, "source": channel or _host(link)},
+                                    {"title": title, "url": link, "source": source_label(channel, link)},
                                     origin=key, html=True)
         except IngestError:
             return IngestFailure(link or key, f"{page_error}; the feed item has no summary to fall back on")
     # The feed's title and date are structured data; the page's are guesses from its HTML.
     return replace(art, id=article_id_for(key), origin=key, url=link or art.url, title=title or art.title,
                    published_at=published or art.published_at,
-                   source=channel if channel and art.source in ("", _host(art.url)) else art.source,
+                   source=source_label(channel, link) if channel and art.source in ("", _host(art.url)) else art.source,
                    author=art.author or str(entry.get("author", "") or ""))
+
+
+def source_label(name: str, url: str) -> str:
+    """The source a page names itself (og:site_name, a feed's title) with the host it came from beside
+    it, unless the name is the host's own: any site can call itself "Reuters"; "Reuters (evil.example)"
+    says who really served it."""
+    host = _host(url)
+    if not host or not name.strip():
+        return name.strip() or host
+    squeeze = re.sub(r"[\W_]+", "", name.casefold())
+    if squeeze and squeeze in re.sub(r"[\W_]+", "", host.casefold()):
+        return name.strip()
+    return f"{name.strip()} ({host})"
 
 
 def _page_kind(got: Download) -> str:

@@ -3,9 +3,9 @@
 At ingest every article gets a MinHash signature of its 5-word shingles (normalised body text).
 Articles whose estimated Jaccard similarity reaches `THRESHOLD` (or where the shorter one is
 almost wholly contained in the longer, an outlet trimming the wire copy) form a group; the group's
-id is its canonical member: the earliest published, then the first ingested. store.py keeps the
-signature and the group in each article's record; retrieval keeps one member per group and lists
-the others as `Passage.also_reported_by`, so an answer never cites the same text three times.
+id is its canonical member: the first ingested, and within one ingest run the earliest published.
+store.py keeps the signature and the group in each article's record; retrieval keeps one member per
+group and lists the others as `Passage.also_reported_by`, so an answer never cites the same text three times.
 
 Pure Python + numpy; no chromadb here.
 """
@@ -132,9 +132,11 @@ def components(records: Mapping[str, ArticleRecord], seeds: Iterable[str]) -> li
 
 
 def canonical_key(article_id: str, record: ArticleRecord) -> tuple:
-    """Sort key choosing a group's canonical article: earliest published, undated last, then first ingested."""
+    """Sort key choosing a group's canonical article: first ingested, then (within one ingest run)
+    earliest published, undated last. A published date is the article's own claim: ordered by it
+    first, a near-copy backdated a day would take the original's place in every answer."""
     ts = record.published_ts
-    return (ts is None, ts or 0, record.ingested_ts, article_id)
+    return (record.ingested_ts, ts is None, ts or 0, article_id)
 
 
 def collapse(order: list[R], records: Mapping[str, ArticleRecord],

@@ -190,9 +190,11 @@ class Store:
         """Store an article and its chunks; replaces any earlier version of the same article id."""
         self.write_articles([(article, chunks, embeddings)])
 
-    def write_articles(self, items: Sequence[tuple[Article, Sequence[Chunk], np.ndarray]]) -> None:
+    def write_articles(self, items: Sequence[tuple[Article, Sequence[Chunk], np.ndarray]],
+                       stamp: int | None = None) -> None:
         """`write_article` for many articles with few Chroma calls, in the same crash-safe order: every
-        chunk first, then the article records (each one commits its article), then the stale chunks."""
+        chunk first, then the article records (each one commits its article), then the stale chunks.
+        `ingested_ts` is `stamp` (default now) for a new article and kept for an updated one."""
         if not items:
             return
         with self.write_lock:
@@ -204,13 +206,16 @@ class Store:
                 part = rows[i:i + _BULK]
                 self._call(self.chunks.upsert, ids=[c.id for c, _, _ in part], embeddings=[v for _, _, v in part],
                            documents=[c.text for c, _, _ in part], metadatas=[m for _, m, _ in part])
-            now = int(time.time())
+            now = int(time.time() * 1000) if stamp is None else stamp  # ms, as pipeline._Run.stamp
             for i in range(0, len(items), _BULK):
                 part = items[i:i + _BULK]
+                # An edit must not make an article newer than the copies of it ingested after it.
+                got = self._call(self.articles_col.get, ids=[art.id for art, _, _ in part], include=["metadatas"])
+                first = {aid: int((m or {}).get("ingested_ts") or now) for aid, m in zip(got["ids"], got["metadatas"])}
                 self._call(self.articles_col.upsert, ids=[art.id for art, _, _ in part],
                            embeddings=[[1.0]] * len(part), documents=[art.body for art, _, _ in part],
                            metadatas=[{**_meta(art), "origin": art.origin, "chunk_count": len(chunks),
-                                       "ingested_ts": now} for art, chunks, _ in part])
+                                       "ingested_ts": first.get(art.id, now)} for art, chunks, _ in part])
             stale = [{"$and": [{"article_id": art.id}, {"content_hash": {"$ne": art.content_hash}}]}
                      for art, _, _ in items]
             for i in range(0, len(stale), 100):

@@ -182,7 +182,7 @@ def test_fetch_article_text_and_metadata(server, fast):
     art = fetch_url(f"{server}/article.html", fast.settings)
     assert art.title == "Envoy visits Washington"
     assert art.author == "Jane Doe"
-    assert art.source == "Example Wire"
+    assert art.source == "Example Wire (127.0.0.1)"  # the site's own name, and the host that served it
     assert art.published_at == datetime(2026, 11, 27, 9, 30, tzinfo=timezone.utc)
     assert art.url == f"{server}/article.html" and art.origin == art.url
     assert art.id == article_id_for(art.url)
@@ -195,7 +195,7 @@ def test_ingest_url_then_again_is_unchanged(server, fast):
     first = fast.ingest([url])
     assert first.failed == [] and first.added == [article_id_for(url)] and first.chunks_written >= 1
     stored = fast.article(article_id_for(url))
-    assert stored is not None and stored.url == url and stored.source == "Example Wire"
+    assert stored is not None and stored.url == url and stored.source == "Example Wire (127.0.0.1)"
     assert stored.published_at == datetime(2026, 11, 27, 9, 30, tzinfo=timezone.utc)
     again = fast.ingest([url])
     assert again.added == [] and again.unchanged == [article_id_for(url)]
@@ -267,9 +267,9 @@ def test_rss_feed_new_items_only(server, fast):
     full = fast.article(article_id_for(f"{server}/news/1.html"))
     assert full.title == "Talks resume in Geneva" and "ceasefire along the front line" in full.body  # the page, not the teaser
     assert full.published_at == datetime(2026, 11, 26, 8, 0, tzinfo=timezone.utc)
-    assert full.source == "Example Wire World"  # no site name on the page: the feed's title, not the host
+    assert full.source == "Example Wire World (127.0.0.1)"  # no site name on the page: the feed's title, and the host
     teaser = fast.article(article_id_for(f"{server}/news/removed.html"))  # page 404: the feed's description stands in
-    assert "without a signed framework" in teaser.body and teaser.source == "Example Wire World"
+    assert "without a signed framework" in teaser.body and teaser.source == "Example Wire World (127.0.0.1)"
     assert teaser.published_at == datetime(2026, 11, 27, 17, 15, tzinfo=timezone.utc)  # RFC 822 +0100 -> UTC
     pages = Handler.hits["/news/1.html"]
 
