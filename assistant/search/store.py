@@ -25,6 +25,7 @@ from .writelock import WriteLock, lock_for
 from ..dates import from_epoch, to_epoch
 from ..models.embed import Embedder
 from ..errors import StoreError
+from ..redact import redact_url
 from ..types import Article, ArticleRecord, Chunk
 
 _BATCH = 256
@@ -136,8 +137,10 @@ class Store:
         except StoreError:
             raise
         except Exception as exc:
-            where = chroma_url or str(data_dir)
-            raise StoreError(f"cannot open the Chroma store at {where}: {exc}") from exc
+            # The message reaches API clients (serve answers 503 with it): never the URL's user, password or key.
+            where = redact_url(chroma_url) if chroma_url else str(data_dir)
+            why = str(exc).replace(chroma_url, where) if chroma_url else str(exc)
+            raise StoreError(f"cannot open the Chroma store at {where}: {why}") from exc
         return cls(client, name, embedder, lock_for(Path(data_dir)))
 
     # --- articles -------------------------------------------------------------------------

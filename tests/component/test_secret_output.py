@@ -89,3 +89,19 @@ def test_a_harmless_dotenv_or_one_the_environment_overrides_says_nothing(workdir
     with caplog.at_level(logging.WARNING):
         load_settings(data_dir=workdir / "data")
     assert _warnings(caplog) == []
+
+
+def test_a_chroma_server_that_cannot_be_reached_is_named_without_its_credentials(tmp_path):
+    """serve answers 503 with the store's error: it carried the Chroma URL with its user and password."""
+    import pytest
+
+    from assistant.errors import StoreError
+    from assistant.search.store import Store
+    from tests.support.fakes import FakeEmbedder
+
+    url = "http://alice:pw-s3cr3t-chroma@127.0.0.1:9/?api-key=tok-chroma-77"
+    with pytest.raises(StoreError) as caught:
+        Store.open(tmp_path / "d", url, "briefings", FakeEmbedder())
+    text = caught.value.one_line()
+    assert "127.0.0.1" in text
+    assert not [s for s in ("alice", "pw-s3cr3t-chroma", "tok-chroma-77") if s in text], text
