@@ -17,6 +17,7 @@ from .context import attach_chunks, in_context
 from .entailment import Checker, asks_speaker
 from .evidence import best_first, format_evidence, irrelevant, select_evidence
 from .followup import rewrite_question
+from .overview import is_overview
 from .injection import clean_answer, drop_echoes, orders_in
 from ..models.embed import Embedder
 from ..errors import LLMError
@@ -111,6 +112,10 @@ class Answerer:
             yield AnswerEvent(run.finish("none (nothing relevant retrieved)"))
             return
         style = settings.answer_style
+        overview = is_overview(standalone)
+        if overview:
+            # Several checked points, each shown as it passes: a quote-style answer has room for one claim.
+            style = "prose"
         run.style = style
         llm = self.llm
         block = format_evidence(run.evidence, settings.evidence_layout)
@@ -132,7 +137,8 @@ class Answerer:
                 evidence=block, question=standalone, refusal=REFUSAL, keys=", ".join(f"[{k}]" for k in keys),
                 example="".join(f"[{k}]" for k in keys[:2]))
         else:
-            messages = load_prompt(settings.answer.prompt).render(evidence=block, question=standalone, refusal=REFUSAL)
+            prompt = "answer_overview" if overview else settings.answer.prompt
+            messages = load_prompt(prompt).render(evidence=block, question=standalone, refusal=REFUSAL)
         yield StatusEvent("Writing; each claim is checked against its source before it is shown\u2026")
         # With a llama.cpp endpoint a written answer can only cite keys that exist (a grammar over its
         # markers). Not in quote style: there the draft's keys only choose what to quote and each is looked up
@@ -164,7 +170,9 @@ class Answerer:
                 if lead_shown or not settings.answer.lead:
                     continue
             checked = verifier.check(sentence, written, i)
-            if not lead_shown:
+            if not lead_shown and not overview:
+                # An overview has points, not a lead that must hold what the question asks ("Summarize this
+                # briefing" shares no word with any sentence of it); each point is still a checked claim.
                 checked = verifier.as_lead(checked)
             run.checked.append(checked)
             if checked.shown:
