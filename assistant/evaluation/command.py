@@ -53,6 +53,9 @@ def add_judge_arguments(s: argparse.ArgumentParser) -> None:
     s.add_argument("dataset", nargs="?", default=str(DEFAULT_SET), help=f"labelled claims JSONL (default {DEFAULT_SET})")
     _judge_arguments(s)
     s.add_argument("--split", help="only rows of this split (e.g. test)")
+    s.add_argument("--articles", action="append", default=[], metavar="FILE",
+                   help="measure the judge as it runs: each row's judge call sees its whole article (found by the "
+                        "row's context, the article title, in these JSONL or text files) as the evidence block")
     s.add_argument("--limit", type=int, help="at most this many rows, taken from every kind in turn")
     s.add_argument("--out", default=str(DEFAULT_OUT), help=f"results folder (default {DEFAULT_OUT})")
     s.add_argument("--json", action="store_true", help="print the result as JSON and nothing else")
@@ -70,7 +73,8 @@ def run_judge(args: argparse.Namespace, factory: Any = None) -> int:
         factory = Assistant.from_settings
     with factory() as assistant:
         judge = make_judge(args.judge, assistant, args.judge_model, args.judge_url)
-        result = run_eval_judge(judge, args.dataset, out=args.out, split=args.split, limit=args.limit)
+        result = run_eval_judge(judge, args.dataset, out=args.out, split=args.split, limit=args.limit,
+                                articles=getattr(args, "articles", []))
     if args.json:
         json.dump(result, sys.stdout, ensure_ascii=False, indent=2, default=str)
         sys.stdout.write("\n")

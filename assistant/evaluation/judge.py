@@ -122,26 +122,31 @@ class EntailmentJudge:
         self.rejected_by: dict[str, int] = {}
         self._cache: dict[tuple[tuple[str, ...], str, str], Any] = {}
 
-    def verdict(self, sources: Sequence[str], claim: str, context: str = "") -> Any:
+    def verdict(self, sources: Sequence[str], claim: str, context: str = "", block: str | None = None,
+                keys: Sequence[int] | None = None) -> Any:
         """The checker's Verdict for the claim against the joined sources (cached); `context` is text the
-        checker may take names from, as the product gives it the cited briefing's headline."""
+        checker may take names from, as the product gives it the cited briefing's headline; `block` and
+        `keys`: the whole keyed evidence the answer prompt showed and the cited keys, as the product asks
+        the judge (default: the cited sentences alone)."""
         key = (tuple(sources), claim, context)
         if key not in self._cache:
             self.calls += 1
-            v = self.checker.check(claim, list(sources), context=context)
+            extra = {"block": block, "keys": list(keys)} if block and keys else {}
+            v = self.checker.check(claim, list(sources), context=context, **extra)
             if not v.supported:
                 layer = getattr(v, "layer", "") or "unknown"
                 self.rejected_by[layer] = self.rejected_by.get(layer, 0) + 1
             self._cache[key] = v
         return self._cache[key]
 
-    def supports(self, sources: Sequence[str], claim: str, context: str = "") -> bool:
+    def supports(self, sources: Sequence[str], claim: str, context: str = "", block: str | None = None,
+                 keys: Sequence[int] | None = None) -> bool:
         """True when the checker finds the claim in the sources."""
         if not sources or not claim.strip():
             return False
-        return bool(self.verdict(sources, claim, context).supported)
+        return bool(self.verdict(sources, claim, context, block, keys).supported)
 
-    def why(self, sources: Sequence[str], claim: str, context: str = "") -> str:
+    def why(self, sources: Sequence[str], claim: str, context: str = "", **_: Any) -> str:
         """'layer: reason' of a rejection ('' when supported or never asked)."""
         v = self._cache.get((tuple(sources), claim, context))
         if v is None or v.supported:

@@ -14,13 +14,15 @@ from __future__ import annotations
 
 import json
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any, Sequence
 
 from . import metrics as M
 from .dataset import DatasetError
+from ..answer.injection import defang
+from ..sentences import sentence_spans
 from .judge import EntailmentJudge
 
 DEFAULT_SET = Path("evals") / "datasets" / "faithfulness.jsonl"
@@ -38,6 +40,8 @@ class LabelledClaim:
     split: str = ""
     id: str = ""
     context: str = ""
+    block: str = ""  # the whole keyed evidence block the judge sees (as_run), "" for the cited sentences alone
+    keys: tuple[int, ...] = ()  # the cited sentences' keys in `block`
 
 
 def load_claims(path: str | Path = DEFAULT_SET, split: str | None = None) -> list[LabelledClaim]:
@@ -72,8 +76,10 @@ def score_judge(judge: Any, rows: Sequence[LabelledClaim]) -> dict[str, Any]:
     preds, by_kind, layers, wrong = [], {}, {}, []
     t = time.perf_counter()
     for r in rows:
-        # Only a checker takes a context (names it may borrow); other judges see the cited sentences alone.
-        ctx = {"context": r.context} if r.context and isinstance(judge, EntailmentJudge) else {}
+        # Only a checker takes a context (names it may borrow) and a block; other judges see the cited sentences alone.
+        ctx: dict[str, Any] = {"context": r.context} if r.context and isinstance(judge, EntailmentJudge) else {}
+        if r.block and isinstance(judge, EntailmentJudge):
+            ctx.update(block=r.block, keys=r.keys)
         ok = bool(judge.supports(list(r.evidence), r.claim, **ctx))
         preds.append(ok)
         k = by_kind.setdefault(r.kind or ("true" if r.supported else "false"), {"n": 0, "supported_label": r.supported, "judged_supported": 0})
@@ -98,14 +104,61 @@ def score_judge(judge: Any, rows: Sequence[LabelledClaim]) -> dict[str, Any]:
             "seconds_per_row": round(seconds / len(rows), 3) if rows else None}
 
 
+def as_run(rows: Sequence[LabelledClaim], articles: dict[str, str]) -> list[LabelledClaim]:
+    """The rows as the product asks its judge: each with its whole article (looked up by the row's context,
+    the article's title) as the keyed evidence block, and the keys of the sentences it cites. A row whose
+    article or cited sentence is not found keeps the cited sentences alone."""
+    out = []
+    for r in rows:
+        body = articles.get(r.context.strip().casefold())
+        if not body:
+            out.append(r)
+            continue
+        sentences = [body[s:e] for s, e in sentence_spans(body)]
+        keys = []
+        for ev in r.evidence:
+            k = next((i for i, s in enumerate(sentences, 1) if s == ev.strip()), None) or \
+                next((i for i, s in enumerate(sentences, 1) if ev.strip() in s or s in ev), None)
+            if k is None:
+                break
+            keys.append(k)
+        if len(keys) != len(r.evidence):
+            out.append(r)
+            continue
+        block = "\n".join(f"[{i}] {defang(s)}" for i, s in enumerate(sentences, 1))
+        out.append(replace(r, block=block, keys=tuple(keys)))
+    return out
+
+
+def load_articles(paths: Sequence[str | Path]) -> dict[str, str]:
+    """Article bodies by lower-cased title: JSONL files of {title, body}, or text files titled by their name
+    ("russia-envoy-washington.txt" -> "Russia envoy washington", as ingest titles them)."""
+    found: dict[str, str] = {}
+    for path in paths:
+        p = Path(path)
+        if p.suffix == ".jsonl":
+            for line in p.read_text(encoding="utf-8").splitlines():
+                if line.strip():
+                    d = json.loads(line)
+                    found.setdefault(str(d.get("title", "")).strip().casefold(), str(d.get("body", "")))
+        else:
+            found[p.stem.replace("-", " ").replace("_", " ").casefold()] = p.read_text(encoding="utf-8")
+    return found
+
+
 def run_eval_judge(judge: Any, dataset: str | Path = DEFAULT_SET, out: str | Path | None = DEFAULT_OUT,
-                   split: str | None = None, limit: int | None = None) -> dict[str, Any]:
-    """Score the judge on the set, write judge_eval.json/.md into `out` (None: write nothing)."""
+                   split: str | None = None, limit: int | None = None,
+                   articles: Sequence[str | Path] = ()) -> dict[str, Any]:
+    """Score the judge on the set, write judge_eval.json/.md into `out` (None: write nothing). With
+    `articles`, each row's judge call sees its whole article as the evidence block (as_run)."""
     rows = load_claims(dataset, split)
+    if articles:
+        rows = as_run(rows, load_articles(articles))
     if limit is not None:
         rows = _spread(rows, limit)
     result = {"date": datetime.now(timezone.utc).isoformat(timespec="seconds"), "judge": getattr(judge, "name", ""),
-              "dataset": str(dataset), "split": split, "rows": len(rows), **score_judge(judge, rows)}
+              "dataset": str(dataset), "split": split, "rows": len(rows),
+              "as_run": sum(1 for r in rows if r.block), **score_judge(judge, rows)}
     if out is not None:
         o = Path(out)
         o.mkdir(parents=True, exist_ok=True)

@@ -283,3 +283,21 @@ def test_seed_dataset_evidence_is_verbatim_seed_sentences():
             assert item.evidence and item.must_mention and item.reference
             assert resolve_gold(item.gold_article_ids, [article]) == ({article.id}, [])
             assert M.must_mention(item.reference, item.must_mention)[0], item.id
+
+
+def test_the_judge_can_be_measured_with_the_whole_article_as_its_evidence_block(tmp_path):
+    """Issue 27 item 3: the product's judge reads the whole evidence block, not only the cited sentence."""
+    import json as _json
+
+    from assistant.evaluation.judge_eval import as_run, load_articles, load_claims
+
+    briefing = tmp_path / "russia-envoy-washington.txt"
+    briefing.write_text("The News\nDmitriev arrived on Tuesday. He is expected to meet Witkoff.\n", encoding="utf-8")
+    rows = tmp_path / "rows.jsonl"
+    rows.write_text(_json.dumps({"id": "r", "claim": "Dmitriev met Witkoff.", "evidence": ["He is expected to meet Witkoff."],
+                                 "label": "unsupported", "kind": "modality_tense",
+                                 "context": "Russia envoy washington"}) + "\n", encoding="utf-8")
+    (row,) = as_run(load_claims(rows), load_articles([briefing]))
+    assert row.keys == (3,) and row.block.splitlines()[2] == "[3] He is expected to meet Witkoff."
+    (alone,) = as_run(load_claims(rows), {})
+    assert alone.block == "" and alone.keys == ()
