@@ -82,7 +82,9 @@ class AnswerSettings(BaseModel):
     max_quotes: int = Field(default=2, ge=1, le=6)
     # The answer prompt (prompts/<name>.md). "answer_direct" asks for the direct answer in one sentence, then
     # at most two supporting ones, and to refuse only when no evidence sentence answers (issue 26).
-    prompt: Literal["answer", "answer_direct"] = "answer"
+    # "answer_checked": the same, never asking the model to refuse: a refusal comes from the checks, when nothing
+    # the model wrote holds (issue 26 item 5: a small model told to refuse when unsure refuses answerable questions).
+    prompt: Literal["answer", "answer_direct", "answer_checked"] = "answer"
     # When the draft refuses but evidence was retrieved, quote the evidence sentences that answer the question
     # (each checked by "answers the question") instead of refusing: a timid draft is not a refusal.
     quote_on_refusal: bool = False
@@ -215,6 +217,9 @@ class Settings(BaseSettings):
     # they fit the budget (evidence.select_evidence); "articles": the retrieved articles whole when they all
     # fit, else the passages widened over a pronoun opener, in a fixed article order (answer/context.py).
     evidence_layout: Literal["sentences", "sections", "passages", "articles"] = "sentences"
+    # Layout "articles": the retrieved articles are read whole when together they fit this many tokens (a short
+    # briefing: the same evidence block for every question, so the model server reuses what it has read).
+    whole_article_tokens: int = Field(default=1000, ge=0)
     min_support: float = 0.42
     repair_support: float = 0.55
     llm: LLMSettings = Field(default_factory=LLMSettings)

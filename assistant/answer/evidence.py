@@ -8,6 +8,7 @@ from typing import Sequence
 import numpy as np
 
 from .citations import content_stems
+from .context import opens_on_pronoun
 from .injection import defang, looks_like_instruction
 from ..models.embed import Embedder
 from ..sentences import sentence_spans
@@ -66,6 +67,7 @@ def select_evidence(embedder: Embedder, question: str, qvec: np.ndarray, passage
             continue
         chosen.append((score, p, s, e, text, section))
         used += cost
+    chosen = _with_referents(chosen, scored)
     # Best first: small models cite [1] far more often than they should, so [1] had better be
     # the strongest sentence; the section headers still say where each sentence comes from.
     if layout == "sections":
@@ -76,6 +78,24 @@ def select_evidence(embedder: Embedder, question: str, qvec: np.ndarray, passage
             groups.setdefault((item[1].article_id, item[5]), []).append(item)
         chosen = [item for group in groups.values() for item in group]
     return _keyed(chosen)
+
+
+def _with_referents(chosen: list, scored: list) -> list:
+    """Each chosen sentence that opens on a pronoun ("He still insisted ...") preceded by the sentence before it
+    in its passage, so who "he" is comes with it (issue 26: isolated sentences made the model refuse)."""
+    have = {(item[1].article_id, item[2]) for item in chosen}
+    out = []
+    for item in chosen:
+        p, s = item[1], item[2]
+        if opens_on_pronoun(item[4]):
+            before = [x for x in scored if x[1].article_id == p.article_id and x[3] <= s and x[2] < s]
+            if before:
+                prev = max(before, key=lambda x: x[3])
+                if (p.article_id, prev[2]) not in have and s - prev[3] <= 3:  # the sentence right before it
+                    have.add((p.article_id, prev[2]))
+                    out.append((item[0],) + tuple(prev[1:]))  # placed (and ranked) with the sentence it explains
+        out.append(item)
+    return out
 
 
 def _whole_passages(scored: list, passages: Sequence[Passage], budget_tokens: int, count,

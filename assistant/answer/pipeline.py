@@ -102,7 +102,12 @@ class Answerer:
         read = run.passages
         if layout == "articles" and read:
             bodies = self.library.bodies(p.article_id for p in read)
-            read = in_context(read, bodies, settings.context_tokens, self.embedder.count_tokens)
+            read = in_context(read, bodies, settings.whole_article_tokens, self.embedder.count_tokens)
+            if not all(p.start == 0 and p.end == len(bodies.get(p.article_id, "")) for p in read):
+                # Too long to read whole: the best sentences, as layout "sentences" (measured on the news dev set:
+                # whole passages made 1,200-1,400-token prompts and the 1.5B model refused more), each sentence
+                # that opens on a pronoun with the one before it (the passages are widened for that).
+                layout = "sentences"
         run.evidence = select_evidence(self.embedder, standalone, qvec, read, settings.context_tokens, layout)
         if read is not run.passages:
             run.evidence = attach_chunks(run.evidence, run.passages)
@@ -118,7 +123,7 @@ class Answerer:
             style = "prose"
         run.style = style
         llm = self.llm
-        block = format_evidence(run.evidence, settings.evidence_layout)
+        block = format_evidence(run.evidence, layout)
         checker = self.checker()
         verifier = self.verifier(run.evidence, checker, standalone, block, quote_fallback=style != "quote")
         keys: list[int] = []

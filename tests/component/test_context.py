@@ -66,3 +66,33 @@ def test_a_passage_opening_on_a_pronoun_brings_the_sentence_before_it(fake_assis
     assert in_context([plain], {p.article_id: body}, 1, len)[0] == plain
     assert opens_on_pronoun("“They are dropping a new single.”") and opens_on_pronoun("This comes after")
     assert not opens_on_pronoun("Theresa May said") and not opens_on_pronoun("Thesis defended")
+
+
+def test_a_best_sentence_that_opens_on_a_pronoun_is_shown_with_the_sentence_before_it():
+    from assistant.types import Passage
+    from tests.support.fakes import FakeEmbedder
+
+    text = ("Boris Johnson spoke to reporters on Tuesday. He still insisted he was not going to resign. "
+            "Rain fell over London all afternoon.")
+    p = Passage(article_id="a", chunk_id="a:0", title="PM", source="x", published_at=None, section="",
+                text=text, start=0, end=len(text), score=1.0)
+    e = FakeEmbedder()
+    q = "Did he insist he was not going to resign?"
+    ev = select_evidence(e, q, e.embed([q])[0], [p], 40)  # room for about one sentence
+    texts = [x.text for x in ev]
+    i = texts.index("He still insisted he was not going to resign.")
+    assert i > 0 and texts[i - 1] == "Boris Johnson spoke to reporters on Tuesday."
+
+
+def test_articles_too_long_to_read_whole_are_read_as_the_best_sentences(fake_assistant, seed_dir, chat):
+    from assistant.types import EvidenceEvent
+
+    a = _seeded(fake_assistant, seed_dir)
+    a.settings = a.settings.model_copy(update={"evidence_layout": "articles", "whole_article_tokens": 100})
+    a.answerer.settings = a.settings
+    chat.enqueue("The briefings don't say.")
+    events = list(a.ask_stream("Is Russia stalling?"))
+    ev = next(x for x in events if isinstance(x, EvidenceEvent)).evidence
+    scores = [x.score for x in ev]
+    assert scores == sorted(scores, reverse=True) and [x.start for x in ev] != sorted(x.start for x in ev)  # best first
+    assert "### " not in chat.history[-1][-1]["content"]
