@@ -13,8 +13,8 @@ from ..types import to_jsonable
 HEADLINE = (
     ("retrieval.hits@5", "Hits@5"), ("retrieval.recall@10", "Recall@10"), ("retrieval.mrr@10", "MRR@10"),
     ("retrieval.evidence_hits@10", "Evidence hits@10"), ("citations.validity", "Citation validity"),
-    ("citations.alce_recall", "ALCE citation recall (judge)"),
-    ("citations.alce_precision", "ALCE citation precision (judge)"),
+    ("citations.alce_recall", "ALCE recall (graded by the product's own checker)"),
+    ("citations.alce_precision", "ALCE precision (graded by the product's own checker)"),
     ("citations.similarity", "similarity (not a judge)"),
     ("refusals.precision", "Refusal precision"), ("refusals.recall", "Refusal recall"),
     ("refusals.f1", "Refusal F1"), ("refusals.answer_rate", "Answer rate (answerable)"),
