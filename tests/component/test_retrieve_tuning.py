@@ -102,7 +102,7 @@ def test_batched_ingest_writes_many_articles_in_few_store_calls(fake_assistant, 
     a = fake_assistant
     calls: list[int] = []
     real = a.store.write_articles
-    monkeypatch.setattr(a.store, "write_articles", lambda items: (calls.append(len(items)), real(items))[1])
+    monkeypatch.setattr(a.store, "write_articles", lambda items, **kw: (calls.append(len(items)), real(items, **kw))[1])
     records = [{"id": f"n{i}", "title": f"Note {i}", "body": f"Note number {i} about topic {i}."} for i in range(300)]
     records.append(records[5])  # the same article twice in one run: stored once
     report = a.ingest(_feed(tmp_path, records))
