@@ -218,6 +218,8 @@ def check_speaker(claim: str, evidence: str) -> str:
         # Its head noun ("research" of "Newer research", matched by stem); "of Los Lobos" ends a name's
         # description, not its head.
         head = next((w for w in reversed(speaker[:_first_of(speaker)]) if w.islower()), None)
+        if head is None and speaker and claim.lstrip().startswith(speaker[0]) and _common_plural(speaker[0]):
+            head = speaker[0]  # "Analysts believe ...": a common noun, capitalised only because it opens the claim
         # Its names are the names guard's (they may come from a neighbouring sentence: "Putin said" for "the
         # Russian leader said"); a description must be the cited sentence's own.
         if head and not _name_in(head.lower(), ev, ev_words):
@@ -226,6 +228,13 @@ def check_speaker(claim: str, evidence: str) -> str:
 
 
 _PASSIVE = frozenset("is are was were be been being".split())
+
+
+def _common_plural(word: str) -> bool:
+    # A capitalised plural that opens a sentence ("Analysts", "Officials") describes a group, where a name
+    # ("Putin", "Reuters") is the names guard's: plural-looking words that end in -ts, -rs, -ls, -ns, -cs.
+    w = word.replace("'s", "")
+    return len(w) > 4 and w[1:].islower() and w.endswith(("ts", "rs", "ls", "ns", "cs"))
 # A speaker introduced by these is someone the sentence does not name ("one Russian diplomat told"):
 # a name found elsewhere in the briefing cannot be theirs. "The Russian leader" may be Putin, named before.
 _INDEFINITE = frozenset("a an one some many several two three few most other another".split())

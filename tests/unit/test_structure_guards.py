@@ -52,3 +52,15 @@ def test_who_does_what_to_whom_is_kept():
     assert not check_roles("Arsenal beat Chelsea 2-1 on Sunday.", "Arsenal beat Chelsea 2-1 on Sunday.")
     assert not check_roles("Chelsea were beaten by Arsenal on Sunday.", "Arsenal beat Chelsea on Sunday.")
     assert not check_roles("Quito is Ecuador's capital.", "Ecuador's capital is Quito.")
+
+
+def test_a_group_that_opens_the_claim_must_be_the_cited_sentences_speaker():
+    """Seen in the CLI on 2026-12-07: "Analysts believe Russia and China are friends forever" was shown for the
+    foreign minister's words; the capitalised first word hid the speaker from the speaker rule."""
+    from assistant.answer.guards import run_guards
+
+    ev = ("Dmitriev\u2019s US trip comes after China\u2019s foreign minister said in a visit to Moscow this week that "
+          "\u201cChina and Russia are friends forever and never enemies.\u201d")
+    assert run_guards("Analysts believe Russia and China are friends forever and never enemies.", [ev])[0]
+    assert run_guards("Officials say Russia and China are friends forever and never enemies.", [ev])[0]
+    assert not run_guards("China's foreign minister said Russia and China are friends forever and never enemies.", [ev])[0]
