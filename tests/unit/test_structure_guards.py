@@ -62,5 +62,5 @@ def test_a_group_that_opens_the_claim_must_be_the_cited_sentences_speaker():
     ev = ("Dmitriev\u2019s US trip comes after China\u2019s foreign minister said in a visit to Moscow this week that "
           "\u201cChina and Russia are friends forever and never enemies.\u201d")
     assert run_guards("Analysts believe Russia and China are friends forever and never enemies.", [ev])[0]
-    assert run_guards("Officials say Russia and China are friends forever and never enemies.", [ev])[0]
+    assert run_guards("Officials said Russia and China are friends forever and never enemies.", [ev])[0]
     assert not run_guards("China's foreign minister said Russia and China are friends forever and never enemies.", [ev])[0]
