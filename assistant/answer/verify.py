@@ -19,7 +19,7 @@ import numpy as np
 from .citations import MARKER, cite, content_stems, is_pure_refusal, split_answer, support, with_markers
 from ..models.embed import Embedder
 from .entailment import Checker, Verdict, answer_shape_ok, question_share
-from .guards import hedges
+from .guards import check_polarity, hedges
 from .names import names, strip_yes_no
 from ..sentences import words
 from .injection import defang
@@ -105,6 +105,10 @@ class Verifier:
         cites = [c for c in (self._cite(k, body, score, index, repaired) for k in valid) if c is not None]
         if verdict.supported and len(cites) < len(valid):
             notes.append("a cited sentence is no longer verbatim in its briefing")
+            # Judged against all its citations, the claim is shown with fewer: it must hold on those alone.
+            left = [c.key for c in cites]
+            if left and not self._verdict(body, left).supported:
+                verdict = Verdict(False, "citation", "the claim needs a cited sentence that is no longer verbatim")
         if verdict.supported and cites and self._dates_ok(cites):
             shown_keys = [c.key for c in cites]
             text = body
@@ -198,6 +202,9 @@ class Verifier:
         # A plain yes/no answers the question outright; hedged or attributed evidence never does.
         ev = [self.by_key[k].text for k in keys]
         if any(hedges(t) for t in ev) or self.checker.llm is None:
+            return False
+        # The polarity guard sees the lead with its sentence: "No, ... has played down ..." affirms after a "No".
+        if check_polarity(f"{lead}, {body}", " ".join(ev)):
             return False
         v = self.checker.judge(f"{lead}, {body}", ev, question=self.question, block=self.block, keys=list(keys))
         return v.supported

@@ -301,3 +301,28 @@ def test_an_answer_checked_without_the_judge_says_so(fake_assistant, seed_dir, c
     chat.enqueue("Western analysts think Russia is playing for time [99].")  # nothing holds: the quote fallback runs
     answer = a.ask("Is Russia stalling for time?")
     assert JUDGE_OFF_NOTE in answer.notes
+
+
+def test_a_yes_or_no_lead_must_pass_the_polarity_guard_not_only_the_judge(tmp_path, seed_dir):
+    """Issue 27: "No, privately, Putin has played down the likelihood of a quick deal [1]" was shown when the
+    judge said yes: the lead was judged alone and the polarity guard never saw it."""
+    from assistant.assistant import Assistant
+    from assistant.config import Settings
+    from assistant.search.store import Store
+    from tests.support.fakes import FakeEmbedder, ScriptedChat
+
+    settings = Settings(data_dir=tmp_path / "judged", answer={"style": "prose", "judge": True})
+    embedder, chat = FakeEmbedder(), ScriptedChat()
+    a = Assistant(settings, Store.open(settings.data_dir, None, settings.collection, embedder), embedder, llm=chat)
+    a.ingest([seed_dir])
+    q = "Has Putin played down the chances of a quick deal?"
+    stream = a.ask_stream(q)
+    key = next(e.key for e in next(stream).evidence if "played down the likelihood" in e.text)
+    stream.close()
+    chat.replies.clear()
+    chat.enqueue(f"No, privately, President Vladimir Putin has played down the likelihood of a quick deal [{key}].",
+                 *["yes"] * 8)  # a judge that approves whatever it is asked
+    answer = a.ask(q)
+    assert answer.answerable
+    assert not answer.text.startswith("No"), answer.text
+    assert "played down the likelihood of a quick deal" in answer.text
