@@ -101,14 +101,17 @@ class Store:
         # Held by every write here and by a whole ingest run (pipeline.py): one writer per data dir.
         self.write_lock = lock or WriteLock(None)
         try:
-            self.chunks = client.get_or_create_collection(
-                f"{name}_chunks", embedding_function=_chroma_ef(embedder),
-                configuration={"hnsw": {"space": "cosine"}},
-                metadata={"embedder": embedder.name, "dim": embedder.dim},
-            )
-            self.articles_col = client.get_or_create_collection(
-                f"{name}_articles", embedding_function=None, configuration={"hnsw": {"space": "l2"}},
-            )
+            with self.write_lock:  # two processes creating the collections of a new library at once collide
+                self.chunks = client.get_or_create_collection(
+                    f"{name}_chunks", embedding_function=_chroma_ef(embedder),
+                    configuration={"hnsw": {"space": "cosine"}},
+                    metadata={"embedder": embedder.name, "dim": embedder.dim},
+                )
+                self.articles_col = client.get_or_create_collection(
+                    f"{name}_articles", embedding_function=None, configuration={"hnsw": {"space": "l2"}},
+                )
+        except StoreError:
+            raise
         except Exception as exc:  # chromadb raises many types; all mean the same to a user
             raise StoreError(f"cannot open the Chroma collections: {exc}") from exc
         self._chunks_name = f"{name}_chunks"
@@ -133,7 +136,10 @@ class Store:
             else:
                 path = Path(data_dir).expanduser() / "chroma"
                 path.mkdir(parents=True, exist_ok=True)
-                client = chromadb.PersistentClient(path=str(path), settings=chroma_settings)
+                # Under the data dir's write lock: two processes opening a new library at once both ran Chroma's
+                # first-time table creation, and one failed ("table collections already exists").
+                with lock_for(Path(data_dir)):
+                    client = chromadb.PersistentClient(path=str(path), settings=chroma_settings)
         except StoreError:
             raise
         except Exception as exc:
