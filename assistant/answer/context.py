@@ -6,7 +6,8 @@ resign."), and a small model then refuses or guesses (issue 26: 3 of 8 refused n
 articles also give the same evidence block for every question about the same briefings, so the model
 server reuses the prompt prefix it has already read (llama.cpp keeps the KV cache of the last prompt)
 and reads only the question: the evidence layout "articles" (evidence.select_evidence) lays them out in
-a canonical order for that reason.
+a canonical order for that reason. Too long to read whole, the passages are widened and their best
+sentences chosen as in layout "sentences".
 """
 
 from __future__ import annotations
@@ -29,17 +30,19 @@ def opens_on_pronoun(sentence: str) -> bool:
     return bool(_BACK_REFERENCE.match(sentence.strip()))
 
 
-def in_context(passages: Sequence[Passage], bodies: dict[str, str], budget_tokens: int,
-               count: Callable[[str], int]) -> list[Passage]:
-    """The passages to draw evidence from: one whole-article passage per retrieved article when all of them
-    fit `budget_tokens` together, else the retrieved passages widened back over a pronoun opener."""
-    order: list[str] = []
-    for p in passages:
-        if p.article_id not in order:
-            order.append(p.article_id)
-    if order and all(a in bodies for a in order):
-        if sum(_keyed_cost(bodies[a], count) for a in order) <= budget_tokens:
-            return [_whole(a, passages, bodies[a]) for a in order]
+def whole_articles(passages: Sequence[Passage], bodies: dict[str, str], budget_tokens: int,
+                   count: Callable[[str], int]) -> list[Passage] | None:
+    """One whole-article passage per retrieved article when all of them fit `budget_tokens` together, else None."""
+    order = list(dict.fromkeys(p.article_id for p in passages))
+    if not order or not all(a in bodies for a in order):
+        return None
+    if sum(_keyed_cost(bodies[a], count) for a in order) > budget_tokens:
+        return None
+    return [_whole(a, passages, bodies[a]) for a in order]
+
+
+def widen(passages: Sequence[Passage], bodies: dict[str, str]) -> list[Passage]:
+    """The retrieved passages, each widened back by one sentence when it opens on a pronoun."""
     return [_widened(p, bodies.get(p.article_id, "")) for p in passages]
 
 

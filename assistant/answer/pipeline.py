@@ -13,7 +13,7 @@ import time
 from typing import TYPE_CHECKING, Any, Callable, Generator, Iterable, Iterator, Protocol, Sequence
 
 from .citations import is_pure_refusal, split_answer
-from .context import attach_chunks, in_context
+from .context import attach_chunks, whole_articles, widen
 from .entailment import Checker, asks_speaker
 from .evidence import best_first, format_evidence, irrelevant, select_evidence
 from .followup import rewrite_question
@@ -98,17 +98,18 @@ class Answerer:
         found = self.retriever.retrieve(standalone, k=k or settings.answer_k, filters=filters, query_vector=qvec)
         run.passages = found.passages
         run.notes.extend(found.notes)  # which dates were searched, an archive's own "now" (retrieve.search_notes)
-        layout = settings.evidence_layout
-        read = run.passages
+        layout, budget, read = settings.evidence_layout, settings.context_tokens, run.passages
         if layout == "articles" and read:
             bodies = self.library.bodies(p.article_id for p in read)
-            read = in_context(read, bodies, settings.whole_article_tokens, self.embedder.count_tokens)
-            if not all(p.start == 0 and p.end == len(bodies.get(p.article_id, "")) for p in read):
+            whole = whole_articles(read, bodies, settings.whole_article_tokens, self.embedder.count_tokens)
+            if whole:
+                read, budget = whole, settings.whole_article_tokens  # they fit that budget: read them all
+            else:
                 # Too long to read whole: the best sentences, as layout "sentences" (measured on the news dev set:
                 # whole passages made 1,200-1,400-token prompts and the 1.5B model refused more), each sentence
                 # that opens on a pronoun with the one before it (the passages are widened for that).
-                layout = "sentences"
-        run.evidence = select_evidence(self.embedder, standalone, qvec, read, settings.context_tokens, layout)
+                read, layout = widen(read, bodies), "sentences"
+        run.evidence = select_evidence(self.embedder, standalone, qvec, read, budget, layout)
         if read is not run.passages:
             run.evidence = attach_chunks(run.evidence, run.passages)
         run.timings["retrieve_s"] = round(time.perf_counter() - t1, 3)

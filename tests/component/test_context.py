@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from dataclasses import replace
 
-from assistant.answer.context import in_context, opens_on_pronoun
+from assistant.answer.context import opens_on_pronoun, whole_articles, widen
 from assistant.answer.evidence import format_evidence, select_evidence
 
 
@@ -18,7 +18,7 @@ def _evidence(a, q, budget=1200):
     qv = a.embedder.embed([q])[0]
     passages = a.search(q, k=6)
     bodies = a.store.bodies(p.article_id for p in passages)
-    read = in_context(passages, bodies, budget, a.embedder.count_tokens)
+    read = whole_articles(passages, bodies, budget, a.embedder.count_tokens) or widen(passages, bodies)
     return passages, read, select_evidence(a.embedder, q, qv, read, budget, layout="articles")
 
 
@@ -60,10 +60,11 @@ def test_a_passage_opening_on_a_pronoun_brings_the_sentence_before_it(fake_assis
     body = "Boris Johnson spoke on Tuesday. He still insisted he was not going to resign. Rain fell."
     opener = body.index("He still")
     chunk = replace(p, text=body[opener:], start=opener, end=len(body))
-    widened = in_context([chunk], {p.article_id: body}, 1, len)[0]  # budget 1: never the whole article
+    assert whole_articles([chunk], {p.article_id: body}, 1, len) is None  # budget 1: never the whole article
+    widened = widen([chunk], {p.article_id: body})[0]
     assert widened.start == 0 and widened.text == body  # "He" comes with "Boris Johnson"
     plain = replace(p, text=body[:31], start=0, end=31)
-    assert in_context([plain], {p.article_id: body}, 1, len)[0] == plain
+    assert widen([plain], {p.article_id: body})[0] == plain
     assert opens_on_pronoun("“They are dropping a new single.”") and opens_on_pronoun("This comes after")
     assert not opens_on_pronoun("Theresa May said") and not opens_on_pronoun("Thesis defended")
 
@@ -96,3 +97,21 @@ def test_articles_too_long_to_read_whole_are_read_as_the_best_sentences(fake_ass
     scores = [x.score for x in ev]
     assert scores == sorted(scores, reverse=True) and [x.start for x in ev] != sorted(x.start for x in ev)  # best first
     assert "### " not in chat.history[-1][-1]["content"]
+
+
+def test_a_briefing_that_fits_the_whole_article_budget_is_read_whole_whatever_the_sentence_budget(fake_assistant,
+                                                                                                  seed_dir, chat):
+    """The decision to read whole is taken against BRIEFING_WHOLE_ARTICLE_TOKENS; the sentence budget
+    (BRIEFING_CONTEXT_TOKENS) then cut the whole article back to a best few, still laid out as an article."""
+    from assistant.types import EvidenceEvent
+
+    a = _seeded(fake_assistant, seed_dir)
+    a.settings = a.settings.model_copy(update={"evidence_layout": "articles", "whole_article_tokens": 2000,
+                                               "context_tokens": 200})
+    a.answerer.settings = a.settings
+    chat.enqueue("The briefings don't say.")
+    ev = next(x for x in a.ask_stream("Is Russia stalling?") if isinstance(x, EvidenceEvent)).evidence
+    body = a.article(ev[0].article_id).body
+    assert [x.start for x in ev] == sorted(x.start for x in ev)  # reading order
+    assert any("friends forever" in x.text for x in ev) and any("Moscow Times" in x.text for x in ev)
+    assert len(ev) >= 15 and all(body[x.start:x.end] == x.text for x in ev)
