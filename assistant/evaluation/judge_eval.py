@@ -22,6 +22,7 @@ from typing import Any, Sequence
 from . import metrics as M
 from .dataset import DatasetError
 from ..answer.injection import defang
+from ..ingest.files import title_from_name
 from ..sentences import sentence_spans
 from .judge import EntailmentJudge
 
@@ -142,7 +143,7 @@ def load_articles(paths: Sequence[str | Path]) -> dict[str, str]:
                     d = json.loads(line)
                     found.setdefault(str(d.get("title", "")).strip().casefold(), str(d.get("body", "")))
         else:
-            found[p.stem.replace("-", " ").replace("_", " ").casefold()] = p.read_text(encoding="utf-8")
+            found[title_from_name(p).casefold()] = p.read_text(encoding="utf-8")
     return found
 
 

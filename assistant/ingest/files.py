@@ -162,10 +162,10 @@ def read_file(path: Path, max_bytes: int) -> Iterator[Article | IngestFailure]:
     elif suffix == ".json":
         yield from _from_json(text, origin)
     elif suffix in (".html", ".htm"):
-        yield _finish(*read_html(text), origin=origin, fallback_title=_title_from_name(path), name=path.name)
+        yield _finish(*read_html(text), origin=origin, fallback_title=title_from_name(path), name=path.name)
     else:
         yield _finish(*_from_text(text, markdown=suffix in (".md", ".markdown")), origin=origin,
-                      fallback_title=_title_from_name(path), name=path.name)
+                      fallback_title=title_from_name(path), name=path.name)
 
 
 def decode(data: bytes) -> str:
@@ -349,7 +349,9 @@ def content_hash(body: str) -> str:
     return hashlib.sha256(norm.encode("utf-8")).hexdigest()
 
 
-def _title_from_name(path: Path) -> str:
+def title_from_name(path: Path) -> str:
+    """The title ingest gives a file without one of its own: its name less a leading date, words capitalised
+    ("2026-12-07-russia-envoy-washington.txt" -> "Russia envoy washington")."""
     stem = re.sub(r"^\d{4}-\d{2}-\d{2}[-_ ]*", "", path.stem)
     words = re.split(r"[-_ ]+", stem)
     return " ".join(words).strip().capitalize() or path.name
