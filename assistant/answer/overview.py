@@ -5,23 +5,15 @@ the one-sentence direct answer that suits "who", "when" and yes/no questions."""
 from __future__ import annotations
 
 import re
-from typing import Sequence
-
-from ..types import EvidenceSentence
 
 _OVERVIEW = re.compile(
     r"\b(summar(y|ise|ize|ising|izing)|overview|main points|key points|the gist|highlights|brief me|"
     r"what happened|what is happening|what's happening|what's going on|what is going on|the latest on|"
     r"relationship between|relations between|tell me about|what do the briefings say about|"
     r"in (two|three|four|five|\d) points)\b", re.I)
-MAX_POINTS = 5
 
 
 def is_overview(question: str) -> bool:
     """True for questions that ask for several points rather than one fact."""
     return bool(_OVERVIEW.search(question))
 
-
-def spread(shown: Sequence[EvidenceSentence]) -> int:
-    """How many different parts (article and section) the cited evidence comes from."""
-    return len({(e.article_id, e.section) for e in shown})
