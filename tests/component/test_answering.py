@@ -326,3 +326,17 @@ def test_a_yes_or_no_lead_must_pass_the_polarity_guard_not_only_the_judge(tmp_pa
     assert answer.answerable
     assert not answer.text.startswith("No"), answer.text
     assert "played down the likelihood of a quick deal" in answer.text
+
+
+def test_quote_on_refusal_quotes_what_answers_when_the_draft_is_timid(fake_assistant, seed_dir, chat):
+    """BRIEFING_ANSWER__QUOTE_ON_REFUSAL: a draft that refuses is not the end when a sentence answers the question."""
+    a = _seeded(fake_assistant, seed_dir)
+    q = "Who is Dmitriev expected to meet on Wednesday?"
+    chat.enqueue(REFUSAL)
+    assert not a.ask(q).answerable  # off (the default): the draft's refusal stands
+    a.settings = a.settings.model_copy(update={"answer": a.settings.answer.model_copy(update={"quote_on_refusal": True})})
+    a.answerer.settings = a.settings
+    chat.enqueue(REFUSAL)
+    answer = a.ask(q)
+    assert answer.answerable and "Steve Witkoff" in answer.text, answer.text
+    assert all(a.article(c.article_id).body[c.start:c.end] == c.quote for c in answer.citations)
