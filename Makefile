@@ -5,7 +5,8 @@ VENV := .venv
 BIN := $(VENV)/bin
 # Reinstall whenever pyproject.toml or this file changes.
 STAMP := $(VENV)/.installed-$(shell cat pyproject.toml Makefile | sha256sum | cut -c1-12)
-DATA ?= $(CURDIR)/.data
+# Empty: the library every `briefing` command uses by default (BRIEFING_DATA_DIR or ~/.local/share/briefing-assistant).
+DATA ?=
 export PIP_DISABLE_PIP_VERSION_CHECK := 1
 
 .PHONY: install run test test-fast cycles browser eval eval-judge bench bench-serve eval-retrieval eval-news clean
@@ -36,9 +37,10 @@ $(STAMP): pyproject.toml Makefile
 browser:
 	@command -v chromium >/dev/null || { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; }
 
+# Same library as a later `briefing ask` unless DATA=folder is given.
 run: install
-	$(BIN)/briefing ingest --data-dir $(DATA) examples/briefings
-	$(BIN)/briefing chat --data-dir $(DATA)
+	$(BIN)/briefing ingest $(if $(DATA),--data-dir $(DATA)) examples/briefings
+	$(BIN)/briefing chat $(if $(DATA),--data-dir $(DATA))
 
 test: install browser
 	$(BIN)/python -m pytest -q -ra

@@ -11,6 +11,7 @@ from typing import Any, Callable, Iterable, Iterator, Sequence
 from .answer.pipeline import Answerer
 from .answer.timeline import MAX_DATES, Timeline
 from .config import Settings, load_settings
+from .errors import EmptyLibraryError
 from .models.embed import Embedder, make_embedder
 from .ingest.chunk import Chunker
 from .ingest.pipeline import ChunkProgress, Ingestor, Progress
@@ -135,7 +136,24 @@ class Assistant:
         Raises RequestError at the call (not on first iteration) when the request is over the limits."""
         k = k or None  # 0 has always meant "the default" here (the API's k=0)
         self.check_request(question, history=history, k=k)
+        self.require_articles()
         return self.answerer.stream(question, history=history, k=k, filters=Filters.from_kwargs(**filters))
+
+    def library_location(self) -> str:
+        """Where this assistant's library lives, as a user would name it: the Chroma server (credentials
+        left out) or the data dir, with the collection when it is not the default one."""
+        from .redact import redact_url
+
+        where = redact_url(self.settings.chroma_url) if self.settings.chroma_url else str(self.settings.data_dir)
+        default = type(self.settings).model_fields["collection"].default
+        return where if self.settings.collection == default else f"{where} (collection {self.settings.collection!r})"
+
+    def require_articles(self) -> None:
+        """Raise EmptyLibraryError when the library holds no chunks: asked anyway, every question would get
+        the refusal, which reads as "the briefings do not say" when in truth nothing was ever ingested here
+        (`make run` once filled ./.data while `briefing ask` read the default library)."""
+        if self.store.count() == 0:
+            raise EmptyLibraryError(f"the library at {self.library_location()} has no articles yet")
 
     def check_request(self, question: str, history: Sequence[Any] | None = None, k: int | None = None,
                       max_dates: int | None = None) -> None:
@@ -153,6 +171,7 @@ class Assistant:
         """Yield a TimelinePlan (the dates), then each dated Answer as it is ready, then the changes Answer."""
         k, max_dates = k or None, max_dates or None  # 0 means the default, as before
         self.check_request(question, k=k, max_dates=max_dates)
+        self.require_articles()
         return self.timelines.stream(question, Filters.from_kwargs(**filters), k=k, max_dates=max_dates or MAX_DATES)
 
     def close(self) -> None:

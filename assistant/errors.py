@@ -37,6 +37,13 @@ class StoreError(AssistantError):
     hint = "check BRIEFING_DATA_DIR or BRIEFING_CHROMA_URL"
 
 
+class EmptyLibraryError(StoreError):
+    """A question was asked of a library that holds no articles: most often a different data dir from
+    the one that was filled (the message names the library in use)."""
+
+    hint = "add articles with `briefing ingest PATH` (files, folders or URLs), or point --data-dir / BRIEFING_DATA_DIR at the library you filled"
+
+
 class LLMError(AssistantError):
     """The language model endpoint failed after retries."""
 

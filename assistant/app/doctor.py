@@ -102,7 +102,7 @@ def checks(data_dir: str | None = None, chroma_url: str | None = None, full: boo
         return out
     out.append(Check("settings", True, "(environment, then .env)\n      " + "\n      ".join(settings_lines(s))))
     out += _model_checks(s, full, local_llm, model_cache)
-    out += _store_checks(s)
+    out += _store_checks(s, library_origin(data_dir, chroma_url, s))
     data = _du(Path(s.data_dir))
     cache = _du(Path(s.model_cache))
     out.append(Check("disk", True, f"data dir {s.data_dir}: {data / 1e6:.1f} MB; model cache {s.model_cache}: "
@@ -160,7 +160,36 @@ def _model_checks(s: Any, full: bool, local_llm: Any, model_cache: Any) -> list[
     return out
 
 
-def _store_checks(s: Any) -> list[Check]:
+def library_origin(data_dir: str | None, chroma_url: str | None, s: Any) -> str:
+    """Why this library is the one in use: the option, the environment, .env, or the default. Two
+    commands that disagree on this are the usual cause of "the library is empty"."""
+    import os
+
+    from ..config import default_data_dir
+
+    if chroma_url:
+        return "--chroma-url"
+    if s.chroma_url:
+        return "BRIEFING_CHROMA_URL" if os.environ.get("BRIEFING_CHROMA_URL") else ".env BRIEFING_CHROMA_URL"
+    if data_dir:
+        return "--data-dir"
+    if os.environ.get("BRIEFING_DATA_DIR"):
+        return "BRIEFING_DATA_DIR"
+    return "the default" if Path(s.data_dir) == default_data_dir() else ".env BRIEFING_DATA_DIR"
+
+
+def _library_check(s: Any, origin: str, n_articles: int | None, n_chunks: int = 0) -> Check:
+    # One line answering "which library am I using, and is anything in it?" before the details.
+    where = f"Chroma server {redact_url(s.chroma_url)} (data dir {s.data_dir})" if s.chroma_url else str(s.data_dir)
+    if s.collection != type(s).model_fields["collection"].default:
+        where += f", collection {s.collection!r}"
+    if not n_articles:
+        what = "no articles yet" if n_articles == 0 else "not created yet"
+        return Check("library", True, f"{where} ({origin}): {what}; fill it with `briefing ingest PATH`")
+    return Check("library", True, f"{where} ({origin}): {n_articles} article{'s' if n_articles != 1 else ''}, {n_chunks} chunks")
+
+
+def _store_checks(s: Any, origin: str = "the default") -> list[Check]:
     from ..models.embed import make_embedder
     from ..search.store import Store
 
@@ -175,6 +204,7 @@ def _store_checks(s: Any) -> list[Check]:
         return out
     where = redact_url(s.chroma_url) if s.chroma_url else f"embedded at {Path(s.data_dir) / 'chroma'}"
     if not s.chroma_url and not (Path(s.data_dir) / "chroma").is_dir():
+        out.append(_library_check(s, origin, None))
         out.append(Check("store", True, f"no library yet at {Path(s.data_dir)} (briefing ingest creates it)"))
         return out
     try:
@@ -187,6 +217,7 @@ def _store_checks(s: Any) -> list[Check]:
                if s.chroma_url else "check that the data dir is writable, or set BRIEFING_DATA_DIR elsewhere")
         out.append(Check("store", False, f"{where}: {scrub_urls(exc.one_line(), [s.chroma_url])}", fix))
         return out
+    out.append(_library_check(s, origin, n_articles, n_chunks))
     out.append(Check("store", True, f"{where}, collection {s.collection!r}: {n_articles} articles, {n_chunks} chunks "
                                     f"(opened in {time.perf_counter() - t0:.2f} s)"))
     out.append(chunk_check(store, embedder, s))
