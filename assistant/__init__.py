@@ -8,16 +8,16 @@
 
 from __future__ import annotations
 
-from .errors import AssistantError, ConfigError, IngestError, LLMError, PromptError, RequestError, StoreError
+from .errors import AssistantError, ConfigError, EmptyLibraryError, IngestError, LLMError, PromptError, RequestError, StoreError
 from .types import (
     REFUSAL, Answer, AnswerEvent, Article, Chunk, Citation, EvidenceEvent, EvidenceSentence,
     IngestFailure, IngestReport, Passage, TextDelta,
 )
 
 __all__ = [
-    "Assistant", "Settings", "REFUSAL", "Answer", "AnswerEvent", "Article", "Chunk", "Citation",
+    "Assistant", "Settings", "BriefingRetriever", "REFUSAL", "Answer", "AnswerEvent", "Article", "Chunk", "Citation",
     "EvidenceEvent", "EvidenceSentence", "IngestFailure", "IngestReport", "Passage", "TextDelta",
-    "AssistantError", "ConfigError", "IngestError", "LLMError", "PromptError", "RequestError", "StoreError",
+    "AssistantError", "ConfigError", "EmptyLibraryError", "IngestError", "LLMError", "PromptError", "RequestError", "StoreError",
 ]
 
 
@@ -31,4 +31,9 @@ def __getattr__(name: str):
         from .config import Settings
 
         return Settings
+    if name == "BriefingRetriever":
+        # LangChain is imported only by whoever asks for the retriever.
+        from .app.langchain_retriever import BriefingRetriever
+
+        return BriefingRetriever
     raise AttributeError(name)
