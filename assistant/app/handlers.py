@@ -1,5 +1,5 @@
-"""What the chat page does, as plain Python over one Assistant: answer a question (streamed), the
-evidence-pack download, and the Library tab (list, upload, delete).
+"""What the chat page does, as plain Python over one Assistant: answer a question (streamed, and logged
+like the CLI's: feedback.py), the evidence-pack download, and the Library tab (list, upload, delete).
 
 No gradio here (ui.py is its only importer). The few things only the web framework can do (a
 warning toast, "leave this output as it is", a component update) are the hook methods at the end of
@@ -16,6 +16,7 @@ from typing import Any, Callable, Iterator, Sequence
 from ..assistant import Assistant
 from ..errors import AssistantError
 from ..types import AnswerEvent, EvidenceEvent, StatusEvent, TextDelta
+from .feedback import log_page_answer
 from .render import answer_html, checked_html, error_html, fmt_date, question_html, reading_message, status_html
 from .render_library import library_html, notice_html, report_html
 from .render_sources import empty_sources_html, evidence_html, sources_html
@@ -80,7 +81,9 @@ class PageHandlers:
                 elif isinstance(event, AnswerEvent):
                     answer = event.answer
                     turn["html"], turn["text"] = answer_html(answer), answer.text
-                    turn["answer"] = answer  # for the evidence pack download
+                    turn["answer"] = answer  # for the evidence pack download and the wrong-answer form
+                    # Logged like the CLI's answers, so `briefing log` shows it and a user can mark it wrong.
+                    turn["logged"] = log_page_answer(self.assistant.settings.data_dir, turns, answer)
                     panel = sources_html(answer, self.bodies(p.article_id for p in answer.sources()))
                 else:
                     continue

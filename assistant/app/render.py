@@ -70,6 +70,11 @@ def question_html(question: str) -> str:
     return f'<div class="ba-question">{esc(question)}</div>'
 
 
+def flag_heading_html(question: str) -> str:
+    """The heading of the 'Wrong answer' form: which answer is being marked."""
+    return f'<p class="ba-flag-heading">Marking the answer to \u201c{esc(question)}\u201d as wrong</p>'
+
+
 def status_html(message: str) -> str:
     """A progress line ("Searching the briefings…")."""
     return f'<div class="ba-status" role="status"><span class="ba-dot"></span>{esc(message)}</div>'

@@ -15,6 +15,7 @@ import json
 import logging
 import sys
 import threading
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Sequence
 
@@ -24,11 +25,12 @@ from ..assistant import Assistant
 from ..config import Settings
 from .endpoints import Endpoints, ingest as ingest_items
 from ..errors import AssistantError
+from .feedback import FLAG_OPTION, KINDS, flag_form, save_flag
 from ..ingest.files import SUFFIXES
 from .answer_queue import page_queue_size, workers
 from .gate import gate_middleware
 from .handlers import PageHandlers, date_filters
-from .render import CSS, describe_model, header_html, settings_html
+from .render import CSS, describe_model, flag_heading_html, header_html, settings_html
 from .render_sources import empty_sources_html
 from .render_timeline import CSS as TIMELINE_CSS
 from .uploads import (  # noqa: F401 - public here too
@@ -88,6 +90,35 @@ class Handlers(PageHandlers):
         """PageHandlers.upload, with the upload's progress shown on the page (Gradio injects `progress`
         because of this default)."""
         return super().upload(files, replace, progress)
+
+    def open_flag(self, turns: list[dict], evt: gr.LikeData) -> tuple[Any, ...]:
+        """The 'Wrong answer' form for the answer whose flag was clicked (feedback.flag_form); clicking
+        the option again closes it. Outputs: marked turn, form, its heading, kind, sentences, reason."""
+        if evt.liked != FLAG_OPTION:
+            return self.close_flag() + (gr.skip(),) * 4
+        try:
+            form = flag_form(turns or [], evt.index)
+        except AssistantError as exc:
+            gr.Warning(exc.one_line())
+            return self.close_flag() + (gr.skip(),) * 4
+        return (form.index, gr.update(visible=True), flag_heading_html(form.question),
+                gr.update(value=form.kind), gr.update(choices=list(form.sentences), value=[],
+                                                      visible=bool(form.sentences)), "")
+
+    def store_flag(self, turns: list[dict], index: int | None, kind: str, reason: str,
+                   wrong: list[str] | None) -> tuple[Any, Any]:
+        """Save the mark (feedback.save_flag) and close the form; a missing field keeps it open, saying what."""
+        try:
+            gr.Info(save_flag(self.assistant.settings.data_dir, turns or [], index, kind, reason, wrong))
+        except AssistantError as exc:
+            gr.Warning(exc.one_line())
+            return gr.skip(), gr.skip()
+        return self.close_flag()
+
+    @staticmethod
+    def close_flag() -> tuple[Any, Any]:
+        """No answer being marked; the form hidden."""
+        return None, gr.update(visible=False)
 
     def warn(self, message: str) -> None:
         """A warning toast on the page (a UserWarning outside a request)."""
@@ -165,10 +196,11 @@ def build_app(assistant: Assistant) -> gr.Blocks:
                     with gr.Column(scale=6, min_width=360):
                         chat = gr.Chatbot(
                             value=[], show_label=False, height=500, elem_id="ba-chat", render_markdown=False,
-                            sanitize_html=True, allow_tags=False, latex_delimiters=[], feedback_options=None,
+                            sanitize_html=True, allow_tags=False, latex_delimiters=[], feedback_options=[FLAG_OPTION],
                             buttons=["copy"], layout="bubble", examples=[{"text": q} for q in EXAMPLES],
                             placeholder="<strong>Ask about your briefings.</strong><br>Answers are short; every claim "
                                         "links to the sentence that supports it.")
+                        marking, flag_form_ = _flag_form()
                         with gr.Row(equal_height=True):
                             box = gr.Textbox(placeholder="Ask a question, or a follow-up\u2026", show_label=False,
                                              scale=8, lines=1, max_lines=4, autofocus=True, elem_id="ba-question")
@@ -222,6 +254,10 @@ def build_app(assistant: Assistant) -> gr.Blocks:
         chat.example_select(h.take_example, None, [box, pending], queue=False, **private).then(
             **answer).then(**offer_pack)
         new.click(h.reset, None, [chat, turns, sources], queue=False, **private)
+        chat.like(h.open_flag, [turns], [marking, *flag_form_.outputs], queue=False, **private)
+        flag_form_.save.click(h.store_flag, [turns, marking, flag_form_.kind, flag_form_.reason, flag_form_.wrong],
+                              [marking, flag_form_.box], queue=False, **private)
+        flag_form_.cancel.click(h.close_flag, None, [marking, flag_form_.box], queue=False, **private)
         chat.clear(h.reset, None, [chat, turns, sources], queue=False, **private)
         add.click(h.upload, [files, replace], [report, listing, pick], **private, **heavy).then(
             lambda: None, None, [files], queue=False, **private)
@@ -229,6 +265,40 @@ def build_app(assistant: Assistant) -> gr.Blocks:
         library_tab.select(h.library, None, [listing, pick], **private)
         app.load(h.library, None, [listing, pick], **private)
     return app
+
+
+@dataclass(frozen=True)
+class _FlagForm:
+    """The 'Wrong answer' form's components."""
+
+    box: Any
+    heading: Any
+    kind: Any
+    wrong: Any
+    reason: Any
+    save: Any
+    cancel: Any
+
+    @property
+    def outputs(self) -> list[Any]:
+        """What Handlers.open_flag fills, after the marked turn."""
+        return [self.box, self.heading, self.kind, self.wrong, self.reason]
+
+
+def _flag_form() -> tuple[gr.State, _FlagForm]:
+    # Hidden until an answer's flag is clicked; the State holds which turn is being marked.
+    marking = gr.State(None)
+    with gr.Group(visible=False, elem_id="ba-flag") as box:
+        heading = gr.HTML(elem_id="ba-flag-heading")
+        kind = gr.Radio([(label, key) for key, label in KINDS.items()], value="wrong", label="What is wrong?",
+                        elem_id="ba-flag-kind")
+        wrong = gr.CheckboxGroup([], label="Which sentences are wrong?", elem_id="ba-flag-sentences")
+        reason = gr.Textbox(label="Why? (kept with the answer; it becomes the note of an eval case)", lines=2,
+                            max_lines=6, elem_id="ba-flag-reason")
+        with gr.Row():
+            save = gr.Button("Save", variant="primary", size="sm", scale=0, elem_id="ba-flag-save")
+            cancel = gr.Button("Cancel", size="sm", scale=0, elem_id="ba-flag-cancel")
+    return marking, _FlagForm(box, heading, kind, wrong, reason, save, cancel)
 
 
 def mount_page(app: Any, assistant: Assistant, path: str = "/") -> None:
