@@ -3,13 +3,13 @@ SHELL := /bin/bash
 PYTHON ?= $(shell command -v python3.11 || command -v python3)
 VENV := .venv
 BIN := $(VENV)/bin
-# Reinstall whenever pyproject.toml or this file changes.
-STAMP := $(VENV)/.installed-$(shell cat pyproject.toml Makefile | sha256sum | cut -c1-12)
+# Reinstall whenever pyproject.toml, the lock file or this file changes.
+STAMP := $(VENV)/.installed-$(shell cat pyproject.toml requirements.lock Makefile | sha256sum | cut -c1-12)
 # Empty: the library every `briefing` command uses by default (BRIEFING_DATA_DIR or ~/.local/share/briefing-assistant).
 DATA ?=
 export PIP_DISABLE_PIP_VERSION_CHECK := 1
 
-.PHONY: install run test test-fast cycles browser eval eval-judge bench bench-serve eval-retrieval eval-news clean
+.PHONY: install lock run test test-fast cycles browser eval eval-judge bench bench-serve eval-retrieval eval-news clean
 
 install: $(STAMP)
 
@@ -22,16 +22,25 @@ LLAMA_CFLAGS := $(if $(filter x86_64,$(shell uname -m)),-mno-amx-tile -mno-amx-i
 LLAMA_KEY := $(shell (grep -m1 '^flags' /proc/cpuinfo; echo '$(LLAMA_VERSION) $(LLAMA_CFLAGS)') | sha256sum | cut -c1-12)
 LLAMA_WHEELS := $(HOME)/.cache/briefing-assistant/wheels/llama-$(LLAMA_KEY)
 
-$(STAMP): pyproject.toml Makefile
+# requirements.lock pins every package to the versions tested (pip constraints: pyproject's ranges decide
+# what is needed, the lock which version); llama-cpp-python is not in it, it comes from the wheel built here.
+PIP_CONSTRAINTS ?= -c requirements.lock
+$(STAMP): pyproject.toml requirements.lock Makefile
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
 	ls $(LLAMA_WHEELS)/llama_cpp_python-$(LLAMA_VERSION)-*.whl >/dev/null 2>&1 || \
 	  CFLAGS='$(LLAMA_CFLAGS)' CXXFLAGS='$(LLAMA_CFLAGS)' $(BIN)/python -m pip wheel --quiet --no-deps \
 	    --no-cache-dir -w $(LLAMA_WHEELS) 'llama-cpp-python==$(LLAMA_VERSION)'
-	$(BIN)/python -m pip install --quiet --find-links $(LLAMA_WHEELS) -e '.[local,test]'
+	$(BIN)/python -m pip install --quiet $(PIP_CONSTRAINTS) --find-links $(LLAMA_WHEELS) -e '.[local,test]'
 	$(BIN)/python -m pip install --quiet --force-reinstall --no-deps $(LLAMA_WHEELS)/llama_cpp_python-$(LLAMA_VERSION)-*.whl
 	rm -f $(VENV)/.installed-*
 	touch $@
+
+# After changing pyproject.toml's requirements: install them without the lock (pip upgrades only what no longer
+# fits), then pin what is installed (scripts/lock.py follows pyproject's requirements, not `pip freeze`).
+lock:
+	$(MAKE) install PIP_CONSTRAINTS=
+	$(BIN)/python scripts/lock.py > requirements.lock.tmp && mv requirements.lock.tmp requirements.lock
 
 # Debian's chromium for the browser tests (Playwright drives it; no browser download).
 browser:
