@@ -113,6 +113,38 @@ def articles(a: Assistant) -> list[dict[str, Any]]:
     return [article_record(x) for x in a.articles()]
 
 
+def sources(a: Assistant) -> list[dict[str, Any]]:
+    """The library by source: name ("" for articles without one), article count, newest and oldest briefing
+    date (ISO, "" when undated), most articles first."""
+    groups: dict[str, list[dict[str, Any]]] = {}
+    for record in articles(a):
+        groups.setdefault(record["source"], []).append(record)
+    out = []
+    for name, items in groups.items():
+        dates = sorted(r["date"] for r in items if r["date"])
+        out.append({"source": name, "articles": len(items), "newest": dates[-1] if dates else "",
+                    "oldest": dates[0] if dates else ""})
+    return sorted(out, key=lambda s: (-s["articles"], s["source"].lower()))
+
+
+def articles_from(a: Assistant, source: str | Sequence[str] = "") -> list[dict[str, Any]]:
+    """The library's articles, newest first, only those of the given sources when any are named (one name,
+    a comma list or a list; case-insensitive)."""
+    wanted = {n.lower() for n in filters_of(source=source).get("sources", [])}
+    return [r for r in articles(a) if not wanted or r["source"].lower() in wanted]
+
+
+def delete_article(a: Assistant, article_id: str) -> dict[str, Any]:
+    """Remove one article and its chunks. {"deleted": bool, "id", "title"}; deleting an id that is not in
+    the library is not an error (deleted: false), so a retried call is harmless."""
+    aid = article_id.strip() if isinstance(article_id, str) else ""
+    if not aid:
+        raise RequestError("article_id is empty", hint="take an id from the articles list")
+    article = a.article(aid)
+    removed = a.delete(aid)
+    return {"deleted": bool(removed), "id": aid, "title": article.title if article is not None else ""}
+
+
 def ingest(a: Assistant, paths: Sequence[str | Path] = (), urls: Sequence[str] = ()) -> dict[str, Any]:
     """Ingest local files (already checked by the caller) and http(s) URLs; the IngestReport as JSON."""
     bad = [u for u in urls if not isinstance(u, str) or not u.strip().lower().startswith(("http://", "https://"))]
@@ -156,9 +188,18 @@ class Endpoints:
         sentences that address an AI."""
         return search(self.assistant, query, k, since, until, as_of, source)
 
-    def articles(self) -> list[dict[str, Any]]:
-        """Every article in the library, newest first: id, title, source, URL, date, chunk count."""
-        return articles(self.assistant)
+    def articles(self, source: str = "") -> list[dict[str, Any]]:
+        """Every article in the library, newest first: id, title, source, URL, date, chunk count; only the
+        articles of `source` (comma-separated names) when given."""
+        return articles_from(self.assistant, source)
+
+    def sources(self) -> list[dict[str, Any]]:
+        """The sources in the library: name, article count, newest and oldest date."""
+        return sources(self.assistant)
+
+    def delete_article(self, article_id: str) -> dict[str, Any]:
+        """Remove one article (an id from `articles`) and its chunks: {"deleted", "id", "title"}."""
+        return delete_article(self.assistant, article_id)
 
     def timeline(self, question: str, k: int = 0, since: str = "", until: str = "", as_of: str = "",
                  source: str = "", max_dates: int = 0) -> list[dict[str, Any]]:

@@ -3,10 +3,10 @@ decides before a byte of the body is read, so a request that will be refused cos
 
 In order: the Host header must name this server (DNS rebinding: a page on another site that points its
 own name at 127.0.0.1 still sends that name); a browser's Origin must be the page itself or one listed
-in BRIEFING_UI__ALLOWED_ORIGINS; on the API (/v1...) an address that keeps failing waits (429 with
-Retry-After), then the Bearer key is checked (401); every body but Gradio's file upload is capped at
-BRIEFING_UI__MAX_REQUEST_KB (413), by Content-Length when it is sent and by counting the bytes as they
-arrive (a chunked body has none). The page's login is throttled per address the same way.
+in BRIEFING_UI__ALLOWED_ORIGINS; on the API (/v1...) and MCP over HTTP (/mcp) an address that keeps
+failing waits (429 with Retry-After), then the Bearer key is checked (401); every body but Gradio's file
+upload is capped at BRIEFING_UI__MAX_REQUEST_KB (413), by Content-Length when it is sent and by counting the
+bytes as they arrive (a chunked body has none). The page's login is throttled per address the same way.
 
 A request from any other origin is refused before it reaches the app: Gradio's own CORS layer echoes any
 Origin with credentials once the Host is not a loopback name (behind HTTPS, say), so a page a logged-in
@@ -40,7 +40,7 @@ class GatePolicy:
     allowed_hosts: frozenset[str]  # besides loopback names; "*" for any (access.host_allowed)
     allowed_origins: frozenset[str] = frozenset()  # besides the page itself
     max_body: int = 512 * 1024  # bytes
-    api_prefix: str = "/v1"  # paths that need the Bearer key
+    api_prefixes: tuple[str, ...] = ("/v1", "/mcp")  # paths that need the Bearer key: the API and MCP over HTTP
     login_paths: frozenset[str] = frozenset({"/login", "/login/"})  # the page's login form (Gradio)
     # Gradio's file upload: no body is read before its login check, and its own limit (max_file_size)
     # is applied per file as the bytes arrive.
@@ -86,7 +86,7 @@ class Gate:
             await self.app(scope, receive, send)
             return
         path, address = scope.get("path", ""), (scope.get("client") or ("?", 0))[0]
-        api = path == self.policy.api_prefix or path.startswith(self.policy.api_prefix + "/")
+        api = any(path == prefix or path.startswith(prefix + "/") for prefix in self.policy.api_prefixes)
         login = scope["method"] == "POST" and path in self.policy.login_paths
         if api or login:
             wait = self.throttle.retry_after(address)
@@ -144,12 +144,15 @@ class Gate:
 def gate_middleware(settings: Settings, served_on: str | None = None, share: bool = False,
                     key_ok: Callable[[str | None], bool] | None = None, cors: bool = True) -> list[Middleware]:
     """The middleware list for a FastAPI app (outermost first): the Gate, then, with `cors`, CORS headers
-    for the allowed origins only. `key_ok` checks the API key on /v1 (None: no key needed)."""
+    for the allowed origins only. `key_ok` checks the API key on /v1 and /mcp (None: no key needed)."""
     policy = GatePolicy.from_settings(settings, served_on, share)
     stack = [Middleware(Gate, policy=policy, throttle=FailureThrottle.from_settings(settings), key_ok=key_ok)]
     if cors:
         stack.append(Middleware(CORSMiddleware, allow_origins=sorted(policy.allowed_origins), allow_credentials=False,
-                                allow_methods=["GET", "POST"], allow_headers=["authorization", "content-type"]))
+                                allow_methods=["GET", "POST", "DELETE"], expose_headers=["mcp-session-id"],
+                                # MCP over HTTP sends and reads its session and protocol headers
+                                allow_headers=["authorization", "content-type", "mcp-session-id",
+                                               "mcp-protocol-version", "last-event-id"]))
     return stack
 
 

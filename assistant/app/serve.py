@@ -4,6 +4,7 @@
                                 history; `stream: true` sends Server-Sent Events. Filters go in an extra
                                 body field: {"briefing": {"as_of", "since", "until", "source", "k"}}.
     GET  /v1/models             one model, "briefing-assistant".
+    /mcp                        the MCP tools (mcp_tools.py) over streamable HTTP, same auth as /v1.
     /                           the chat page (unless --no-page).
 
 Citations (records.py shape) travel in a top-level `citations` field the OpenAI clients keep as an extra
@@ -12,8 +13,8 @@ attribute: on each streamed chunk, the citations of the verified sentence in tha
 field carries the evidence (first chunk) and answerable/as_of/model_rewritten_question (final chunk; the model's
 unchecked rewrite of a follow-up, null when the question was answered as asked).
 Errors use OpenAI's shape: {"error": {"message", "type", "param", "code"}}.
-Auth: the chat page's credential (BRIEFING_AUTH=user:password) as `Authorization: Bearer <password>`
-(or `Bearer user:password`); loopback by default, and a non-loopback host needs that login.
+Auth (the API and /mcp): the chat page's credential (BRIEFING_AUTH=user:password) as `Authorization: Bearer
+<password>` (or `Bearer user:password`); loopback by default, and a non-loopback host needs that login.
 
 Under load and hostile input (issue 28): the gate (gate.py) checks the Host, the Origin, the key and the
 body size before a body byte is read, for the whole app including /v1/openapi.json and the page; answers
@@ -121,15 +122,20 @@ def bearer_ok(settings: Settings, header: str | None) -> bool:
     return hmac.compare_digest(token, secret.partition(":")[2].encode()) or hmac.compare_digest(token, secret.encode())
 
 
-def build_api(assistant: Assistant, page: bool = False, served_on: str | None = None) -> FastAPI:
-    """The FastAPI app: /v1/chat/completions, /v1/models and, with `page`, the chat page at / (ui.mount_page),
-    behind the gate. `served_on`: the address listened on, a Host name accepted besides loopback ones."""
+def build_api(assistant: Assistant, page: bool = False, served_on: str | None = None, mcp: bool = True) -> FastAPI:
+    """The FastAPI app: /v1/chat/completions, /v1/models, with `mcp` the MCP tools over streamable HTTP at /mcp
+    (mcp_tools.mount_http) and, with `page`, the chat page at / (ui.mount_page), all behind the gate.
+    `served_on`: the address listened on, a Host name accepted besides loopback ones."""
     settings = assistant.settings
     answers = AnswerQueue.from_settings(settings)
+    mcp_sessions: Any = None  # the MCP session manager's runner, set below when MCP is mounted
 
     @contextlib.asynccontextmanager
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:
-        yield
+        async with contextlib.AsyncExitStack() as stack:
+            if mcp_sessions is not None:
+                await stack.enter_async_context(mcp_sessions())
+            yield
         answers.close()
 
     key_ok = None if settings.ui.auth is None else (lambda header: bearer_ok(settings, header))
@@ -196,6 +202,10 @@ def build_api(assistant: Assistant, page: bool = False, served_on: str | None = 
             answers.finish(steps, place)
         return _completion(meta, final)
 
+    if mcp:  # before the page, whose mount at "/" would catch /mcp
+        from .mcp_tools import mount_http  # the mcp package is imported by mcp_tools.py only
+
+        mcp_sessions = mount_http(app, assistant, answers)
     if page:
         from .ui import mount_page  # gradio is imported by ui.py only
 
@@ -298,7 +308,7 @@ def serve(data_dir: str | None = None, chroma_url: str | None = None, host: str 
         # as an error response, on the first question.
         threading.Thread(target=_warm_up, args=(assistant,), daemon=True).start()
         port = port or 8000
-        print(f"OpenAI-compatible API on http://{host}:{port}/v1 (model {MODEL_ID!r})"
+        print(f"OpenAI-compatible API on http://{host}:{port}/v1 (model {MODEL_ID!r}); MCP on http://{host}:{port}/mcp"
               + (f"; chat page on http://{host}:{port}/" if page else ""), file=sys.stderr, flush=True)
         uvicorn.run(app, host=host, port=port, log_level="warning", timeout_graceful_shutdown=SHUTDOWN_GRACE_S)
     finally:

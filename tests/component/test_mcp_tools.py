@@ -44,7 +44,7 @@ def test_tools_are_listed_and_answer(fake_assistant, seed_dir, chat):
             return tools, listed, found, answered, bad
 
     tools, listed, found, answered, bad = run(session())
-    assert set(tools) == {"ask", "search", "articles"}
+    assert set(tools) == {"ask", "search", "articles", "sources", "delete_article"}
     assert {"question", "history", "as_of", "since", "until", "source", "k"} <= set(tools["ask"].input_schema["properties"])
     [article] = payload(listed)
     assert article["title"] and article["chunks"] >= 1

@@ -36,7 +36,7 @@ def test_briefing_mcp_over_stdio(tmp_path, seed_dir):
                 return names, listed, answer
 
         names, listed, answer = run(session())
-    assert names == ["articles", "ask", "search"]
+    assert names == ["articles", "ask", "delete_article", "search", "sources"]
     assert len(listed) == 1
     assert answer["answerable"] is True and answer["citations"]
     cite = answer["citations"][0]
