@@ -3,7 +3,8 @@
 A case *fails* when any of these holds (`failures` gives the reasons, in this order):
 error; wrong answer/refuse decision; a shown sentence the judge does not find in its citations;
 a shown sentence without a verbatim citation; the judge says the answer does not state the gold
-answer; the quiz choice stated is not the gold one; a must_mention pattern missed.
+answer; the quiz choice stated is not the gold one; a must_mention pattern missed; a must_not_mention
+pattern matched.
 """
 
 from __future__ import annotations
@@ -46,6 +47,8 @@ def failures(case: Any) -> list[str]:
         why.append("states another choice (or none)")
     if m.get("correctness.must_mention") == 0.0:
         why.append("missed " + ", ".join(f"/{p}/" for p in _get(case, "missed_patterns", []) or []))
+    if m.get("correctness.must_not_mention") == 0.0:
+        why.append("said what it must not: " + ", ".join(f"/{p}/" for p in _get(case, "said_patterns", []) or []))
     return why
 
 

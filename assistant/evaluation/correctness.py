@@ -78,7 +78,7 @@ def score_answer(text: str, answered: bool, gold: str | None, choices: Sequence[
 
 
 BY_TYPE_KEYS = ("correctness.answer_accuracy", "correctness.exact_match", "correctness.token_f1",
-                "correctness.choice_accuracy", "correctness.must_mention")
+                "correctness.choice_accuracy", "correctness.must_mention", "correctness.must_not_mention")
 
 
 def by_type(cases: Sequence[Any]) -> dict[str, dict[str, Any]]:

@@ -2,9 +2,10 @@
 
 A line holds `id`, `question`, `answerable`, and optionally `answer` (the reference, also accepted
 as `reference`), `evidence` (verbatim quotes of the source), `gold_article_ids` (article ids, file
-names or titles), `must_mention` (regexes the answer must all match), `history` (earlier turns for
-a follow-up), `as_of` (answer as of this date; `question_date` is the same), `choices` with
-`answer_index` (a quiz row) and `type` (question type, for breakdowns). Unknown fields are ignored,
+names or titles), `must_mention` (regexes the answer must all match), `must_not_mention` (regexes
+none of which may match: a wrong claim a user flagged), `history` (earlier turns for a follow-up),
+`as_of` (answer as of this date; `question_date` is the same), `choices` with `answer_index` (a quiz
+row), `type` (question type, for breakdowns) and `note` (free text for people). Unknown fields are ignored,
 so a CLAPnq line (with `all_answers`, `provenance` ...) loads as it is. See docs/evals.md.
 """
 
@@ -51,25 +52,27 @@ class EvalItem(BaseModel):
     evidence: tuple[str, ...] = ()
     gold_article_ids: tuple[str, ...] = ()
     must_mention: tuple[str, ...] = ()
+    must_not_mention: tuple[str, ...] = ()
     history: tuple[Turn, ...] = ()
     as_of: str | None = Field(default=None, validation_alias=AliasChoices("as_of", "question_date"))
     choices: tuple[str, ...] = ()
     answer_index: int | None = Field(default=None, ge=0)
     qtype: str = Field(default="", validation_alias=AliasChoices("type", "question_type", "qtype"))
+    note: str = ""
 
     @field_validator("id", mode="before")
     @classmethod
     def _id_as_text(cls, v: Any) -> Any:
         return str(v) if isinstance(v, int) else v
 
-    @field_validator("must_mention")
+    @field_validator("must_mention", "must_not_mention")
     @classmethod
     def _regexes_compile(cls, v: tuple[str, ...]) -> tuple[str, ...]:
         for pattern in v:
             try:
                 re.compile(pattern)
             except re.error as exc:
-                raise ValueError(f"must_mention pattern {pattern!r} is not a valid regex: {exc}") from exc
+                raise ValueError(f"pattern {pattern!r} is not a valid regex: {exc}") from exc
         return v
 
     @field_validator("as_of", mode="before")

@@ -248,6 +248,12 @@ def must_mention(text: str, patterns: Sequence[str]) -> tuple[bool, list[str]]:
     return not missed, missed
 
 
+def must_not_mention(text: str, patterns: Sequence[str]) -> tuple[bool, list[str]]:
+    """(none matched?, the patterns that matched); regexes searched case-insensitively."""
+    said = [p for p in patterns if re.search(p, text, re.I)]
+    return not said, said
+
+
 # --- agreement (judge calibration) ------------------------------------------------------------
 
 

@@ -72,6 +72,7 @@ def badness(case: "CaseResult") -> tuple[float, list[str]]:
     if case.gold_answerable != case.answered:
         score += 2.0
     for key, weight in (("correctness.answer_accuracy", 1.0), ("correctness.must_mention", 1.0),
+                        ("correctness.must_not_mention", 1.0),
                         ("citations.alce_recall", 1.0), ("citations.alce_precision", 0.5),
                         ("correctness.token_f1", 0.25)):
         v = m.get(key)

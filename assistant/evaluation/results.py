@@ -21,7 +21,8 @@ HEADLINE = (
     ("correctness.answer_accuracy", "Answer accuracy (judge)"), ("correctness.exact_match", "Exact match (str-em)"),
     ("correctness.token_f1", "Token F1"), ("correctness.choice_accuracy", "Choice accuracy (quiz)"),
     ("citations.gold_cited", "Gold article cited"),
-    ("correctness.must_mention", "must_mention pass"), ("correctness.rougeL", "ROUGE-L"),
+    ("correctness.must_mention", "must_mention pass"), ("correctness.must_not_mention", "must_not_mention pass"),
+    ("correctness.rougeL", "ROUGE-L"),
 )
 COUNTS = (("citations.unverified_shown", "Sentences shown without a verified citation (must be 0)"),
           ("citations.shown_sentences", "Sentences shown"))
@@ -52,6 +53,7 @@ class CaseResult:
     reference: str | None = None
     must_mention: list[str] = field(default_factory=list)
     missed_patterns: list[str] = field(default_factory=list)
+    said_patterns: list[str] = field(default_factory=list)  # must_not_mention patterns the answer matched
     gold_ids: list[str] = field(default_factory=list)
     unresolved_gold: list[str] = field(default_factory=list)
     retrieved: list[dict[str, Any]] = field(default_factory=list)

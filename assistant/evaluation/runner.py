@@ -135,6 +135,9 @@ def score_case(item: EvalItem, answer: Answer, ranked: Sequence[Any], gold: set[
     if item.must_mention:
         ok, c.missed_patterns = M.must_mention(text, item.must_mention)
         m["correctness.must_mention"] = 1.0 if ok else 0.0
+    if item.must_not_mention:
+        ok, c.said_patterns = M.must_not_mention(text, item.must_not_mention)
+        m["correctness.must_not_mention"] = 1.0 if ok else 0.0
     if item.reference:
         m["correctness.token_f1"] = M.token_f1(text, item.reference)
         m["correctness.rougeL"] = M.rouge_l(text, item.reference)
@@ -194,6 +197,8 @@ def aggregate(cases: Sequence[CaseResult]) -> dict[str, Any]:
             "answer_accuracy": avg("correctness.answer_accuracy"), "exact_match": avg("correctness.exact_match"),
             "token_f1": avg("correctness.token_f1"), "rougeL": avg("correctness.rougeL"),
             "choice_accuracy": avg("correctness.choice_accuracy"), "must_mention": avg("correctness.must_mention"),
+            "must_not_mention": avg("correctness.must_not_mention"),
+            "n_must_not_mention": count("correctness.must_not_mention"),
             "n_reference": count("correctness.token_f1"), "n_judged": count("correctness.answer_accuracy"),
             "n_choice": count("correctness.choice_accuracy"), "n_must_mention": count("correctness.must_mention"),
         },

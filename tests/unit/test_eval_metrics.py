@@ -148,6 +148,23 @@ def test_must_mention_needs_every_pattern():
     assert M.must_mention("He will meet Witkoff.", [r"witkoff", r"20\d\d"]) == (False, [r"20\d\d"])
 
 
+def test_must_not_mention_fails_on_any_pattern_said():
+    assert M.must_not_mention("He will meet Steve Witkoff.", [r"rubio", r"lavrov"]) == (True, [])
+    assert M.must_not_mention("He will meet Rubio and LAVROV.", [r"rubio", r"lavrov", r"witkoff"]) == (
+        False, [r"rubio", r"lavrov"])
+
+
+def test_must_not_mention_and_note_load_and_bad_patterns_name_the_field(tmp_path):
+    p = tmp_path / "d.jsonl"
+    p.write_text(json.dumps({"id": "a", "question": "q?", "answerable": True, "must_not_mention": [r"\bfriends\b"],
+                             "note": "flagged on the page", "flagged_answer": "ignored"}) + "\n")
+    (item,) = load_dataset(p)
+    assert item.must_not_mention == (r"\bfriends\b",) and item.note == "flagged on the page"
+    p.write_text('{"id": "b", "question": "q?", "answerable": true, "must_not_mention": ["(unclosed"]}\n')
+    with pytest.raises(DatasetError, match=r"d.jsonl:1: must_not_mention: .*not a valid regex"):
+        load_dataset(p)
+
+
 # --- aggregation and agreement ----------------------------------------------------------------
 
 
