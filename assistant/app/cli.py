@@ -88,9 +88,11 @@ def _parser() -> argparse.ArgumentParser:
     s.add_argument("pack", help="an evidence pack (.json, .md or .html) from `briefing ask --format`")
     s.add_argument("--files", nargs="+", help="check against these article files instead of the library")
     s.add_argument("--json", action="store_true")
-    s = sub.add_parser("log", parents=[common], help="past questions and answers (briefing ask)")
-    s.add_argument("--limit", type=int, default=20)
-    s.add_argument("--json", action="store_true")
+    s = sub.add_parser("log", parents=[common],
+                       help="past questions and answers (briefing ask and the chat page); --export-eval for marked ones")
+    from .log_command import add_arguments as _log_arguments
+
+    _log_arguments(s)
     s = sub.add_parser("eval", parents=[logging_opts], help="score the assistant on a questions dataset (fresh temporary store)")
     from ..evaluation.command import add_arguments as _eval_arguments
 
@@ -187,6 +189,8 @@ def _run(args: argparse.Namespace, factory: Callable[..., Any]) -> int:
         run_stdio(data_dir=args.data_dir, chroma_url=args.chroma_url, factory=factory)
         return 0
     if args.command == "log":
+        from .log_command import run as _log
+
         return _log(args)
     if args.command == "ask" and args.question == "-":
         args.question = sys.stdin.read().strip()
@@ -305,20 +309,6 @@ def _ask(a: Any, args: argparse.Namespace) -> int:
         print(answer)
     for note in answer.notes:
         print(f"Note: {note}", file=sys.stderr)
-    return 0
-
-
-def _log(args: argparse.Namespace) -> int:
-    from ..config import load_settings
-    from .conversations import Conversations
-
-    with Conversations(load_settings(data_dir=args.data_dir).data_dir) as log:
-        turns = log.recent(args.limit)
-    if args.json:
-        _print_json([t.to_dict() for t in turns])
-        return 0
-    for t in turns:
-        print(f"#{t.conversation} {t.at}\nQ: {t.question}\nA: {t.answer}\n")
     return 0
 
 

@@ -112,9 +112,11 @@ def test_ask_continue_log_and_stdin(a, main, chat, capsys, monkeypatch, settings
     assert [t["question"] for t in turns] == [QUESTION, "And China?", "Something new?"]
     assert turns[0]["conversation"] == turns[1]["conversation"] != turns[2]["conversation"]
     assert turns[0]["answer_full"]["citations"] and turns[1]["answer"] == REFUSAL
+    assert {t["source"] for t in turns} == {"cli"} and all(t["marked_wrong"] == [] for t in turns)
     assert main(["log", "--data-dir", str(settings.data_dir), "--limit", "1"]) == 0
     out = capsys.readouterr().out
     assert "Q: Something new?" in out and QUESTION not in out
+    assert "(chat page)" not in out  # only the page's conversations are marked as such
     monkeypatch.setattr("sys.stdin", io.StringIO("  \n"))
     assert main(["ask", "-"]) == 2
 
