@@ -24,7 +24,7 @@ from ..types import ArticleRecord
 
 SHINGLE = 5  # words per shingle
 PERMUTATIONS = 128  # estimate error ~0.044 at J = 0.5
-# Measured on wire copies (see tests/test_dedup.py and the README): the same story re-headlined,
+# Measured on wire copies (see tests/component/test_dedup.py and docs/usage.md): the same story re-headlined,
 # re-bylined and lightly edited scores 0.55-0.95; different stories on the same topic score
 # below 0.1. 0.5 sits well clear of both; containment catches a copy trimmed to half its length.
 THRESHOLD = 0.5
