@@ -15,6 +15,7 @@ from .errors import EmptyLibraryError
 from .models.embed import Embedder, make_embedder
 from .ingest.chunk import Chunker
 from .ingest.pipeline import ChunkProgress, Ingestor, Progress
+from .ingest.reindex import ReindexReport, reindex
 from .limits import check_request
 from .models.lazy import LazyChat
 from .models.llm import chat_model_from_settings
@@ -54,13 +55,15 @@ class Assistant:
         self.timelines = Timeline(self.answerer)
 
     @classmethod
-    def from_settings(cls, **overrides: Any) -> "Assistant":
-        """Build from settings (environment, .env) with keyword overrides, e.g. data_dir=..."""
+    def from_settings(cls, check_embedder: bool = True, **overrides: Any) -> "Assistant":
+        """Build from settings (environment, .env) with keyword overrides, e.g. data_dir=...
+        `check_embedder=False` opens a library embedded with another model, for `reindex` only."""
         settings = load_settings(**overrides)
         # Private when we create it: uploads, the question log and evidence packs live there.
         Path(settings.data_dir).expanduser().mkdir(mode=0o700, parents=True, exist_ok=True)
         embedder = make_embedder(settings.embedder, settings)
-        store = Store.open(settings.data_dir, settings.chroma_url, settings.collection, embedder)
+        store = Store.open(settings.data_dir, settings.chroma_url, settings.collection, embedder,
+                           check_embedder=check_embedder)
         return cls(settings, store, embedder)
 
     # --- library --------------------------------------------------------------------------
@@ -86,6 +89,16 @@ class Assistant:
     def ingest_feed(self, url: str, progress: Progress | None = None) -> IngestReport:
         """Ingest the items of an RSS/Atom feed that are not in the library yet (see web.read_feed)."""
         return self.ingest([], progress, feed=url)
+
+    def reindex(self, on_chunks: ChunkProgress | None = None) -> ReindexReport:
+        """Chunk and embed every article again with the current settings (embedder, chunk size and
+        overlap) into a new index that replaces the old one in one step; searches keep answering from
+        the old one meanwhile, and a killed run is finished by the next (ingest/reindex.py)."""
+        with self._write_lock:
+            try:
+                return reindex(self.store, self.embedder, Chunker.from_settings(self.settings), on_chunks)
+            finally:
+                self.retriever.invalidate()
 
     def articles(self) -> list[Article]:
         """Every article in the library (bodies not loaded), newest first."""

@@ -132,7 +132,7 @@ class Ingestor:
                 article = replace(stored, headings=tuple(text_headings(stored.body)))
                 chunks = self._chunks(article)
                 self.store.drop_chunks(article_id)  # a crash from here on leaves it miscounted: repaired next time
-                vectors = self.embedder.embed([_embed_text(article, c) for c in chunks])
+                vectors = self.embedder.embed([embed_text(article, c) for c in chunks])
                 self.store.write_articles([(article, chunks, vectors)])
             return damaged
 
@@ -198,7 +198,7 @@ class Ingestor:
 
         Batching across articles keeps the model's batches full (most articles have 1-3 chunks) and
         the store's crash-safe order holds for the whole batch (chunks, then article records)."""
-        texts = [_embed_text(q.article, c) for q in batch for c in q.chunks]
+        texts = [embed_text(q.article, c) for q in batch for c in q.chunks]
         vectors = self.embedder.embed(texts)
         items, at = [], 0
         for q in batch:
@@ -242,8 +242,9 @@ def _home(origin: str) -> str:
     return os.path.dirname(_RECORD_ORIGIN.sub("", origin)) if _RECORD_ORIGIN.search(origin) else origin
 
 
-def _embed_text(article: Article, chunk: Chunk) -> str:
-    # Embedding the title and section with the text lets a chunk match questions about its headline.
+def embed_text(article: Article, chunk: Chunk) -> str:
+    """What is embedded for a chunk (ingest, repair and reindex alike): the title and section with the
+    text, so a chunk matches questions about its headline."""
     return f"{article.title}\n{chunk.section}\n{chunk.text}"
 
 

@@ -5,6 +5,10 @@ record per article holding its full body). Writing an article is ordered so that
 point leaves a store that `cleanup()` repairs: chunks first, then the article record (the commit
 mark), then removal of the article's older chunks. Readers only see chunks whose article record
 carries the same content hash.
+
+`briefing reindex` builds a whole new pair of collections (a generation, generations.py) and then
+switches to it with one metadata write on `<name>_chunks`, the anchor every Store reads; a Store
+follows a switch at its next search or write.
 """
 
 from __future__ import annotations
@@ -20,7 +24,8 @@ from urllib.parse import urlparse
 
 import numpy as np
 
-from . import dedup
+from . import dedup, generations
+from .where import where_filter  # noqa: F401 - retrieve.py and the store cases import it from here
 from .writelock import WriteLock, lock_for
 from ..dates import from_epoch, to_epoch
 from ..models.embed import Embedder
@@ -95,33 +100,90 @@ class StoredChunk:
 class Store:
     """Articles and chunks in Chroma, with crash-safe writes and typed filters."""
 
-    def __init__(self, client: Any, name: str, embedder: Embedder, lock: WriteLock | None = None) -> None:
+    def __init__(self, client: Any, name: str, embedder: Embedder, lock: WriteLock | None = None,
+                 generation: str | None = None, check_embedder: bool = True) -> None:
+        """Open the library `name` on `client`: the generation its anchor names, or `generation` itself
+        (reindex building a new one; such a Store never follows the anchor). `check_embedder=False`
+        opens a library embedded with another model (reindex reads its bodies, not its vectors)."""
         self.client = client
         self.embedder = embedder
+        self.name = name
         # Held by every write here and by a whole ingest run (pipeline.py): one writer per data dir.
         self.write_lock = lock or WriteLock(None)
+        self._anchor_name = f"{name}_chunks"
+        self._follows = generation is None
         try:
             with self.write_lock:  # two processes creating the collections of a new library at once collide
-                self.chunks = client.get_or_create_collection(
-                    f"{name}_chunks", embedding_function=_chroma_ef(embedder),
+                anchor = client.get_or_create_collection(
+                    self._anchor_name, embedding_function=_chroma_ef(embedder),
                     configuration={"hnsw": {"space": "cosine"}},
                     metadata={"embedder": embedder.name, "dim": embedder.dim},
                 )
-                self.articles_col = client.get_or_create_collection(
-                    f"{name}_articles", embedding_function=None, configuration={"hnsw": {"space": "l2"}},
-                )
+                self._open_generation(generations.active(anchor.metadata) if generation is None else generation,
+                                      create=generation is not None)
         except StoreError:
             raise
         except Exception as exc:  # chromadb raises many types; all mean the same to a user
             raise StoreError(f"cannot open the Chroma collections: {exc}") from exc
-        self._chunks_name = f"{name}_chunks"
+        if check_embedder:
+            self._check_embedder()
+
+    def _open_generation(self, generation: str, create: bool) -> None:
+        # The base generation ("") is the anchor pair itself, so a library that was never reindexed is
+        # read exactly as before generations existed.
+        chunks_name, articles_name = generations.names(self.name, generation)
+        if create or not generation:
+            chunks = self.client.get_or_create_collection(
+                chunks_name, embedding_function=_chroma_ef(self.embedder), configuration={"hnsw": {"space": "cosine"}},
+                metadata={"embedder": self.embedder.name, "dim": self.embedder.dim})
+            articles = self.client.get_or_create_collection(
+                articles_name, embedding_function=None, configuration={"hnsw": {"space": "l2"}})
+        else:  # following a switch: never re-create a generation another process may just have dropped
+            chunks = self.client.get_collection(chunks_name, embedding_function=_chroma_ef(self.embedder))
+            articles = self.client.get_collection(articles_name, embedding_function=None)
+        self.chunks, self.articles_col, self.generation, self._chunks_name = chunks, articles, generation, chunks_name
+
+    def _check_embedder(self) -> None:
         stored = (self.chunks.metadata or {}).get("embedder")
-        if stored and stored != embedder.name:
-            raise StoreError(f"this library was embedded with {stored}, not {embedder.name}",
-                             hint="use the same BRIEFING_EMBEDDER or a new BRIEFING_DATA_DIR")
+        if stored and stored != self.embedder.name:
+            raise StoreError(f"this library was embedded with {stored}, not {self.embedder.name}",
+                             hint="use the same BRIEFING_EMBEDDER, or run `briefing reindex` to embed it again")
+
+    def follow(self) -> bool:
+        """Move to the generation the anchor names now, if a reindex switched it; True when it moved.
+        Called at each search (version_tag) and write, so a long-running page or server follows."""
+        if not self._follows:
+            return False
+        meta = self.anchor_meta()
+        target = generations.active(meta)
+        if target == self.generation:
+            return False
+        try:
+            self._open_generation(target, create=False)
+        except Exception as exc:
+            raise StoreError(f"the library was reindexed and its new index cannot be opened: {exc}",
+                             hint="try again; if it persists, run `briefing reindex`") from exc
+        self._check_embedder()
+        return True
+
+    def anchor_meta(self) -> dict[str, Any]:
+        """The anchor's metadata now: active and pending generations, library version (generations.py)."""
+        col = self._call(self.client.get_collection, name=self._anchor_name,
+                         embedding_function=self.chunks._embedding_function)
+        return dict(col.metadata or {})
+
+    def set_anchor(self, **changes: Any) -> None:
+        """Change keys of the anchor's metadata and the library version with them, in one write: how a
+        reindex records its pending generation ("" for none) and then switches to it."""
+        with self.write_lock:
+            anchor = self._call(self.client.get_collection, name=self._anchor_name,
+                                embedding_function=self.chunks._embedding_function)
+            meta = {**(anchor.metadata or {}), **changes, "library_version": secrets.token_hex(8)}
+            self._call(anchor.modify, metadata=meta)
 
     @classmethod
-    def open(cls, data_dir: Path, chroma_url: str | None, name: str, embedder: Embedder) -> "Store":
+    def open(cls, data_dir: Path, chroma_url: str | None, name: str, embedder: Embedder,
+             check_embedder: bool = True) -> "Store":
         """An embedded PersistentClient under data_dir, or an HttpClient when chroma_url is set."""
         chromadb = _chroma()
         from chromadb.config import Settings as ChromaSettings
@@ -147,7 +209,7 @@ class Store:
             where = redact_url(chroma_url) if chroma_url else str(data_dir)
             why = str(exc).replace(chroma_url, where) if chroma_url else str(exc)
             raise StoreError(f"cannot open the Chroma store at {where}: {why}") from exc
-        return cls(client, name, embedder, lock_for(Path(data_dir)))
+        return cls(client, name, embedder, lock_for(Path(data_dir)), check_embedder=check_embedder)
 
     # --- articles -------------------------------------------------------------------------
 
@@ -156,6 +218,7 @@ class Store:
         return {i: ArticleRecord.from_meta(m) for i, m in self._article_metas().items()}
 
     def _article_metas(self) -> dict[str, dict[str, Any]]:
+        self.follow()  # the library listing of a page that was open during a reindex
         out: dict[str, dict[str, Any]] = {}
         for ids, metas, _ in self._paged(self.articles_col, include=["metadatas"]):
             out.update(zip(ids, metas))
@@ -168,6 +231,7 @@ class Store:
 
     def article(self, article_id: str) -> Article | None:
         """One article with its full body, or None."""
+        self.follow()
         got = self._call(self.articles_col.get, ids=[article_id], include=["metadatas", "documents"])
         if not got["ids"]:
             return None
@@ -178,6 +242,7 @@ class Store:
         ids = sorted(set(article_ids))
         if not ids:
             return {}
+        self.follow()
         got = self._call(self.articles_col.get, ids=ids, include=["documents"])
         return dict(zip(got["ids"], got["documents"]))
 
@@ -200,13 +265,15 @@ class Store:
         self.write_articles([(article, chunks, embeddings)])
 
     def write_articles(self, items: Sequence[tuple[Article, Sequence[Chunk], np.ndarray]],
-                       stamp: int | None = None) -> None:
+                       stamp: int | None = None, carry: dict[str, dict[str, Any]] | None = None) -> None:
         """`write_article` for many articles with few Chroma calls, in the same crash-safe order: every
         chunk first, then the article records (each one commits its article), then the stale chunks.
-        `ingested_ts` is `stamp` (default now) for a new article and kept for an updated one."""
+        `ingested_ts` is `stamp` (default now) for a new article and kept for an updated one. `carry`:
+        record metadata by article id written in the same upsert (reindex keeps ingest times and groups)."""
         if not items:
             return
         with self.write_lock:
+            self.follow()
             self._bump()  # before and after: an index built from a half-done write is never reused
             rows = [(c, {**_meta(art), "article_id": art.id, "start": c.start, "end": c.end,
                          "section": c.section, "index": c.index}, vecs[j])
@@ -223,8 +290,8 @@ class Store:
                 first = {aid: int((m or {}).get("ingested_ts") or now) for aid, m in zip(got["ids"], got["metadatas"])}
                 self._call(self.articles_col.upsert, ids=[art.id for art, _, _ in part],
                            embeddings=[[1.0]] * len(part), documents=[art.body for art, _, _ in part],
-                           metadatas=[{**_meta(art), "origin": art.origin, "chunk_count": len(chunks),
-                                       "ingested_ts": first.get(art.id, now)} for art, chunks, _ in part])
+                           metadatas=[_record(art, len(chunks), first, now, (carry or {}).get(art.id, {}))
+                                      for art, chunks, _ in part])
             stale = [{"$and": [{"article_id": art.id}, {"content_hash": {"$ne": art.content_hash}}]}
                      for art, _, _ in items]
             for i in range(0, len(stale), 100):
@@ -238,6 +305,7 @@ class Store:
         When the article was in a duplicate group, the group is recomputed (a new canonical member).
         """
         with self.write_lock:
+            self.follow()
             got = self._call(self.articles_col.get, ids=[article_id], include=["metadatas"])
             existed = bool(got["ids"])
             self._bump()
@@ -258,6 +326,7 @@ class Store:
         of its body; each group's `dup_group` is its canonical member's id (its own for a singleton).
         """
         with self.write_lock:
+            self.follow()
             records = self.article_records()
             self._fill_signatures(records)
             seeds = set(article_ids)
@@ -292,6 +361,7 @@ class Store:
     def cleanup(self) -> int:
         """Delete chunks left by an interrupted write (no matching committed article). Returns count."""
         with self.write_lock:
+            self.follow()
             committed = {i: r.content_hash for i, r in self.article_records().items()}
             orphans = [cid for cid, m in self._chunk_metas() if committed.get(m.get("article_id")) != m.get("content_hash")]
             for i in range(0, len(orphans), _BATCH):
@@ -318,23 +388,29 @@ class Store:
 
     def version_tag(self) -> str:
         """Changes whenever chunks or article records are written or deleted, by any process: a random
-        token kept in the chunks collection's metadata, plus the chunk count. One read of each."""
-        col = self._call(self.client.get_collection, name=self._chunks_name,
+        token kept in the anchor's metadata (the generation's own, for a generation being built), plus
+        the chunk count. Follows a reindex's switch first."""
+        self.follow()
+        col = self._call(self.client.get_collection, name=self._version_name(),
                          embedding_function=self.chunks._embedding_function)
-        return f"{(col.metadata or {}).get('library_version', 'v0')}-{self.count()}"
+        return f"{(col.metadata or {}).get('library_version', 'v0')}-{self._count()}"
 
     def _bump(self) -> None:
-        # A random token, not a counter: two writers can never both land on the same "next" value.
-        col = self._call(self.client.get_collection, name=self._chunks_name,
+        # A random token, not a counter: two writers can never both land on the same "next" value. A
+        # generation being built bumps its own collection: serving processes keep their index until the switch.
+        col = self._call(self.client.get_collection, name=self._version_name(),
                          embedding_function=self.chunks._embedding_function)
         meta = {**(col.metadata or {}), "library_version": secrets.token_hex(8)}
-        self._call(self.chunks.modify, metadata=meta)
+        self._call(col.modify, metadata=meta)
+
+    def _version_name(self) -> str:
+        return self._anchor_name if self._follows else self._chunks_name
 
     # --- reads for retrieval --------------------------------------------------------------
 
     def dense(self, embedding: np.ndarray, n: int, where: dict[str, Any] | None) -> list[StoredChunk]:
         """Nearest chunks by cosine distance, restricted by a Chroma `where` filter."""
-        total = self.count()
+        total = self._count()
         if total == 0:
             return []
         got = self._call(self.chunks.query, query_embeddings=[embedding.tolist()], n_results=min(n, total),
@@ -357,7 +433,11 @@ class Store:
         return out
 
     def count(self) -> int:
-        """Number of stored chunks."""
+        """Number of stored chunks (of the generation in use after a reindex's switch)."""
+        self.follow()
+        return self._count()
+
+    def _count(self) -> int:
         return int(self._call(self.chunks.count))
 
     def stamp(self) -> tuple[int, int]:
@@ -399,30 +479,12 @@ def _meta(article: Article) -> dict[str, Any]:
     return meta
 
 
+def _record(article: Article, n_chunks: int, first: dict[str, int], now: int, kept: dict[str, Any]) -> dict[str, Any]:
+    # The article record; `kept` (a reindex's copy of the old record) keeps its first ingest time and group.
+    ingested = first.get(article.id, int(kept.get("ingested_ts") or now))
+    return {**kept, **_meta(article), "origin": article.origin, "chunk_count": n_chunks, "ingested_ts": ingested}
+
+
 def _chunk(cid: str, doc: str, m: dict[str, Any]) -> Chunk:
     return Chunk(id=cid, article_id=m.get("article_id", ""), text=doc or "", start=int(m.get("start", 0)),
                  end=int(m.get("end", 0)), section=m.get("section", ""), index=int(m.get("index", 0)))
-
-
-def where_filter(published_after: int | None = None, published_before: int | None = None,
-                 sources: Sequence[str] | None = None, article_ids: Sequence[str] | None = None,
-                 as_of: int | None = None) -> dict[str, Any] | None:
-    """A Chroma `where` clause from typed filters (dates as epoch seconds).
-
-    `published_before`/`after` keep dated chunks only; `as_of` hides chunks dated after it but keeps
-    undated ones (marked `dated: False` at ingest).
-    """
-    clauses: list[dict[str, Any]] = []
-    if published_after is not None:
-        clauses.append({"published_ts": {"$gte": int(published_after)}})
-    if published_before is not None:
-        clauses.append({"published_ts": {"$lte": int(published_before)}})
-    if as_of is not None:
-        clauses.append({"$or": [{"published_ts": {"$lte": int(as_of)}}, {"dated": False}]})
-    if sources:
-        clauses.append({"source": {"$in": list(sources)}})
-    if article_ids:
-        clauses.append({"article_id": {"$in": list(article_ids)}})
-    if not clauses:
-        return None
-    return clauses[0] if len(clauses) == 1 else {"$and": clauses}
