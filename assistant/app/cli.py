@@ -1,5 +1,5 @@
-"""The `briefing` command: ingest | search | articles | delete | ask | timeline | chat | serve | mcp | verify | log
-| eval | doctor | server | stop-model.
+"""The `briefing` command: ingest | reindex | search | articles | delete | ask | timeline | chat | serve | mcp | verify
+| log | eval | doctor | server | stop-model.
 
 Exit codes: 0 done; 1 an expected failure (AssistantError: one line on stderr naming the fix, a
 traceback only with BRIEFING_DEBUG=1), or `doctor` found a problem; 2 bad usage; 3 `ingest` could not
@@ -46,6 +46,11 @@ def _parser() -> argparse.ArgumentParser:
     s.add_argument("paths", nargs="*", help="files, folders or http(s) URLs of articles")
     s.add_argument("--feed", help="also read this RSS/Atom feed and add the items not in the library yet")
     s.add_argument("--json", action="store_true", help="print the ingest report as JSON")
+    s.add_argument("--every", metavar="INTERVAL", help="ingest again every INTERVAL (30m, 1h, 90s) until Ctrl-C or "
+                   "SIGTERM: keeps feeds fresh; a failed round is logged and retried at the next")
+    s = sub.add_parser("reindex", parents=[common], help="chunk and embed the whole library again with the current "
+                       "settings (embedder, chunk size): in place, searches keep working, a killed run is resumed")
+    s.add_argument("--json", action="store_true", help="print the reindex report as JSON")
     s = sub.add_parser("search", parents=[common, filters], help="show the passages that match a question")
     s.add_argument("question")
     s.add_argument("--k", type=int, default=None, help="passages to show (default BRIEFING_SEARCH_K)")
@@ -200,7 +205,15 @@ def _run(args: argparse.Namespace, factory: Callable[..., Any]) -> int:
     if args.command == "ingest" and not args.paths and not args.feed:
         print("briefing: give files, folders or URLs to ingest, or --feed URL", file=sys.stderr)
         return 2
-    with factory(data_dir=args.data_dir, chroma_url=args.chroma_url) as a:
+    # reindex opens a library embedded with another model: re-embedding it is the point.
+    opening = {"check_embedder": False} if args.command == "reindex" else {}
+    with factory(data_dir=args.data_dir, chroma_url=args.chroma_url, **opening) as a:
+        if args.command == "reindex" or (args.command == "ingest" and args.every):
+            from . import library_commands
+
+            if args.command == "reindex":
+                return library_commands.reindex(a, args.json)
+            return library_commands.ingest_every(a, args.paths, args.feed, args.every, args.json)
         if args.command == "ingest":
             report = a.ingest(args.paths, feed=args.feed)
             if args.json:
