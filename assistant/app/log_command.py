@@ -28,7 +28,7 @@ def run(args: argparse.Namespace) -> int:
 
             done = export_eval(convs, args.export_eval)
             print(f"wrote {done.rows} eval row(s) from {done.flags} mark(s) to {done.path}; "
-                  f"run them with `briefing eval --dataset {done.path} --corpus YOUR_BRIEFINGS`")
+                  f"run them with `briefing eval {done.path} --corpus YOUR_BRIEFINGS`")
             return 0
         turns = convs.recent(args.limit)
         marks: dict[int, list[Flag]] = {}

@@ -178,7 +178,10 @@ def test_export_eval_rows_load_and_catch_the_flagged_claim_in_a_real_eval_run(
 
     path = tmp_path / "flagged.jsonl"
     assert log_cmd(["log", "--data-dir", str(settings.data_dir), "--export-eval", str(path)]) == 0
-    assert f"wrote 2 eval row(s) from 3 mark(s) to {path}" in capsys.readouterr().out
+    said = capsys.readouterr().out
+    assert f"wrote 2 eval row(s) from 3 mark(s) to {path}" in said
+    suggested = re.search(r"`briefing (eval [^`]+)`", said).group(1).split()
+    assert cli._parser().parse_args(suggested).dataset == str(path), "the command it suggests must run"
     items = load_dataset(path)
     first, follow_up = items
     assert (first.question, first.answerable, first.qtype) == (QUESTION, True, "flagged:wrong")
