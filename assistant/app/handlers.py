@@ -1,5 +1,5 @@
 """What the chat page does, as plain Python over one Assistant: answer a question (streamed, and logged
-like the CLI's: feedback.py), the evidence-pack download, and the Library tab (list, upload, delete).
+like the CLI's: feedback.py), the evidence-pack download, and the Library tab (list, upload, fetch pages and feeds, delete).
 
 No gradio here (ui.py is its only importer). The few things only the web framework can do (a
 warning toast, "leave this output as it is", a component update) are the hook methods at the end of
@@ -162,6 +162,33 @@ class PageHandlers:
         titles = {a.id: a.title for a in self.assistant.articles()}
         notes = "".join(notice_html(n, ok=False) for n in renamed)
         return (report_html(report, rejected, titles) + notes, *self.library())
+
+    def fetch(self, urls: str | None, feed: str | None = "",
+              progress: Callable[..., Any] | None = None) -> tuple[str, str, Any]:
+        """Add web pages (http(s) URLs, one per line) and the items of an RSS/Atom feed that are not in
+        the library yet, as `briefing ingest URL --feed URL` does. Returns (report, library table, picker update)."""
+        pages = [u.strip() for u in (urls or "").splitlines() if u.strip()]
+        feed = (feed or "").strip()
+        if not pages and not feed:
+            return (notice_html("Give one or more web page URLs, or a feed URL, first.", ok=False), *self.library())
+        bad = [u for u in pages + [feed] if u and not u.lower().startswith(("http://", "https://"))]
+        if bad:
+            return (notice_html(f"Not an http(s) URL: {bad[0]}", ok=False), *self.library())
+        progress = _no_progress if progress is None else progress
+        try:
+            progress(0, desc="Fetching…")
+
+            def embedded(done: int, total: int) -> None:
+                progress((done, total) if total else 1.0, desc=f"Embedding chunks: {done} of {total}", unit="chunks")
+
+            report = self.assistant.ingest(pages, feed=feed or None, on_chunks=embedded)
+        except AssistantError as exc:
+            self.warn(exc.one_line())
+            return (notice_html(f"Could not fetch: {exc.one_line()}", ok=False), *self.library())
+        if report.failed:
+            self.warn(f"{len(report.failed)} page(s) could not be read; see the report.")
+        titles = {a.id: a.title for a in self.assistant.articles()}
+        return (report_html(report, [], titles), *self.library())
 
     def delete(self, article_id: str | None) -> tuple[str, str, Any]:
         """Remove one article. Returns (notice, library table, picker update)."""

@@ -120,6 +120,11 @@ class Handlers(PageHandlers):
         """No answer being marked; the form hidden."""
         return None, gr.update(visible=False)
 
+    def fetch(self, urls: str | None, feed: str | None = "",
+              progress: Any = gr.Progress()) -> tuple[str, str, Any]:  # noqa: B008
+        """PageHandlers.fetch, with its progress shown on the page (Gradio injects `progress`)."""
+        return super().fetch(urls, feed, progress)
+
     def warn(self, message: str) -> None:
         """A warning toast on the page (a UserWarning outside a request)."""
         gr.Warning(message)
@@ -180,7 +185,7 @@ def gradio_errors(fn: Any) -> Any:
 def build_app(assistant: Assistant) -> gr.Blocks:
     """The chat page over `assistant`: Ask (chat + sources + settings) and Library tabs, plus the
     public API: `/ask` (streamed updates; the final one is the Answer as JSON), `/search`, `/articles`,
-    `/ingest`, `/timeline`. Every other event is private to the page."""
+    `/sources`, `/delete_article`, `/ingest`, `/timeline`. Every other event is private to the page."""
     h = Handlers(assistant)
     ep = Endpoints(assistant)
     s = assistant.settings
@@ -232,6 +237,12 @@ def build_app(assistant: Assistant) -> gr.Blocks:
                         replace = gr.Checkbox(label="Replace earlier uploads with the same name", value=False,
                                               elem_id="ba-replace")
                         add = gr.Button("Add to library", variant="primary", elem_id="ba-add")
+                        with gr.Accordion("Add from the web", open=False, elem_id="ba-web"):
+                            urls = gr.Textbox(label="Web pages (http(s) URLs, one per line)", lines=3, max_lines=10,
+                                              elem_id="ba-urls")
+                            feed = gr.Textbox(label="RSS/Atom feed URL: its items not in the library yet are added",
+                                              lines=1, elem_id="ba-feed")
+                            fetch = gr.Button("Fetch and add", variant="secondary", elem_id="ba-fetch")
                     with gr.Column(scale=2):
                         report = gr.HTML(elem_id="ba-report")
                 listing = gr.HTML(elem_id="ba-library")
@@ -246,6 +257,8 @@ def build_app(assistant: Assistant) -> gr.Blocks:
         gr.api(gradio_errors(ep.articles), api_name="articles", concurrency_limit=4)
         gr.api(h.api_ingest, api_name="ingest", **heavy)
         gr.api(gradio_errors(ep.timeline), api_name="timeline", **heavy)
+        gr.api(gradio_errors(ep.sources), api_name="sources", concurrency_limit=4)
+        gr.api(gradio_errors(ep.delete_article), api_name="delete_article", concurrency_limit=1)
         answer = {"fn": h.respond, "inputs": [pending, turns, k, since, until, timeline], "outputs": [chat, turns, sources],
                   "show_progress": "hidden", **private, **heavy}
         offer_pack = {"fn": h.pack_file, "inputs": [turns], "outputs": [pack], **private}
@@ -261,6 +274,7 @@ def build_app(assistant: Assistant) -> gr.Blocks:
         chat.clear(h.reset, None, [chat, turns, sources], queue=False, **private)
         add.click(h.upload, [files, replace], [report, listing, pick], **private, **heavy).then(
             lambda: None, None, [files], queue=False, **private)
+        fetch.click(h.fetch, [urls, feed], [report, listing, pick], **private, **heavy)
         remove.click(h.delete, [pick], [report, listing, pick], **private)
         library_tab.select(h.library, None, [listing, pick], **private)
         app.load(h.library, None, [listing, pick], **private)

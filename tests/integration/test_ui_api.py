@@ -55,7 +55,7 @@ def test_ask_returns_the_answer_json_with_exact_citations(served, chat):
     chat.enqueue(f"Yes. {STALLING} as Russian troops make progress on the battlefield [{key}].")
     client = Client(url, auth=AUTH, verbose=False, analytics_enabled=False, download_files=False)
     named = client.view_api(print_info=False, return_format="dict")["named_endpoints"]
-    assert sorted(named) == ["/articles", "/ask", "/ingest", "/search", "/timeline"]
+    assert sorted(named) == ["/articles", "/ask", "/delete_article", "/ingest", "/search", "/sources", "/timeline"]
 
     out = client.predict(question=QUESTION, api_name="/ask")
 
@@ -165,3 +165,20 @@ def test_ingest_reads_only_files_uploaded_with_the_request(served, tmp_path):
             reply = http.get(f"/gradio_api/call/ingest/{event}").text
             assert "event: error" in reply and "added" not in reply
     assert len(assistant.articles()) == before
+
+
+def test_sources_and_delete_article(served, tmp_path):
+    # The library managed from outside the page (issue 29 item 6): the same shapes as the MCP tools.
+    assistant, url = served
+    client = Client(url, auth=AUTH, verbose=False, analytics_enabled=False, download_files=False)
+    [seed] = assistant.articles()
+    sources = client.predict(api_name="/sources")
+    assert sources == [{"source": seed.source, "articles": 1, "newest": sources[0]["newest"],
+                        "oldest": sources[0]["oldest"]}]
+    gone = client.predict(article_id=seed.id, api_name="/delete_article")
+    assert gone == {"deleted": True, "id": seed.id, "title": seed.title} and assistant.articles() == []
+    again = client.predict(article_id=seed.id, api_name="/delete_article")  # a retried call is harmless
+    assert again["deleted"] is False
+    assert client.predict(api_name="/sources") == []
+    with pytest.raises(AppError, match="article_id is empty"):
+        client.predict(article_id=" ", api_name="/delete_article")
