@@ -45,7 +45,8 @@ class ReindexReport:
 
     def __str__(self) -> str:
         done = f"; {self.resumed} were done already by an interrupted run" if self.resumed else ""
-        return (f"reindexed {self.articles} articles into {self.chunks} chunks with {self.built_with} "
+        articles = f"{self.articles} article{'' if self.articles == 1 else 's'}"
+        return (f"reindexed {articles} into {self.chunks} chunks with {self.built_with} "
                 f"in {self.seconds:.1f} s (index {self.generation}, replacing {self.replaced or 'the original'}){done}")
 
 

@@ -65,5 +65,5 @@ def test_cli_reindex_opens_without_the_embedder_check_and_prints_the_report(fake
     report = json.loads(capsys.readouterr().out)
     assert report["articles"] == 1 and report["chunks"] == fake_assistant.store.count() and report["generation"]
     assert cli.main(["reindex"], factory=factory) == 0
-    assert capsys.readouterr().out.startswith("reindexed 1 articles into ")
+    assert capsys.readouterr().out.startswith("reindexed 1 article into ")
     assert cli.main(["ingest", str(seed_dir)], factory=factory) == 0 and "check_embedder" not in opened[-1]
