@@ -39,10 +39,11 @@ class FeedbackError(AssistantError):
 
 @dataclass(frozen=True)
 class FlagForm:
-    """What the form shows for the answer being marked: its turn in the page's state, the question,
-    the answer's sentences (to tick the wrong ones), and the kind of wrong to preselect."""
+    """What the form shows for the answer being marked: its logged turn's id (not its place on the
+    page, which a new conversation reuses), the question, the answer's sentences (to tick the wrong
+    ones), and the kind of wrong to preselect."""
 
-    index: int
+    turn_id: int
     question: str
     sentences: tuple[str, ...]
     kind: str
@@ -82,22 +83,24 @@ def flag_form(turns: Sequence[dict[str, Any]], message_index: Any) -> FlagForm:
         raise FeedbackError("only a finished answer can be marked wrong (not a timeline, an error or one still "
                             "being checked)", hint="wait for the answer, or ask again")
     sentences = answer_sentences(answer.text)
-    return FlagForm(index // 2, turn["question"], sentences, "wrong" if answer.answerable and sentences else "should_answer")
+    return FlagForm(turn["logged"]["turn"], turn["question"], sentences,
+                    "wrong" if answer.answerable and sentences else "should_answer")
 
 
-def save_flag(data_dir: str | Path, turns: Sequence[dict[str, Any]], index: int | None, kind: str, reason: str,
+def save_flag(data_dir: str | Path, turns: Sequence[dict[str, Any]], turn_id: int | None, kind: str, reason: str,
               wrong: Sequence[str] | None = None) -> str:
-    """Store the mark on turn `index` of the page's state: kind (a key of KINDS), the user's reason, and
-    for "wrong" the sentences named wrong (the only sentence when the answer has one). Returns a
-    confirmation; FeedbackError says what is missing."""
-    if index is None or not 0 <= index < len(turns) or not turns[index].get("logged"):
-        raise FeedbackError("choose an answer to mark: the flag under it, then 'Wrong answer'")
+    """Store the mark on the logged turn `turn_id` (FlagForm.turn_id), which must still be one of the
+    page's `turns`: kind (a key of KINDS), the user's reason, and for "wrong" the sentences named wrong
+    (the only sentence when the answer has one). Returns a confirmation; FeedbackError says what is
+    missing."""
+    turn = next((t for t in turns if turn_id is not None and (t.get("logged") or {}).get("turn") == turn_id), None)
+    if turn is None:
+        raise FeedbackError("choose an answer of this conversation to mark: the flag under it, then 'Wrong answer'")
     if kind not in KINDS:
         raise FeedbackError(f"choose what is wrong ({', '.join(KINDS)})")
     reason = re.sub(r"\s+", " ", reason or "").strip()[:MAX_REASON]
     if not reason:
         raise FeedbackError("say in a few words what is wrong: it becomes the note of the eval case")
-    turn = turns[index]
     sentences = answer_sentences(turn["answer"].text)
     chosen = tuple(s for s in sentences if s in set(wrong or ()))
     if kind == "wrong":

@@ -101,15 +101,15 @@ class Handlers(PageHandlers):
         except AssistantError as exc:
             gr.Warning(exc.one_line())
             return self.close_flag() + (gr.skip(),) * 4
-        return (form.index, gr.update(visible=True), flag_heading_html(form.question),
+        return (form.turn_id, gr.update(visible=True), flag_heading_html(form.question),
                 gr.update(value=form.kind), gr.update(choices=list(form.sentences), value=[],
                                                       visible=bool(form.sentences)), "")
 
-    def store_flag(self, turns: list[dict], index: int | None, kind: str, reason: str,
+    def store_flag(self, turns: list[dict], turn_id: int | None, kind: str, reason: str,
                    wrong: list[str] | None) -> tuple[Any, Any]:
         """Save the mark (feedback.save_flag) and close the form; a missing field keeps it open, saying what."""
         try:
-            gr.Info(save_flag(self.assistant.settings.data_dir, turns or [], index, kind, reason, wrong))
+            gr.Info(save_flag(self.assistant.settings.data_dir, turns or [], turn_id, kind, reason, wrong))
         except AssistantError as exc:
             gr.Warning(exc.one_line())
             return gr.skip(), gr.skip()
@@ -266,12 +266,14 @@ def build_app(assistant: Assistant) -> gr.Blocks:
             **answer).then(**offer_pack)
         chat.example_select(h.take_example, None, [box, pending], queue=False, **private).then(
             **answer).then(**offer_pack)
-        new.click(h.reset, None, [chat, turns, sources], queue=False, **private)
+        new.click(h.reset, None, [chat, turns, sources], queue=False, **private).then(
+            h.close_flag, None, [marking, flag_form_.box], queue=False, **private)
         chat.like(h.open_flag, [turns], [marking, *flag_form_.outputs], queue=False, **private)
         flag_form_.save.click(h.store_flag, [turns, marking, flag_form_.kind, flag_form_.reason, flag_form_.wrong],
                               [marking, flag_form_.box], queue=False, **private)
         flag_form_.cancel.click(h.close_flag, None, [marking, flag_form_.box], queue=False, **private)
-        chat.clear(h.reset, None, [chat, turns, sources], queue=False, **private)
+        chat.clear(h.reset, None, [chat, turns, sources], queue=False, **private).then(
+            h.close_flag, None, [marking, flag_form_.box], queue=False, **private)
         add.click(h.upload, [files, replace], [report, listing, pick], **private, **heavy).then(
             lambda: None, None, [files], queue=False, **private)
         fetch.click(h.fetch, [urls, feed], [report, listing, pick], **private, **heavy)
@@ -300,7 +302,7 @@ class _FlagForm:
 
 
 def _flag_form() -> tuple[gr.State, _FlagForm]:
-    # Hidden until an answer's flag is clicked; the State holds which turn is being marked.
+    # Hidden until an answer's flag is clicked; the State holds the logged id of the turn being marked.
     marking = gr.State(None)
     with gr.Group(visible=False, elem_id="ba-flag") as box:
         heading = gr.HTML(elem_id="ba-flag-heading")

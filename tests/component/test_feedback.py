@@ -118,7 +118,7 @@ def test_the_flag_opens_the_form_and_save_stores_question_answer_citations_and_r
     chat.enqueue(two_sentences)
     turns = ask(h, QUESTION, [])
     marking, box, heading, kind, sentences, reason = quietly(h.open_flag, turns, like(1))
-    assert marking == 0 and box["visible"] is True and QUESTION in heading
+    assert marking == turns[0]["logged"]["turn"] and box["visible"] is True and QUESTION in heading
     assert kind["value"] == "wrong" and reason == ""
     shown = sentences["choices"]
     assert len(shown) == 2 and shown[0].startswith(STALLING) and not MARKER.search(" ".join(shown))
@@ -126,10 +126,14 @@ def test_the_flag_opens_the_form_and_save_stores_question_answer_citations_and_r
     assert quietly(h.open_flag, turns, like(1, liked=None))[:2] == (None, {"visible": False, "__type__": "update"})
 
     # Two sentences and none ticked: which one is wrong is the user's to say, not ours to guess.
-    assert quietly(h.store_flag, turns, 0, "wrong", REASON, []) == (gr.skip(), gr.skip())
-    assert quietly(h.store_flag, turns, 0, "wrong", "   ", [shown[0]]) == (gr.skip(), gr.skip())
-    assert quietly(h.store_flag, turns, 0, "wrong", REASON, [shown[0]]) == (None, {"visible": False,
-                                                                                  "__type__": "update"})
+    assert quietly(h.store_flag, turns, marking, "wrong", REASON, []) == (gr.skip(), gr.skip())
+    assert quietly(h.store_flag, turns, marking, "wrong", "   ", [shown[0]]) == (gr.skip(), gr.skip())
+    # After "New conversation" the form's answer is gone from the page: nothing is stored on another turn.
+    chat.enqueue(REFUSAL)
+    other = ask(h, "Something new?", [])
+    assert quietly(h.store_flag, other, marking, "wrong", REASON, [shown[0]]) == (gr.skip(), gr.skip())
+    assert quietly(h.store_flag, turns, marking, "wrong", REASON, [shown[0]]) == (None, {"visible": False,
+                                                                                        "__type__": "update"})
     with Conversations(settings.data_dir) as convs:
         [flag] = convs.flags()
     assert (flag.kind, flag.reason, flag.wrong) == ("wrong", REASON, (shown[0],))
@@ -145,16 +149,17 @@ def test_mark_kinds_are_checked_against_the_answer(seeded, chat, settings):
     h = Handlers(seeded)
     chat.enqueue(REFUSAL)
     turns = ask(h, "What is the capital of Peru?", [])
-    assert flag_form(turns, 1).kind == "should_answer" and flag_form(turns, 1).sentences == ()
+    form = flag_form(turns, 1)
+    assert form.kind == "should_answer" and form.sentences == () and form.turn_id == turns[0]["logged"]["turn"]
     with pytest.raises(FeedbackError, match="already says"):
-        save_flag(settings.data_dir, turns, 0, "should_refuse", "no")
+        save_flag(settings.data_dir, turns, form.turn_id, "should_refuse", "no")
     with pytest.raises(FeedbackError, match="states nothing"):
-        save_flag(settings.data_dir, turns, 0, "wrong", "no")
+        save_flag(settings.data_dir, turns, form.turn_id, "wrong", "no")
     with pytest.raises(FeedbackError, match="choose what is wrong"):
-        save_flag(settings.data_dir, turns, 0, "rude", "no")
+        save_flag(settings.data_dir, turns, form.turn_id, "rude", "no")
     with pytest.raises(FeedbackError, match="choose an answer"):
-        save_flag(settings.data_dir, turns, 3, "should_answer", "no")
-    save_flag(settings.data_dir, turns, 0, "should_answer", "The Lima briefing says it.")
+        save_flag(settings.data_dir, turns, form.turn_id + 1, "should_answer", "no")
+    save_flag(settings.data_dir, turns, form.turn_id, "should_answer", "The Lima briefing says it.")
     with Conversations(settings.data_dir) as convs:
         assert [(f.kind, f.wrong) for f in convs.flags()] == [("should_answer", ())]
 
@@ -170,9 +175,10 @@ def test_export_eval_rows_load_and_catch_the_flagged_claim_in_a_real_eval_run(
     wrong = answer_sentences(turns[0]["text"])[0]
     chat.enqueue("Is Russia stalling the talks on Ukraine?", REFUSAL)
     turns = ask(h, "And on Ukraine?", turns)
-    save_flag(settings.data_dir, turns, 0, "should_refuse", "first thought")
-    save_flag(settings.data_dir, turns, 0, "wrong", REASON, [wrong])  # the latest mark of a turn is the one kept
-    save_flag(settings.data_dir, turns, 1, "should_answer", "The briefing covers Ukraine.")
+    first_id, follow_id = (t["logged"]["turn"] for t in turns)
+    save_flag(settings.data_dir, turns, first_id, "should_refuse", "first thought")
+    save_flag(settings.data_dir, turns, first_id, "wrong", REASON, [wrong])  # a turn's latest mark is the one kept
+    save_flag(settings.data_dir, turns, follow_id, "should_answer", "The briefing covers Ukraine.")
     with Conversations(settings.data_dir) as convs:
         convs.add(convs.start("cli"), turns[0]["answer"])  # an unmarked CLI turn is not exported
 
