@@ -59,7 +59,10 @@ def package_version() -> str:
 def build_server(assistant: Assistant, answers: AnswerQueue | None = None) -> MCPServer:
     """An MCP server exposing the library's tools over `assistant`. With `answers` (briefing serve), `ask`
     waits for a place in that queue and runs on its threads; without, on a worker thread of its own."""
-    server = MCPServer(SERVER_NAME, title="Briefing Assistant", version=package_version(), instructions=INSTRUCTIONS)
+    # The SDK sets up the root logger (logging.basicConfig) unless something did first: at the user's level,
+    # BRIEFING_LOG_LEVEL, not its own INFO, which would print a line per HTTP request under `briefing serve`.
+    server = MCPServer(SERVER_NAME, title="Briefing Assistant", version=package_version(), instructions=INSTRUCTIONS,
+                       log_level=assistant.settings.log_level)  # type: ignore[arg-type]
 
     @server.tool(annotations=READ_ONLY)
     async def ask(question: str, history: list[dict[str, str]] | None = None, k: int = 0, since: str = "",
