@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import logging
 import re
+import sqlite3
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Sequence
@@ -60,8 +61,8 @@ def log_page_answer(data_dir: str | Path, earlier: Sequence[dict[str, Any]], ans
             if conversation is None:
                 conversation = convs.start("page")
             return {"conversation": conversation, "turn": convs.add(conversation, answer)}
-    except AssistantError as exc:
-        log.warning("the page's answer was not logged: %s", exc.one_line())
+    except (AssistantError, sqlite3.Error) as exc:  # e.g. the log locked by a writer for longer than its timeout
+        log.warning("the page's answer was not logged: %s", exc.one_line() if isinstance(exc, AssistantError) else exc)
         return None
 
 
@@ -110,6 +111,9 @@ def save_flag(data_dir: str | Path, turns: Sequence[dict[str, Any]], turn_id: in
                                 if sentences else "this answer states nothing; choose another kind of wrong")
     elif kind == "should_refuse" and not turn["answer"].answerable:
         raise FeedbackError("this answer already says the briefings don't say")
-    with Conversations(Path(data_dir)) as convs:
-        convs.flag(turn["logged"]["turn"], kind, reason, chosen if kind == "wrong" else ())
+    try:
+        with Conversations(Path(data_dir)) as convs:
+            convs.flag(turn["logged"]["turn"], kind, reason, chosen if kind == "wrong" else ())
+    except sqlite3.Error as exc:
+        raise FeedbackError(f"the mark could not be saved ({exc})", hint="try Save again in a moment") from None
     return "Saved: this answer is marked wrong (`briefing log` lists it). Thank you."

@@ -54,6 +54,10 @@ def like(index: int, liked=FLAG_OPTION) -> gr.LikeData:
     return gr.LikeData(None, {"index": index, "value": "", "liked": liked})
 
 
+def stalling_answer(assistant) -> str:
+    return f"{STALLING} as Russian troops make progress on the battlefield [{key_of(assistant, QUESTION, STALLING)}]."
+
+
 @pytest.fixture
 def seeded(fake_assistant, seed_dir):
     assert fake_assistant.ingest([seed_dir]).added
@@ -75,7 +79,7 @@ def log_cmd(seeded, settings):
 def test_page_answers_are_logged_as_page_conversations_that_briefing_log_shows(seeded, chat, settings, log_cmd,
                                                                                 capsys):
     h = Handlers(seeded)
-    chat.enqueue(f"{STALLING} as Russian troops make progress on the battlefield [{key_of(seeded, QUESTION, STALLING)}].")
+    chat.enqueue(stalling_answer(seeded))
     turns = ask(h, QUESTION, [])
     chat.enqueue("How close are Russia and China?", REFUSAL)  # the follow-up's rewrite, then its answer
     turns = ask(h, "And China?", turns)
@@ -93,7 +97,8 @@ def test_page_answers_are_logged_as_page_conversations_that_briefing_log_shows(s
 
     assert log_cmd(["log", "--data-dir", str(settings.data_dir)]) == 0
     out = capsys.readouterr().out
-    assert re.search(rf"#{turns[0]['logged']['conversation']} \S+ \(chat page\)\nQ: {re.escape(QUESTION)}\nA: {STALLING}", out)
+    conversation = turns[0]["logged"]["conversation"]
+    assert re.search(rf"#{conversation} \S+ \(chat page\)\nQ: {re.escape(QUESTION)}\nA: {STALLING}", out)
     assert log_cmd(["log", "--json", "--data-dir", str(settings.data_dir)]) == 0
     rows = json.loads(capsys.readouterr().out)
     assert [r["source"] for r in rows] == ["page"] * 3 and rows[0]["marked_wrong"] == []
@@ -143,6 +148,14 @@ def test_the_flag_opens_the_form_and_save_stores_question_answer_citations_and_r
 
     assert log_cmd(["log", "--data-dir", str(settings.data_dir)]) == 0
     assert f"Marked wrong (wrong) {flag.at}: {REASON}" in capsys.readouterr().out
+
+
+def test_a_log_that_cannot_be_written_costs_the_page_no_answer(seeded, chat, settings, caplog):
+    (settings.data_dir / "conversations.sqlite3").mkdir(parents=True)  # not a database
+    chat.enqueue(stalling_answer(seeded))
+    turns = ask(Handlers(seeded), QUESTION, [])
+    assert turns[0]["text"].startswith(STALLING) and turns[0]["logged"] is None
+    assert "the page's answer was not logged: cannot open the conversation log" in caplog.text
 
 
 def test_mark_kinds_are_checked_against_the_answer(seeded, chat, settings):
