@@ -69,6 +69,23 @@ def sources_footer(citations: Iterable[dict[str, Any]]) -> str:
     return FOOTER_RULE + "".join("\n" + _entry_text(e) + "\n" for e in entries).rstrip("\n")
 
 
+def without_footer(text: str) -> str:
+    """`text` without a sources footer at its end: an answer the client sends back as history is the answer
+    again, not its sources (the quotes would fill the history limit and reach the follow-up rewrite)."""
+    cut = text.rfind(FOOTER_RULE.strip("\n"))
+    return text[:cut].rstrip() if cut >= 0 else text
+
+
+def without_footers(messages: Any) -> Any:
+    """OpenAI-style `messages` with the footer taken off every assistant message's text (other messages, and
+    anything that is not a list of dicts, unchanged)."""
+    if not isinstance(messages, list):
+        return messages
+    return [{**m, "content": without_footer(m["content"])}
+            if isinstance(m, dict) and m.get("role") == "assistant" and isinstance(m.get("content"), str) else m
+            for m in messages]
+
+
 def url_annotations(answer_text: str, citations: Sequence[dict[str, Any]]) -> list[dict[str, Any]]:
     """OpenAI `url_citation` annotations for the `[n]` markers of `answer_text` (the content before any
     footer, so offsets hold for the content with or without it): one per marker whose key was cited and
@@ -109,4 +126,5 @@ def _escape(text: str) -> str:
     return _ACTIVE.sub(r"\\\1", text)
 
 
-__all__ = ["SourceEntry", "source_entries", "sources_footer", "url_annotations", "safe_url"]
+__all__ = ["SourceEntry", "source_entries", "sources_footer", "url_annotations", "safe_url", "without_footer",
+           "without_footers"]

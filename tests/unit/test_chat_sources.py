@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import re
 
-from assistant.app.chat_sources import safe_url, source_entries, sources_footer, url_annotations
+from assistant.app.chat_sources import (safe_url, source_entries, sources_footer, url_annotations, without_footer,
+                                        without_footers)
 
 
 def cite(key, quote, url="https://news.example/envoy", title="Envoy in Washington", source="Semafor",
@@ -56,3 +57,12 @@ def test_annotations_point_each_marker_at_its_url():
         assert ANSWER[u["start_index"]:u["end_index"]] == "[3]"
         assert u["url"] == "https://news.example/envoy" and u["title"] == "Envoy in Washington"
     assert url_annotations(ANSWER, []) == []
+
+
+def test_an_answer_sent_back_as_history_loses_its_footer():
+    answer = "Yes, they are stalling [3]."
+    sent = answer + sources_footer([cite(3, "Many experts suspect stalling.")])
+    assert without_footer(sent) == answer and without_footer(answer) == answer
+    history = [{"role": "user", "content": "q"}, {"role": "assistant", "content": sent}, "odd"]
+    assert without_footers(history) == [{"role": "user", "content": "q"}, {"role": "assistant", "content": answer},
+                                        "odd"]
