@@ -91,6 +91,11 @@ class AnswerSettings(BaseModel):
     # When the draft refuses but evidence was retrieved, quote the evidence sentences that answer the question
     # (each checked by "answers the question") instead of refusing: a timid draft is not a refusal.
     quote_on_refusal: bool = False
+    # When the draft is a bare refusal, ask the model once more, with a prompt that has no way out, to answer
+    # from the evidence sentence closest to the question (prompts/answer_second_look.md); what it writes is
+    # checked like any draft. Off by default: on the news dev set (evals/results/rtqa_dev_20261207_s26*.md) it
+    # turned 3 of 4 refusing drafts into answers, none of them right, and cost a second prompt read (~8 s).
+    second_look: bool = False
 
 
 class UISettings(BaseModel):

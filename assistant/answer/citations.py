@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from collections import Counter
 from functools import lru_cache
 from typing import Sequence
 
@@ -96,8 +97,13 @@ def _stemmer():
 
 def content_stems(text: str) -> set[str]:
     """Stemmed content words (stopwords and one-letter tokens removed)."""
+    return set(stem_counts(text))
+
+
+def stem_counts(text: str) -> Counter[str]:
+    """How often each stemmed content word occurs ("HBO Max ... called Max" has "max" twice)."""
     toks = [w for w in words(text) if w not in _STOP and len(w) > 1]
-    return set(_stemmer().stemWords(toks))
+    return Counter(_stemmer().stemWords(toks))
 
 
 def lexical_support(claim: str, evidence: Sequence[str]) -> float:

@@ -254,7 +254,7 @@ def answer_shape_ok(question: str, evidence: str) -> bool:
 
 
 # Words a claim may put around a sentence it copies without adding a fact ("According to the briefing, ...").
-_FRAME = frozenset(content_stems("according to the briefing briefings article news report reported says said "
+FRAME_WORDS = frozenset(content_stems("according to the briefing briefings article news report reported says said "
                                  "states stated notes noted yes no"))
 
 
@@ -263,7 +263,7 @@ def _wrapped(claim: str, evidence: Sequence[str]) -> str:
     evidence does not ("Charlotte Lucas was played by" + "This biographical article needs additional
     citations ..."): the judge reads the copied sentence and says yes. Names are left to the names guard."""
     body = _words(strip_yes_no(claim)[1])
-    known = content_stems(" ".join(evidence)) | _FRAME
+    known = content_stems(" ".join(evidence)) | FRAME_WORDS
     spoken = {n.lower() for n in names(claim)}
     for e in evidence:
         sentence = _words(e)

@@ -102,12 +102,19 @@ def defang(text: str) -> str:
 
 def clean_answer(raw: str) -> str:
     """The model's answer without markup it was never asked for: HTML/XML tags, chat-template tokens
-    and markdown images (which a renderer would fetch). Citation markers are kept."""
+    and markdown images (which a renderer would fetch), and square brackets around words. Citation markers
+    are kept."""
     text = _SCRIPT.sub(" ", raw)
     text = _MD_IMAGE.sub(" ", text)
     text = _CHAT_TOKEN.sub(" ", text)
     text = _TAG.sub(" ", text)
+    text = _BRACKETED.sub(r"\1", text)
     return re.sub(r"[ \t]{2,}", " ", text).strip()
+
+
+# Words the model put in square brackets ("[Buffalo Bills] [6]"), which a reader would take for a marker;
+# markers themselves ("[6]", "[S6]", "[1, 2]") are not touched.
+_BRACKETED = re.compile(r"\[(?!\s*S?\d+(?:\s*[,;]\s*S?\d+)*\s*\])([^\[\]\n]{2,80})\]")
 
 
 def orders_in(texts: Iterable[str]) -> list[str]:

@@ -10,6 +10,7 @@ from __future__ import annotations
 import logging
 import re
 import time
+from functools import partial
 from typing import TYPE_CHECKING, Any, Callable, Generator, Iterable, Iterator, Protocol, Sequence
 
 from .citations import is_pure_refusal, split_answer
@@ -27,7 +28,7 @@ from ..search.retrieve import Filters, Retriever
 from ..types import (
     REFUSAL, Answer, AnswerEvent, EvidenceEvent, EvidenceSentence, Passage, StatusEvent, TextDelta,
 )
-from .verify import Checked, Verifier, checked_answer, finished_claims, shown_citations
+from .verify import Checked, Verifier, checked_answer, finished_claims, restates_question, shown_citations
 
 if TYPE_CHECKING:
     from ..config import Settings
@@ -158,7 +159,18 @@ class Answerer:
         # the model state: ~1 s here).
         first_only = style == "quote" and settings.answer.lead
         raw, cut = yield from _draft(run, llm, self.embedder, messages, settings.llm.max_tokens, grammar,
-                                     until=finished_claims if first_only else None)
+                                     until=partial(finished_claims, question=standalone) if first_only else None)
+        if settings.answer.second_look and not overview and _pure_refusal(raw):
+            # A small model told to refuse when unsure refuses questions its evidence answers ("Buffalo Bills
+            # player Damar Hamlin ..." for "which team?"), and it answers unanswerable ones anyway: its refusal
+            # says little. Ask once more without the way out (a prompt with no refusal sentence: told it may refuse,
+            # or after refusing once, it refuses again); the checks below decide what is shown.
+            yield StatusEvent("Looking at the evidence again\u2026")
+            again = load_prompt("answer_second_look").render(evidence=block, question=standalone)
+            run.raw += "\n\n"
+            raw, cut = yield from _draft(run, llm, self.embedder, again, settings.llm.max_tokens, grammar,
+                                         until=partial(finished_claims, question=standalone) if first_only else None)
+            run.notes.append("the draft refused; the model was asked once more to answer from the evidence")
         yield StatusEvent("Checking each claim against the sentence it cites\u2026")
         t3 = time.perf_counter()
         # Markup the model was never asked for, and sentences carrying out an order hidden in a passage,
@@ -167,7 +179,16 @@ class Answerer:
         system = load_prompt("answer").render(evidence="", question="", refusal="")[0]["content"]
         text, _ = drop_echoes(clean_answer(raw), orders_in(p.text for p in run.passages),
                               [e.text for e in run.evidence], standalone, system)
-        drafted = (finished_claims(text) or []) if cut else split_answer(text)
+        drafted = (finished_claims(text, standalone) or []) if cut else split_answer(text)
+        refused = not drafted or all(is_pure_refusal(d) for d, _ in drafted)
+        # A sentence that only turns a "which ..." question into a statement answers nothing: it neither
+        # leads nor stands alone as the answer (the sentence after it names what was asked, if any does).
+        echoes = [d for d, _ in drafted if restates_question(d, standalone)]
+        if echoes:
+            run.notes.append(f"dropped {len(echoes)} draft sentence(s) that only restate the question")
+            if style == "quote":  # what it cites may still be worth quoting, if it answers (checked below)
+                keys.extend(k for d, ks in drafted if d in echoes for k in ks if k not in keys and k in verifier.by_key)
+            drafted = [(d, k) for d, k in drafted if d not in echoes]
         lead_shown = False
         for i, (sentence, written) in enumerate(drafted):
             if style == "quote":
@@ -184,7 +205,6 @@ class Answerer:
             if checked.shown:
                 lead_shown = True
                 yield run.show(checked)
-        refused = not drafted or all(is_pure_refusal(d) for d, _ in drafted)
         if refused and settings.answer.quote_on_refusal:
             # A timid draft is not a refusal: what decides is whether any evidence sentence answers the
             # question, each quote checked like the fallback below (answer shape, words, the judge).
@@ -234,6 +254,11 @@ class Answerer:
         for route, n in checker.routes.items():  # which check verified the claims that passed (usage.verified_*)
             run.usage[f"verified_{route}"] = n
         yield AnswerEvent(run.finish(getattr(llm, "name", "")))
+
+
+def _pure_refusal(raw: str) -> bool:
+    parts = split_answer(raw)
+    return not parts or all(is_pure_refusal(p) for p, _ in parts)
 
 
 def _draft(run: "_Run", llm: Any, embedder: Embedder, messages: list[dict[str, str]], max_tokens: int,

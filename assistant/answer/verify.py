@@ -16,9 +16,10 @@ from typing import Any, Sequence
 
 import numpy as np
 
-from .citations import MARKER, cite, content_stems, is_pure_refusal, split_answer, support, with_markers
+from .citations import (MARKER, cite, content_stems, is_pure_refusal, split_answer, stem_counts, support,
+                        with_markers)
 from ..models.embed import Embedder
-from .entailment import Checker, Verdict, answer_shape_ok, question_share
+from .entailment import FRAME_WORDS, Checker, Verdict, answer_shape_ok, question_share
 from .guards import check_polarity, hedges
 from .names import names, strip_yes_no
 from ..sentences import words
@@ -297,11 +298,12 @@ _CLOSED = re.compile(rf"(?:[.!?][\"”’')]*\s*(?:{MARKER.pattern})+|(?:{MARKER
 _LETTER = re.compile(r"[^\W\d_]")
 
 
-def finished_claims(raw: str) -> list[tuple[str, list[int]]] | None:
+def finished_claims(raw: str, question: str = "") -> list[tuple[str, list[int]]] | None:
     """The finished sentences of a draft being written, once one of them claims something (not a bare
-    "Yes."/"No.", which stands on the next one); None before that. A sentence is finished when its
-    markers close it ("… Wednesday [2]." or "… Wednesday. [2]") or the next sentence has begun with a
-    word (so no marker of the finished one can still follow)."""
+    "Yes."/"No.", which stands on the next one, nor a restatement of `question`, after which the answer
+    comes); None before that. A sentence is finished when its markers close it ("… Wednesday [2]." or
+    "… Wednesday. [2]") or the next sentence has begun with a word (so no marker of the finished one can
+    still follow)."""
     parts = split_answer(raw)
     if _CLOSED.search(raw):
         done = parts
@@ -309,7 +311,33 @@ def finished_claims(raw: str) -> list[tuple[str, list[int]]] | None:
         done = parts[:-1]
     else:
         return None
-    return done if any(not _bare_yes_no(s) for s, _ in done) else None
+    claims = any(not _bare_yes_no(s) and not restates_question(s, question) for s, _ in done)
+    return done if claims else None
+
+
+# The question proper is its last sentence ("Tim Scott announced his campaign this week. Scott is a
+# senator for which state?"); one opening on an auxiliary asks for a verdict, not for a missing word.
+_VERDICT_QUESTION = re.compile(r"^\s*(?:is|are|was|were|do|does|did|has|have|had|can|could|will|would|should|"
+                               r"shall|may|might|must|isn't|aren't|wasn't|didn't|doesn't|hasn't|haven't)\b", re.I)
+
+
+def restates_question(claim: str, question: str) -> bool:
+    """Does the claim only repeat words of a question that asks for something (who, which, how many)?
+
+    The 1.5B model often opens with the question turned into a statement ("Tim Scott announced his
+    campaign for president this week.") and names the answer in the next sentence; such a sentence answers
+    nothing, however well it is supported. For a yes/no question the same words are the verdict."""
+    if not question.strip():
+        return False
+    asked = [s for s in re.split(r"(?<=[.!?])\s+", question.strip()) if s.strip()]
+    if asked and _VERDICT_QUESTION.match(asked[-1]):
+        return False
+    said = stem_counts(strip_yes_no(MARKER.sub("", claim))[1])
+    for w in FRAME_WORDS:
+        said.pop(w, None)
+    # Counted, not as sets: "HBO Max relaunched as a service called Max" answers "... called:" with a word
+    # the question already has.
+    return bool(said) and not (said - stem_counts(question))
 
 
 def _bare_yes_no(sentence: str) -> bool:
