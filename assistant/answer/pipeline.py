@@ -28,7 +28,9 @@ from ..search.retrieve import Filters, Retriever
 from ..types import (
     REFUSAL, Answer, AnswerEvent, EvidenceEvent, EvidenceSentence, Passage, StatusEvent, TextDelta,
 )
-from .verify import Checked, Verifier, checked_answer, finished_claims, restates_question, shown_citations
+from .span import SPAN_SHARE, answer_span, direct_answer, shifted
+from .verify import (Checked, Verifier, asks_verdict, checked_answer, finished_claims, restates_question,
+                     shown_citations)
 
 if TYPE_CHECKING:
     from ..config import Settings
@@ -228,7 +230,14 @@ class Answerer:
             verifier.quoted.clear()
             # The draft's citations first; other evidence only if it holds every content word of the question,
             # because the judge accepts loosely related sentences as "answering" (seen on the seed questions).
-            candidates = list(dict.fromkeys(keys + [e.key for e in best_first(run.evidence)]))[:QUOTE_CANDIDATES]
+            # Without a checked lead, the words the draft added to the question may still name the answer: the
+            # sentences that hold them verbatim come first, and the first of them that answers leads (span.py).
+            span = None
+            if not lead_keys and not overview and not asks_verdict(standalone):
+                span = answer_span([d for d, _ in drafted], standalone, run.evidence)
+            span_keys = list(span.keys) if span else []
+            candidates = list(dict.fromkeys(span_keys + keys + [e.key for e in best_first(run.evidence)]))
+            candidates = candidates[:QUOTE_CANDIDATES + len(span_keys[:2])]
             # A "what did X say" question has a stricter test (X must be in the sentence): most words will do.
             other_share = 0.75 if asks_speaker(standalone) else 1.0
             shown_quotes = 0
@@ -238,11 +247,18 @@ class Answerer:
                 if key in lead_keys:
                     continue  # the checked lead already cites it; its sources card shows the exact sentence
                 quoted = verifier.quote(key, len(run.checked), must_answer=True,
-                                        min_share=0.5 if key in keys else other_share)
-                if quoted is not None:
-                    shown_quotes += 1
-                    run.checked.append(quoted)
-                    yield run.show(quoted)
+                                        min_share=SPAN_SHARE if key in span_keys else 0.5 if key in keys else other_share)
+                if quoted is None:
+                    continue
+                if span is not None and key in span.keys:
+                    lead = direct_answer(span, quoted, len(run.checked))
+                    run.checked.append(lead)
+                    yield run.show(lead)
+                    run.notes.append(f"the direct answer is the draft's words {span.text!r}, verbatim in [{key}]")
+                    quoted, span = shifted(quoted), None
+                shown_quotes += 1
+                run.checked.append(quoted)
+                yield run.show(quoted)
         run.judge_calls = checker.judge_calls
         if checker.failures and not any(c.shown for c in run.checked):
             # Nothing was shown because the judge failed, not because the briefings are silent: say so (the

@@ -321,16 +321,19 @@ _VERDICT_QUESTION = re.compile(r"^\s*(?:is|are|was|were|do|does|did|has|have|had
                                r"shall|may|might|must|isn't|aren't|wasn't|didn't|doesn't|hasn't|haven't)\b", re.I)
 
 
+def asks_verdict(question: str) -> bool:
+    """Is this a yes/no question (its last sentence opens on an auxiliary: "Is Russia stalling?")?"""
+    asked = [s for s in re.split(r"(?<=[.!?])\s+", question.strip()) if s.strip()]
+    return bool(asked) and bool(_VERDICT_QUESTION.match(asked[-1]))
+
+
 def restates_question(claim: str, question: str) -> bool:
     """Does the claim only repeat words of a question that asks for something (who, which, how many)?
 
     The 1.5B model often opens with the question turned into a statement ("Tim Scott announced his
     campaign for president this week.") and names the answer in the next sentence; such a sentence answers
     nothing, however well it is supported. For a yes/no question the same words are the verdict."""
-    if not question.strip():
-        return False
-    asked = [s for s in re.split(r"(?<=[.!?])\s+", question.strip()) if s.strip()]
-    if asked and _VERDICT_QUESTION.match(asked[-1]):
+    if not question.strip() or asks_verdict(question):
         return False
     said = stem_counts(strip_yes_no(MARKER.sub("", claim))[1])
     for w in FRAME_WORDS:

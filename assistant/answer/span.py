@@ -1,0 +1,114 @@
+"""The draft's answer as a span of an evidence sentence: the direct answer to a "which / who / what" question
+when the draft's own sentence does not pass the checks.
+
+The small model often writes the answer inside the question turned into a statement ("California is represented
+by congressman Kevin McCarthy, the Republican leader whose bid ... was blocked this week [1]"), citing a sentence
+that does not hold the question's half. The claim fails, rightly, yet the words it adds to the question
+("California") are the answer, and an evidence sentence may hold them word for word ("... the California
+Republican can only afford to lose ..."). `answer_span` finds the longest run of those added words that an
+evidence sentence contains; the pipeline shows it as the direct answer only with that sentence, quoted after it,
+and only when that sentence passes the same "does it answer the question" check as any quote. So what is shown is
+the briefing's own words twice: the span, and the sentence it comes from.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, replace
+from typing import Sequence
+
+from .citations import MARKER, content_stems, normalise, with_markers
+from .verify import Checked, restates_question
+from ..types import EvidenceSentence
+
+# A sentence that holds the draft's answer word for word needs fewer of the question's words than other evidence
+# to be asked whether it answers (the judge still decides): "the California Republican can only afford ..." has a
+# quarter of the words of "Which US state is represented by congressman Kevin McCarthy, the Republican leader ...".
+SPAN_SHARE = 0.25
+MAX_SPAN_WORDS = 12  # a longer run is a sentence copied from the evidence, which the quote shows anyway
+_TOKEN = re.compile(r"[^\W_][\w'\u2019.$%-]*[\w%$]|[^\W_]|\$\d[\d.,]*", re.UNICODE)
+
+
+@dataclass(frozen=True)
+class Span:
+    """Words of the draft that name the answer, and the evidence keys whose sentence holds them verbatim."""
+
+    text: str
+    keys: tuple[int, ...]
+
+
+def answer_span(claims: Sequence[str], question: str, evidence: Sequence[EvidenceSentence]) -> Span | None:
+    """The longest run of words a draft claim adds to the question that an evidence sentence holds verbatim.
+
+    Runs are the claim's tokens between words the question has (stopwords may sit inside a run, not at its
+    ends: "Three 6 Mafia", "the Windsor Framework" → "Windsor Framework"); each run is tried whole, then
+    shorter from its end, so "Twitter Spaces, his social media company's platform" finds "Twitter Spaces".
+    None for a claim that only restates the question or adds nothing an evidence sentence holds."""
+    asked = content_stems(question)
+    sentences = [(e.key, f" {_plain(e.text)} ") for e in evidence]
+    best: Span | None = None
+    for claim in claims:
+        text = MARKER.sub("", claim)
+        if restates_question(text, question):
+            continue
+        for run in _runs(text, asked):
+            for end in range(len(run), 0, -1):
+                words = _trim(run[:end])
+                if not words or not content_stems(" ".join(words)) - asked:
+                    continue
+                needle = f" {_plain(' '.join(words))} "
+                keys = tuple(k for k, s in sentences if needle in s)
+                if keys:
+                    if best is None or len(words) > len(best.text.split()):
+                        best = Span(" ".join(words), keys)
+                    break
+    return best
+
+
+def _runs(text: str, asked: set[str]) -> list[list[str]]:
+    """Maximal runs of tokens that are not content words of the question (at most MAX_SPAN_WORDS long)."""
+    runs, current = [], []
+    for token in _TOKEN.findall(text):
+        stems = content_stems(token)
+        if stems and stems <= asked:
+            if current:
+                runs.append(current)
+            current = []
+        else:
+            current.append(token)
+    if current:
+        runs.append(current)
+    return [r[:MAX_SPAN_WORDS] for r in runs if content_stems(" ".join(r))]
+
+
+def _trim(words: list[str]) -> list[str]:
+    """Without function words at either end ("the", "a", "of", "and"): they are not part of a name."""
+    start, end = 0, len(words)
+    while start < end and not content_stems(words[start]) and not _NUMBER.match(words[start]):
+        start += 1
+    while end > start and not content_stems(words[end - 1]) and not _NUMBER.match(words[end - 1]):
+        end -= 1
+    return words[start:end]
+
+
+_NUMBER = re.compile(r"^\$?\d")
+
+
+def _plain(text: str) -> str:
+    """Lower-case words and numbers only, so "Twitter Spaces," and "Twitter Spaces" match."""
+    return " ".join(_TOKEN.findall(normalise(text)))
+
+
+def direct_answer(span: Span, quoted: Checked, index: int) -> Checked:
+    """The span as the answer's opening sentence ("California [13]."), citing the sentence that holds it, which
+    `quoted` (that sentence's checked quote, shown right after) has passed as answering the question."""
+    words = span.text[:1].upper() + span.text[1:]
+    key = quoted.keys[0]
+    cites = tuple(replace(c, sentence_index=index) for c in quoted.citations)
+    return Checked(words, with_markers(f"{words}.", [key]), cites, (key,), 1.0,
+                   f"the draft's answer, verbatim in [{key}], which answers the question")
+
+
+def shifted(quoted: Checked) -> Checked:
+    """The quote one sentence further on (after the direct answer put before it)."""
+    return replace(quoted, citations=tuple(replace(c, sentence_index=c.sentence_index + 1) for c in quoted.citations))

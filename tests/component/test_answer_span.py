@@ -1,0 +1,100 @@
+"""The direct answer from the words a failed draft adds to the question (answer/span.py, issue 26)."""
+
+from __future__ import annotations
+
+import re
+
+from assistant.answer.span import answer_span
+from assistant.types import EvidenceSentence
+
+from ..support.fakes import ScriptedChat
+
+
+def _ev(key: int, text: str) -> EvidenceSentence:
+    return EvidenceSentence(key=key, article_id="a", chunk_id="c", text=text, start=0, end=len(text), score=0.0,
+                            title="", section="", published_at=None)
+
+
+EVIDENCE = [
+    _ev(1, "Rep. Elise Stefanik nominated House Republican Leader Kevin McCarthy as speaker."),
+    _ev(13, "With the House GOP holding 222 seats, the California Republican can only afford to lose four members."),
+    _ev(10, "Musk will interview DeSantis Wednesday on Twitter Spaces, his social media company\u2019s platform for audio."),
+]
+
+
+def test_the_span_is_the_longest_run_of_added_words_an_evidence_sentence_holds():
+    q = "Which US state is represented by congressman Kevin McCarthy, the Republican leader blocked this week?"
+    span = answer_span(["California is represented by congressman Kevin McCarthy, the Republican leader [1]."], q,
+                       EVIDENCE)
+    assert span is not None and (span.text, span.keys) == ("California", (13,))
+    q = "DeSantis launched his bid with an event plagued by glitches on which social media platform?"
+    span = answer_span(["DeSantis launched his bid on Twitter Spaces, his social media company's platform."], q,
+                       EVIDENCE)
+    assert span is not None and (span.text, span.keys) == ("Twitter Spaces", (10,))
+
+
+def test_no_span_from_a_restatement_or_from_words_no_sentence_holds():
+    q = "Which US state is represented by congressman Kevin McCarthy?"
+    assert answer_span(["Congressman Kevin McCarthy represents a US state."], q, EVIDENCE) is None
+    assert answer_span(["Texas is represented by congressman Kevin McCarthy."], q, EVIDENCE) is None
+
+
+class _Judge(ScriptedChat):
+    """Drafts come from the queue; the judge says no to every claim and "answers the question" only for
+    the evidence sentence holding `yes_for`."""
+
+    def __init__(self, yes_for: str) -> None:
+        super().__init__()
+        self.yes_for = yes_for
+
+    def complete(self, messages, **opts):
+        from assistant.models.llm import Completion
+
+        user = messages[-1]["content"]
+        asked = re.search(r"Does evidence \[(\d+)\] by itself answer", user)
+        line = re.search(rf"^\[{asked.group(1)}\] (.*)$", user, re.M) if asked else None
+        reply = "Yes" if line and self.yes_for in line.group(1) else "No"
+        self.history.append(messages)
+        return Completion(text=reply, model=self.name, usage={})
+
+
+def _quote_assistant(settings, seed_dir, chat):
+    from assistant.assistant import Assistant
+    from assistant.search.store import Store
+
+    from ..support.fakes import FakeEmbedder
+
+    s = settings.model_copy(update={"answer": settings.answer.model_copy(update={"style": "quote", "judge": True})})
+    embedder = FakeEmbedder()
+    a = Assistant(s, Store.open(s.data_dir, None, s.collection, embedder), embedder, llm=chat)
+    a.ingest([seed_dir])
+    return a
+
+
+def test_a_failed_draft_still_names_the_answer_when_a_sentence_holding_its_words_answers(settings, seed_dir):
+    chat = _Judge(yes_for="Steve Witkoff")
+    a = _quote_assistant(settings, seed_dir, chat)
+    q = "Which official is Dmitriev expected to meet with in Washington?"
+    chat.enqueue("x")
+    evidence = list(a.ask_stream(q))[0].evidence
+    other = next(e.key for e in evidence if "not confirmed" in e.text)
+    witkoff = next(e.key for e in evidence if "Steve Witkoff" in e.text)
+    chat.enqueue(f"Steve Witkoff is the official Dmitriev is expected to meet with in Washington [{other}].")
+    answer = a.ask(q)
+    assert answer.text.startswith(f"Steve Witkoff [{witkoff}]. The briefing says: \u201cDmitriev is expected"), \
+        answer.text
+    first, second = (c.sentence_index for c in answer.citations)  # the answer and the quote: two sentences
+    assert second == first + 1 and answer.sentences[first].text.startswith("Steve Witkoff")
+    assert all(a.article(c.article_id).body[c.start:c.end] == c.quote for c in answer.citations)
+
+
+def test_no_direct_answer_when_the_sentence_holding_the_words_does_not_answer(settings, seed_dir):
+    chat = _Judge(yes_for="no sentence says this")
+    a = _quote_assistant(settings, seed_dir, chat)
+    q = "Which official is Dmitriev expected to meet with in Washington?"
+    chat.enqueue("x")
+    evidence = list(a.ask_stream(q))[0].evidence
+    other = next(e.key for e in evidence if "not confirmed" in e.text)
+    chat.enqueue(f"Steve Witkoff is the official Dmitriev is expected to meet with in Washington [{other}].")
+    answer = a.ask(q)
+    assert not answer.text.startswith("Steve Witkoff"), answer.text
