@@ -158,6 +158,16 @@ class UISettings(BaseModel):
         return v
 
 
+class ServeSettings(BaseModel):
+    """`briefing serve`'s OpenAI-compatible API (app/serve.py); its address, login and limits are in UISettings."""
+
+    sources_footer: bool = Field(
+        default=True,
+        description="end each answer's message content with its numbered sources (title, source, date, URL, quoted "
+                    "sentence): Open WebUI, LibreChat and llm show the content only. A request overrides it with "
+                    "{\"briefing\": {\"sources_footer\": false}}")
+
+
 class LimitSettings(BaseModel):
     """Bounds on one request, checked the same way for Python, the CLI, the page and the API
     (Assistant.check_request): a huge k, question or history costs memory and model time for everyone."""
@@ -237,6 +247,7 @@ class Settings(BaseSettings):
     answer: AnswerSettings = Field(default_factory=AnswerSettings)
     local: LocalModelSettings = Field(default_factory=LocalModelSettings)
     ui: UISettings = Field(default_factory=UISettings)
+    serve: ServeSettings = Field(default_factory=ServeSettings)
     fetch: FetchSettings = Field(default_factory=FetchSettings)
     limits: LimitSettings = Field(default_factory=LimitSettings)
     auth: SecretStr | None = Field(default=None, repr=False)  # BRIEFING_AUTH=user:password, the short name of ui.auth

@@ -1,17 +1,24 @@
 """`briefing serve`: an OpenAI-compatible HTTP API over the assistant, with the chat page on the same app.
 
     POST /v1/chat/completions   the last user message is the question, earlier user/assistant turns the
-                                history; `stream: true` sends Server-Sent Events. Filters go in an extra
-                                body field: {"briefing": {"as_of", "since", "until", "source", "k"}}.
+                                history; `stream: true` sends Server-Sent Events. Filters and options go
+                                in an extra body field: {"briefing": {"as_of", "since", "until", "source",
+                                "k", "sources_footer"}}.
     GET  /v1/models             one model, "briefing-assistant".
     /mcp                        the MCP tools (mcp_tools.py) over streamable HTTP, same auth as /v1.
     /                           the chat page (unless --no-page).
 
-Citations (records.py shape) travel in a top-level `citations` field the OpenAI clients keep as an extra
-attribute: on each streamed chunk, the citations of the verified sentence in that chunk; on the final chunk
-(finish_reason "stop") and on a non-streamed response, every citation of the answer. A top-level `briefing`
-field carries the evidence (first chunk) and answerable/as_of/model_rewritten_question (final chunk; the model's
-unchecked rewrite of a follow-up, null when the question was answered as asked).
+Citations reach every client (chat_wire.py): a sources footer ends the message content (numbered like the
+answer's [n] markers: title, source, date, URL, the quoted sentence; off with "sources_footer": false or
+BRIEFING_SERVE__SOURCES_FOOTER=false), OpenAI `annotations` (url_citation) sit on the message (streamed: on
+the last chunk's delta), and the structured citations (records.py shape) travel in a top-level `citations`
+field the OpenAI clients keep as an extra attribute: on each streamed chunk, the citations of the verified
+sentence in that chunk; on the final chunk (finish_reason "stop") and on a non-streamed response, every
+citation of the answer. A top-level `briefing` field carries the evidence (first chunk) and
+answerable/as_of/model_rewritten_question/sources_footer (final chunk; the model's unchecked rewrite of a
+follow-up, null when the question was answered as asked).
+Open WebUI's and LibreChat's own prompts (chat title, tags, follow-ups, search queries) are recognised and
+answered at once without the briefings (client_tasks.py); their `briefing` field says {"client_task": ...}.
 Errors use OpenAI's shape: {"error": {"message", "type", "param", "code"}}.
 Auth (the API and /mcp): the chat page's credential (BRIEFING_AUTH=user:password) as `Authorization: Bearer
 <password>` (or `Bearer user:password`); loopback by default, and a non-loopback host needs that login.
@@ -25,7 +32,6 @@ from __future__ import annotations
 
 import contextlib
 import hmac
-import json
 import logging
 import threading
 import time
@@ -40,10 +46,13 @@ from starlette.background import BackgroundTask
 
 from ..assistant import Assistant
 from ..config import Settings
-from ..errors import AssistantError, ConfigError, LLMError, RequestError, StoreError
-from ..records import StreamStep, answer_record, answer_steps, parse_messages
+from ..errors import AssistantError
+from ..records import answer_steps, parse_messages
 from .access import check_exposure
-from .answer_queue import AnswerQueue, Busy, Place, Steps, workers
+from .answer_queue import AnswerQueue, Busy, Steps, workers
+from .chat_sources import without_footers
+from .chat_wire import APIFailure, check_final, completion, failure_of, sse, task_completion, task_sse
+from .client_tasks import client_task
 from .gate import gate_middleware
 
 MODEL_ID = "briefing-assistant"
@@ -63,6 +72,9 @@ class BriefingOptions(BaseModel):
     until: str | None = None
     source: str | list[str] | None = None
     k: int | None = Field(default=None, ge=1)  # the upper bound is BRIEFING_LIMITS__MAX_K (Assistant.check_request)
+    # The numbered sources appended to the message content (chat_wire.py); None: BRIEFING_SERVE__SOURCES_FOOTER.
+    # Off for a client that shows the structured `citations` or `annotations` itself.
+    sources_footer: bool | None = None
 
     def filters(self) -> dict[str, Any]:
         """As Assistant.ask keyword filters."""
@@ -80,29 +92,6 @@ class ChatRequest(BaseModel):
     messages: list[Any] = Field(max_length=MAX_MESSAGES)
     stream: bool = False
     briefing: BriefingOptions = Field(default_factory=BriefingOptions)
-
-
-class APIFailure(Exception):
-    """An error answered in OpenAI's shape."""
-
-    def __init__(self, status: int, message: str, type_: str, code: str | None = None) -> None:
-        super().__init__(message)
-        self.status, self.message, self.type, self.code = status, message, type_, code
-
-    def body(self) -> dict[str, Any]:
-        """{"error": {...}} as OpenAI sends it."""
-        return {"error": {"message": self.message, "type": self.type, "param": None, "code": self.code}}
-
-
-def failure_of(exc: AssistantError) -> APIFailure:
-    """The HTTP status and OpenAI error type for an expected failure of the library."""
-    if isinstance(exc, (ConfigError, RequestError)):
-        return APIFailure(400, exc.one_line(), "invalid_request_error", "invalid_value")
-    if isinstance(exc, LLMError):
-        return APIFailure(502, exc.one_line(), "upstream_error", "model_unavailable")
-    if isinstance(exc, StoreError):
-        return APIFailure(503, exc.one_line(), "server_error", "store_unavailable")
-    return APIFailure(500, exc.one_line(), "server_error")
 
 
 def concurrency(settings: Settings) -> int:
@@ -165,8 +154,16 @@ def build_api(assistant: Assistant, page: bool = False, served_on: str | None = 
 
     @app.post("/v1/chat/completions")
     async def completions(body: ChatRequest) -> Any:
+        meta = {"id": f"chatcmpl-{uuid.uuid4().hex[:24]}", "created": int(time.time()), "model": MODEL_ID}
+        task = client_task(body.messages)
+        if task is not None:  # the chat client's own title/tags/follow-ups prompt: no search, no model call
+            if body.stream:
+                return StreamingResponse(task_sse(meta, task), media_type="text/event-stream",
+                                         headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no"})
+            return task_completion(meta, task)
+        footer = settings.serve.sources_footer if body.briefing.sources_footer is None else body.briefing.sources_footer
         try:
-            question, history = parse_messages(body.messages)
+            question, history = parse_messages(without_footers(body.messages))
         except ValueError as exc:
             raise APIFailure(400, str(exc), "invalid_request_error", "invalid_messages") from None
         filters = body.briefing.filters()
@@ -183,24 +180,23 @@ def build_api(assistant: Assistant, page: bool = False, served_on: str | None = 
         except BaseException:
             answers.finish(steps, place)
             raise
-        meta = {"id": f"chatcmpl-{uuid.uuid4().hex[:24]}", "created": int(time.time()), "model": MODEL_ID}
         if body.stream:
             async def finish() -> None:  # also when the client left and the stream was never closed
                 answers.finish(steps, place)
 
-            return StreamingResponse(_sse(meta, first, steps, answers, place), media_type="text/event-stream",
+            return StreamingResponse(sse(meta, first, steps, answers, place, footer), media_type="text/event-stream",
                                      headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no"},
                                      background=BackgroundTask(finish))
         try:
             final = first
             while (step := await answers.run(steps.next)) is not None:
                 final = step
-            _check_final(final)
+            check_final(final)
         except AssistantError as exc:
             raise failure_of(exc) from None
         finally:
             answers.finish(steps, place)
-        return _completion(meta, final)
+        return completion(meta, final, footer)
 
     if mcp:  # before the page, whose mount at "/" would catch /mcp
         from .mcp_tools import mount_http  # the mcp package is imported by mcp_tools.py only
@@ -211,67 +207,6 @@ def build_api(assistant: Assistant, page: bool = False, served_on: str | None = 
 
         mount_page(app, assistant, "/")
     return app
-
-
-def _check_final(final: StreamStep | None) -> None:
-    if final is None or final.kind != "answer" or final.answer is None:
-        raise AssistantError("the answer stream ended without an answer")
-
-
-def _usage(answer: Any) -> dict[str, int]:
-    p, c = int(answer.usage.get("prompt_tokens", 0)), int(answer.usage.get("completion_tokens", 0))
-    return {"prompt_tokens": p, "completion_tokens": c, "total_tokens": p + c}
-
-
-def _briefing(step: StreamStep) -> dict[str, Any]:
-    a = step.answer
-    return {"answerable": a.answerable, "as_of": a.as_of, "standalone_question": a.question,
-            "model_rewritten_question": a.model_rewrite,
-            "replaced": step.replaced, "answer": answer_record(a)}
-
-
-def _completion(meta: dict[str, Any], final: StreamStep) -> dict[str, Any]:
-    a = final.answer
-    return {**meta, "object": "chat.completion",
-            "choices": [{"index": 0, "message": {"role": "assistant", "content": a.text}, "finish_reason": "stop",
-                         "logprobs": None}],
-            "usage": _usage(a), "citations": list(final.citations), "briefing": _briefing(final)}
-
-
-def _chunk(meta: dict[str, Any], delta: dict[str, Any], finish: str | None = None, **extra: Any) -> str:
-    body = {**meta, "object": "chat.completion.chunk",
-            "choices": [{"index": 0, "delta": delta, "finish_reason": finish, "logprobs": None}], **extra}
-    return f"data: {json.dumps(body, ensure_ascii=False)}\n\n"
-
-
-async def _sse(meta: dict[str, Any], first: StreamStep | None, steps: Steps, answers: AnswerQueue,
-               place: Place) -> AsyncIterator[str]:
-    """The answer as OpenAI chat.completion.chunk events, then [DONE]; an error mid-way is one error event.
-    Each step is computed on the answer queue's threads: the event loop only sends."""
-    try:
-        role_sent = False
-        step = first
-        while step is not None:
-            delta: dict[str, Any] = {} if role_sent else {"role": "assistant"}
-            role_sent = True
-            if step.kind == "evidence":
-                yield _chunk(meta, {**delta, "content": ""}, briefing={"evidence": list(step.evidence)})
-            elif step.kind == "text":
-                yield _chunk(meta, {**delta, "content": step.text}, citations=list(step.citations))
-            elif step.kind == "answer":
-                if step.extra_text:
-                    delta["content"] = step.extra_text
-                yield _chunk(meta, delta, "stop", citations=list(step.citations), briefing=_briefing(step),
-                             usage=_usage(step.answer))
-            step = await answers.run(steps.next)
-        yield "data: [DONE]\n\n"
-    except AssistantError as exc:
-        yield f"data: {json.dumps(failure_of(exc).body())}\n\n"
-    except Exception:  # the traceback goes to the server log; the client gets a clean error event
-        logging.getLogger(__name__).exception("streaming an answer failed")
-        yield f"data: {json.dumps(APIFailure(500, 'internal error; see the server log', 'server_error').body())}\n\n"
-    finally:
-        answers.finish(steps, place)  # a client that went away stops the answer (and its model call) here
 
 
 def exposure_warning(settings: Settings, host: str, no_auth: bool) -> str:

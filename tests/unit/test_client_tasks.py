@@ -66,4 +66,5 @@ def test_short_title():
     assert short_title("  is   Russia stalling? ") == "Is Russia stalling"
     assert short_title('"Who is Witkoff?"') == "Who is Witkoff"
     assert short_title("???") == "Briefings"
-    assert short_title("one two three four five six seven eight nine") == "One two three four five six seven eight\u2026"
+    nine = "one two three four five six seven eight nine"
+    assert short_title(nine) == "One two three four five six seven eight\u2026"
