@@ -11,6 +11,7 @@ import pytest
 from pydantic import SecretStr
 
 from assistant.app.serve import MODEL_ID, build_api
+from assistant.config import load_settings
 
 from ..conftest import SEED
 from ..support import client_prompts as cp
@@ -69,7 +70,7 @@ def test_the_content_ends_with_numbered_sources_and_markers_carry_annotations(se
     assert content[span["start_index"]:span["end_index"]] == f"[{key}]" and span["end_index"] <= len(answer)
 
 
-def test_the_footer_is_off_by_request_or_by_setting(seeded, chat, client):
+def test_the_footer_is_off_by_request_or_by_setting(seeded, chat, client, monkeypatch):
     key = stalling_key(seeded)
     reply = f"Yes. {STALLING} as Russian troops make progress on the battlefield [{key}]."
     chat.enqueue(reply, reply, reply)
@@ -77,7 +78,9 @@ def test_the_footer_is_off_by_request_or_by_setting(seeded, chat, client):
     content, notes, briefing = ask(client, extra_body={"briefing": {"sources_footer": False}})
     assert content == briefing["answer"]["text"] and briefing["sources_footer"] == "" and len(notes) == 1
 
-    seeded.settings.serve.sources_footer = False  # BRIEFING_SERVE__SOURCES_FOOTER=false
+    monkeypatch.setenv("BRIEFING_SERVE__SOURCES_FOOTER", "false")
+    seeded.settings.serve = load_settings(data_dir=str(seeded.settings.data_dir)).serve
+    assert seeded.settings.serve.sources_footer is False
     content, notes, briefing = ask(client, stream=True)
     assert content == briefing["answer"]["text"] and len(notes) == 1
     content, _, briefing = ask(client, extra_body={"briefing": {"sources_footer": True}})
