@@ -223,3 +223,16 @@ def judge_measurement(path: str | Path | None, judge_name: str) -> dict[str, Any
     return {"accuracy": o.get("accuracy"), "kappa": o.get("kappa"), "f1": o.get("f1"), "n": o.get("n"),
             "keep_rate": data.get("keep_rate"), "judge": data.get("judge", ""), "date": data.get("date", ""),
             "file": str(path), "same_judge": data.get("judge", "") == judge_name}
+
+
+def newest_result(folder: str | Path) -> Path | None:
+    """The eval-judge results file (*.json with a date) in `folder` whose run is the latest, or None."""
+    best: tuple[str, Path] | None = None
+    for path in sorted(Path(folder).glob("*.json")) if Path(folder).is_dir() else ():
+        try:
+            date = str(json.loads(path.read_text(encoding="utf-8")).get("date") or "")
+        except (ValueError, AttributeError):
+            continue
+        if date and (best is None or date > best[0]):
+            best = (date, path)
+    return best[1] if best else None

@@ -4,11 +4,12 @@ from __future__ import annotations
 
 from collections import Counter
 from datetime import datetime
+from pathlib import Path
 from typing import Any, Sequence
 
 from .dataset import EvalItem, file_hash
 from .judge import judge_info
-from .judge_eval import judge_measurement
+from .judge_eval import judge_measurement, newest_result
 
 
 def run_meta(dataset: Any, items: Sequence[EvalItem], limit: Any, stratified: bool, seed: int, corpus: Any,
@@ -19,6 +20,10 @@ def run_meta(dataset: Any, items: Sequence[EvalItem], limit: Any, stratified: bo
     models = Counter(c.model for c in cases if c.model and not c.model.startswith("none"))
     info = judge_info(judge)
     info["measured"] = judge_measurement(judge_results, info["name"])
+    # The blind set's latest run beside it (evals/results/blind/ next to judge_eval.json): the dev-derived
+    # test split flatters a checker whose rules were written from the same hand's rows.
+    info["measured_blind"] = judge_measurement(newest_result(Path(judge_results).parent / "blind"), info["name"]) \
+        if judge_results else None
     return {
         "date": started.isoformat(timespec="seconds"), "seconds": None,
         "dataset": str(dataset), "dataset_hash": file_hash(dataset), "question_ids_hash": _ids_hash(items),

@@ -12,12 +12,12 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, Sequence
 
 from .plots import delta_svg, latency_svg, metric_bars_svg
-from .results import COUNTS, HEADLINE, get
+from .results import COUNTS, HEADLINE, SELF_GRADED, get
 
 if TYPE_CHECKING:
     from .results import CaseResult, EvalResult
 
-__all__ = ["HEADLINE", "delta_svg", "fmt", "get", "html_page", "judge_line", "latency_svg", "markdown",
+__all__ = ["HEADLINE", "delta_svg", "fmt", "get", "html_page", "judge_line", "label", "latency_svg", "markdown",
            "metric_bars_svg", "worst_cases", "write_all"]
 
 def judge_line(meta: dict[str, Any]) -> str:
@@ -28,8 +28,25 @@ def judge_line(meta: dict[str, Any]) -> str:
     if not m:
         return f"citation judge {name}: accuracy not measured (run `briefing eval-judge`)"
     same = "" if m.get("same_judge") else f" [measured for {m.get('judge')}]"
-    return (f"citation judge {name}: measured accuracy {fmt(m.get('accuracy'))}, kappa {fmt(m.get('kappa'))}, "
+    line = (f"citation judge {name}: measured accuracy {fmt(m.get('accuracy'))}, kappa {fmt(m.get('kappa'))}, "
             f"keep rate {fmt(m.get('keep_rate'))} on {m.get('n')} labelled claims ({m.get('date', '')[:10]}){same}")
+    b = j.get("measured_blind")
+    if b:
+        # The set the checker was never tuned on: the figure to read the self-graded numbers by.
+        same = "" if b.get("same_judge") else f" [measured for {b.get('judge')}]"
+        line += (f"; on the blind set ({b.get('file')}): accuracy {fmt(b.get('accuracy'))}, kappa {fmt(b.get('kappa'))}, "
+                 f"keep rate {fmt(b.get('keep_rate'))} on {b.get('n')} claims ({b.get('date', '')[:10]}){same}")
+    return line
+
+
+def label(path: str, text: str, meta: dict[str, Any]) -> str:
+    """A metric's label for the tables; a self-graded one carries the checker's measured accuracy beside it."""
+    if path not in SELF_GRADED:
+        return text
+    j = meta.get("judge", {}) or {}
+    m, b = j.get("measured") or {}, j.get("measured_blind") or {}
+    return (f"{text}; the checker's measured accuracy: {fmt(m.get('accuracy'))} on labelled claims, "
+            f"{fmt(b.get('accuracy'))} on the blind set")
 WORST = 10
 
 
@@ -122,8 +139,8 @@ def markdown(result: "EvalResult") -> str:
     names, runs = _columns(result)
     lines += ["", "## Metrics", "", f"> {_md(judge_line(result.meta))}", "", "![metric bars](metrics.svg)", "",
               "| metric | " + " | ".join(names) + " |", "|---|" + "---|" * len(names)]
-    lines += [f"| {label} (`{path}`) | " + " | ".join(fmt(get(r, path)) for r in runs) + " |"
-              for path, label in HEADLINE + COUNTS]
+    lines += [f"| {_md(label(path, text, result.meta))} (`{path}`) | " + " | ".join(fmt(get(r, path)) for r in runs) + " |"
+              for path, text in HEADLINE + COUNTS]
     lines.append("| latency p50 s | " + " | ".join(fmt(r["cost"]["latency_s"]["total"]["p50"], 1) for r in runs) + " |")
     if m.get("by_type"):
         keys = ["n", "answer_accuracy", "exact_match", "token_f1", "choice_accuracy", "refusal_f1", "answer_rate"]
@@ -197,8 +214,8 @@ def html_page(result: "EvalResult", bars_svg: str, latency_svg_: str, delta_svg_
     names, runs = _columns(result)
     out += ["<h2>Metrics</h2>", f"<p><b>{_e(judge_line(result.meta))}</b></p>", bars_svg,
             "<table><tr><th>metric</th>" + "".join(f"<th>{_e(n)}</th>" for n in names) + "</tr>"]
-    out += [f"<tr><td>{_e(label)} <code>{_e(path)}</code></td>" + "".join(f"<td>{_e(fmt(get(r, path)))}</td>" for r in runs)
-            + "</tr>" for path, label in HEADLINE + COUNTS]
+    out += [f"<tr><td>{_e(label(path, text, result.meta))} <code>{_e(path)}</code></td>"
+            + "".join(f"<td>{_e(fmt(get(r, path)))}</td>" for r in runs) + "</tr>" for path, text in HEADLINE + COUNTS]
     out.append("</table>")
     if m.get("by_type"):
         keys = ["n", "answer_accuracy", "exact_match", "token_f1", "choice_accuracy", "refusal_f1", "answer_rate"]

@@ -9,8 +9,15 @@ from typing import Any
 from ..types import to_jsonable
 
 # (metric path, label) of the 0..1 metrics shown in the bar plot and the summary table. The ALCE
-# numbers are the judge's; "similarity" is the retrieval score, shown apart and named as such.
+# numbers are the judge's; "similarity" is the retrieval score, shown apart and named as such. The
+# "independent." ones compare what was shown with the dataset's gold labels (independent.py): they are
+# what evals/thresholds.json gates, as the product cannot grade them itself.
+SELF_GRADED = ("citations.alce_recall", "citations.alce_precision", "correctness.answer_accuracy")
 HEADLINE = (
+    ("independent.gold_evidence_cited", "Gold evidence sentence cited (gold labels)"),
+    ("independent.gold_answer_stated", "Gold answer stated (gold labels)"),
+    ("independent.addresses_question", "Lead sentence states the gold answer (gold labels)"),
+    ("independent.unanswerable_refused", "Unanswerable refused (gold labels)"),
     ("retrieval.hits@5", "Hits@5"), ("retrieval.recall@10", "Recall@10"), ("retrieval.mrr@10", "MRR@10"),
     ("retrieval.evidence_hits@10", "Evidence hits@10"), ("citations.validity", "Citation validity"),
     ("citations.alce_recall", "ALCE recall (graded by the product's own checker)"),
@@ -18,7 +25,7 @@ HEADLINE = (
     ("citations.similarity", "similarity (not a judge)"),
     ("refusals.precision", "Refusal precision"), ("refusals.recall", "Refusal recall"),
     ("refusals.f1", "Refusal F1"), ("refusals.answer_rate", "Answer rate (answerable)"),
-    ("correctness.answer_accuracy", "Answer accuracy (judge)"), ("correctness.exact_match", "Exact match (str-em)"),
+    ("correctness.answer_accuracy", "Answer accuracy (graded by the product's own checker)"), ("correctness.exact_match", "Exact match (str-em)"),
     ("correctness.token_f1", "Token F1"), ("correctness.choice_accuracy", "Choice accuracy (quiz)"),
     ("citations.gold_cited", "Gold article cited"),
     ("correctness.must_mention", "must_mention pass"), ("correctness.must_not_mention", "must_not_mention pass"),

@@ -21,6 +21,7 @@ from ..errors import AssistantError, ConfigError, LLMError
 from ..types import REFUSAL, Answer, to_jsonable
 from . import correctness as C
 from . import failures as F
+from . import independent as I
 from . import metrics as M
 from .dataset import DatasetError, EvalItem, corpus_hash, load_dataset, resolve_gold, select
 from .judge import LexicalJudge, SupportJudge, make_judge
@@ -130,6 +131,12 @@ def score_case(item: EvalItem, answer: Answer, ranked: Sequence[Any], gold: set[
         # Independent of the product's checker: does a shown citation point into a page the dataset names?
         m["citations.gold_cited"] = 1.0 if gold & {cit.article_id for cit in answer.citations} else 0.0
     c.failure = F.cause(item, answer) or ""
+    # Against the row's gold labels by string rules only: what the product's own checker cannot grade for itself.
+    gold_labels = I.Gold(answerable=item.answerable, reference=item.reference, must_mention=tuple(item.must_mention),
+                         choices=tuple(item.choices), answer_index=item.answer_index, evidence=tuple(item.evidence))
+    seen = I.Shown(answered=c.answered, sentences=tuple(t for t, _ in shown),
+                   quotes=tuple(cit.quote for cit in answer.citations))
+    m.update({f"independent.{k}": v for k, v in I.case_scores(seen, gold_labels).items()})
 
     text = MARKER.sub("", answer.text)
     if item.must_mention:
@@ -191,6 +198,8 @@ def aggregate(cases: Sequence[CaseResult]) -> dict[str, Any]:
             "verified_by": {r: sum(c.usage.get(f"verified_{r}", 0) for c in ok)
                             for r in ("verbatim", "deletion", "judge", "guards")},
         },
+        "independent": I.aggregate({k.split(".", 1)[1]: v for k, v in c.metrics.items() if k.startswith("independent.")}
+                                   for c in ok),
         "failures": F.breakdown([c.failure or None for c in ok]),
         "refusals": {**M.refusal_scores(confusion), "confusion": confusion},
         "correctness": {

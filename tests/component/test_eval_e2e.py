@@ -155,6 +155,15 @@ def test_end_to_end_metrics_and_reports(routed_assistant, dataset, seed_dir, tmp
     md = (out / "report.md").read_text()
     assert "## Worst cases" in md and "refused an answerable question" in md and "metrics.svg" in md
     assert "similarity (not a judge)" in md and "citation judge entailment (stand-in)" in md
+    # The self-graded numbers carry the checker's measured accuracy beside them, read from the committed results
+    # (the labelled test split and the newest blind-set run), and the independent ones are in the table.
+    measured, blind = result.meta["judge"]["measured"], result.meta["judge"]["measured_blind"]
+    labelled = json.loads((ROOT / measured["file"]).read_text())["overall"]["accuracy"]
+    unseen = json.loads((ROOT / blind["file"]).read_text())["overall"]["accuracy"]
+    assert blind["file"].startswith("evals/results/blind/")
+    assert (f"ALCE recall (graded by the product's own checker); the checker's measured accuracy: {labelled:.3f} on "
+            f"labelled claims, {unseen:.3f} on the blind set") in md
+    assert "on the blind set (evals/results/blind/" in md and "Gold evidence sentence cited (gold labels)" in md
     assert (out / "metrics.svg").read_text().startswith("<svg")
 
 
@@ -217,9 +226,17 @@ def test_html_report_escapes_article_and_model_text():
 
 # What the scripted run above measures (test_end_to_end_metrics_and_reports shows how each comes about), for
 # every metric the committed thresholds gate; latency is only bounded (a scripted answer takes milliseconds).
+TOKEN_F1 = 0.3431885856079404  # measured on this scripted run; q3 (refused) counts 0
+# The independent ones, from the rows' gold labels: q1, q5 and q6 state their gold answer (must_mention, the quiz
+# choice); q3 refused; q7's quote of the meeting sentence does not say the gold "Yes, he is expected to meet ..."
+# in its words, so it is not counted as the answer. Only q1 has a gold evidence sentence, and cites it. Of the two
+# unanswerable rows, q2 is refused and q4 answered. Token F1: the five answerable rows against their references.
 KNOWN = {"run.completed": 1.0, "retrieval.hits@5": 1.0, "citations.validity": 5 / 6, "citations.alce_recall": 1.0,
          "citations.alce_precision": 1.0, "refusals.recall": 0.5, "refusals.answer_rate": 4 / 5,
-         "correctness.answer_accuracy": 4 / 5, "correctness.must_mention": 2 / 3, "citations.unverified_shown": 0}
+         "correctness.answer_accuracy": 4 / 5, "correctness.must_mention": 2 / 3, "citations.unverified_shown": 0,
+         "independent.gold_evidence_cited": 1.0, "independent.gold_answer_stated": 3 / 5,
+         "independent.addresses_question": 3 / 4, "independent.unanswerable_refused": 1 / 2,
+         "correctness.token_f1": TOKEN_F1}
 BOUNDED = {"cost.latency_s.total.p90": 30.0}
 
 
@@ -227,6 +244,7 @@ def test_the_committed_gates_on_a_scripted_run_with_known_values(routed_assistan
     """The gates of evals/thresholds.json on a run whose every gated value is known: each gate reports that
     value, and passes exactly when the value meets the committed limit. Fails when a gate reads the wrong
     metric, compares the wrong way, or a new gated metric has no known value here."""
+    from assistant.evaluation import independent
     from assistant.evaluation.command import exit_code
     from assistant.evaluation.gates import flatten, load_thresholds
 
@@ -246,3 +264,6 @@ def test_the_committed_gates_on_a_scripted_run_with_known_values(routed_assistan
     assert all(g["value"] == pytest.approx(flat[g["metric"]]) for g in result.gates)
     assert result.passed is all(expected.values())
     assert exit_code(result.gates, fail_under=True) == (0 if all(expected.values()) else 1)
+    # The independent metrics recomputed from the saved report are the ones the run measured (thresholds.json
+    # is checked against a committed report that way: tests/unit/test_thresholds_measured.py).
+    assert independent.rescore(result.to_dict()) == result.metrics["independent"]
