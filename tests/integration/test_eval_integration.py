@@ -44,7 +44,17 @@ def test_seed_questions_with_the_real_model_and_gates_that_bite(real_assistant, 
     # nothing hangs. (The other limits are set for all 16 questions; a 3-question sample may miss them.)
     invariant = ("run.completed", "citations.unverified_shown", "cost.latency_s.total.p90")
     assert all(expected[name] for name in invariant), {n: flat[n] for n in invariant}
-    assert exit_code(result.gates, fail_under=True) == (0 if all(expected.values()) else 1)
+    # Known before the run, whatever the model says: the committed invariant gates alone pass (exit 0) and a limit
+    # no run can meet fails (exit 1). Not `exit_code == (0 if passed else 1)`, which holds for any measurement.
+    only_invariants = {kind: {n: v for n, v in committed[kind].items() if n in invariant} for kind in committed}
+    assert exit_code(check(result.metrics, only_invariants), fail_under=True) == 0
+    assert exit_code(check(result.metrics, {"fail_under": {"run.completed": 1.01}}), fail_under=True) == 1
+    # The stratified sample is seed-07 and seed-12 (answerable, each with a gold evidence sentence) and seed-13
+    # (unanswerable): the independent metrics are measured over exactly those rows, by their gold labels.
+    assert [c.id for c in result.cases] == ["seed-07", "seed-12", "seed-13"]
+    ind = result.metrics["independent"]
+    assert (ind["n_gold_answer_stated"], ind["n_gold_evidence_cited"], ind["n_unanswerable_refused"]) == (2, 2, 1)
+    assert ind["n_addresses_question"] == sum(c.answered for c in result.cases if c.gold_answerable)
 
     # Gate logic both ways, on the numbers this run measured.
     flat = flatten(result.metrics)
