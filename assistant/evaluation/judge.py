@@ -113,14 +113,23 @@ class LLMJudge:
 
 class EntailmentJudge:
     """ALCE judge over a claim checker: `checker.check(claim, evidence) -> Verdict` (supported, layer,
-    reason). Verdicts are cached per (sources, claim) and kept for the report (which layer said no)."""
+    reason). Verdicts are cached per everything the checker reads (sources, claim, context, block and keys)
+    and kept for the report (which layer said no)."""
 
     def __init__(self, checker: Any, label: str = "entailment") -> None:
         self.checker = checker
         self.name = f"{label} ({getattr(checker, 'name', type(checker).__name__)})"
         self.calls = 0
         self.rejected_by: dict[str, int] = {}
-        self._cache: dict[tuple[tuple[str, ...], str, str], Any] = {}
+        self._cache: dict[tuple[Any, ...], Any] = {}
+
+    @staticmethod
+    def _key(sources: Sequence[str], claim: str, context: str, block: str | None,
+             keys: Sequence[int] | None) -> tuple[Any, ...]:
+        # The block and keys are part of what the checker is asked: the same claim and sentences under another
+        # evidence block (eval-judge --articles) is another question, not a cached answer.
+        extra = (block, tuple(keys)) if block and keys else (None, ())
+        return (tuple(sources), claim, context, *extra)
 
     def verdict(self, sources: Sequence[str], claim: str, context: str = "", block: str | None = None,
                 keys: Sequence[int] | None = None) -> Any:
@@ -128,7 +137,7 @@ class EntailmentJudge:
         checker may take names from, as the product gives it the cited briefing's headline; `block` and
         `keys`: the whole keyed evidence the answer prompt showed and the cited keys, as the product asks
         the judge (default: the cited sentences alone)."""
-        key = (tuple(sources), claim, context)
+        key = self._key(sources, claim, context, block, keys)
         if key not in self._cache:
             self.calls += 1
             extra = {"block": block, "keys": list(keys)} if block and keys else {}
@@ -146,9 +155,10 @@ class EntailmentJudge:
             return False
         return bool(self.verdict(sources, claim, context, block, keys).supported)
 
-    def why(self, sources: Sequence[str], claim: str, context: str = "", **_: Any) -> str:
+    def why(self, sources: Sequence[str], claim: str, context: str = "", block: str | None = None,
+            keys: Sequence[int] | None = None) -> str:
         """'layer: reason' of a rejection ('' when supported or never asked)."""
-        v = self._cache.get((tuple(sources), claim, context))
+        v = self._cache.get(self._key(sources, claim, context, block, keys))
         if v is None or v.supported:
             return ""
         return f"{getattr(v, 'layer', '')}: {getattr(v, 'reason', '')}".strip(": ")

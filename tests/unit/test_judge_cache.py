@@ -64,3 +64,38 @@ def test_a_verdict_is_reused_only_for_the_same_claim_evidence_prompt_and_model(j
     assert calls() == 4  # the judge prompt changed
     cache = json.loads(faithfulness.CACHE.read_text())
     assert len(cache["verdicts"]) == 4
+
+
+class BlockChecker:
+    """Says yes only when the keyed block it is given holds the claim's last word: the verdict depends on the
+    block, as the product's judge call does."""
+
+    name = "block-checker"
+
+    def __init__(self) -> None:
+        self.calls = 0
+
+    def check(self, claim, evidence, context="", block=None, keys=None):
+        from ..support.eval_standins import Verdict
+
+        self.calls += 1
+        seen = block if block else " ".join(evidence)
+        last = claim.rstrip(".").split()[-1]
+        return Verdict(last in seen, "" if last in seen else "judge", "" if last in seen else f"no {last!r}")
+
+
+def test_the_eval_judge_reuses_a_verdict_only_for_the_same_block_and_keys():
+    """eval-judge --articles asks with each row's whole article as the block: two rows with the same claim and
+    cited sentence under different blocks got the first row's verdict, keyed by (sources, claim, context)."""
+    from assistant.evaluation.judge import EntailmentJudge
+
+    checker = BlockChecker()
+    judge = EntailmentJudge(checker)
+    claim, sources = "Dmitriev meets Witkoff.", list(EVIDENCE)
+    assert judge.supports(sources, claim, block="[1] Dmitriev meets Witkoff.", keys=[1]) is True
+    assert judge.supports(sources, claim, block="[1] Dmitriev meets Rubio.", keys=[1]) is False
+    assert judge.supports(sources, claim, block="[1] Dmitriev meets Witkoff.", keys=[1]) is True  # cached
+    assert judge.supports(sources, claim, block="[1] Dmitriev meets Witkoff.", keys=[2]) is True
+    assert checker.calls == 3 and judge.calls == 3
+    assert judge.why(sources, claim, block="[1] Dmitriev meets Rubio.", keys=[1]) == "judge: no 'Witkoff'"
+    assert judge.why(sources, claim, block="[1] Dmitriev meets Witkoff.", keys=[1]) == ""
