@@ -4,6 +4,7 @@
     result = run_eval("evals/datasets/seed_briefing.jsonl", ["examples/briefings"], out="evals/reports/seed")
 
 Modules: dataset (eval file format), metrics (pure functions), correctness (answer vs gold),
+independent (the gated metrics: what was shown against the gold labels, never the product's checker),
 judge (support judges; make_judge builds them), judge_eval (`briefing eval-judge`), runner,
 gates (thresholds), compare (outcomes, --baseline), configs (--config), naive (the tutorial
 pipeline), report and plots (JSON / Markdown / HTML / SVG), command (the CLI side).
@@ -20,7 +21,7 @@ _EXPORTS = {
     "EntailmentJudge": "judge", "make_judge": "judge", "run_eval_judge": "judge_eval", "compare": "compare",
     "NaivePipeline": "naive",
     "CaseResult": "results", "EvalResult": "results", "aggregate": "runner", "evaluate": "runner",
-    "run_eval": "runner", "score_case": "runner",
+    "run_eval": "runner", "score_case": "runner", "rescore": "independent",
 }
 __all__ = sorted(_EXPORTS)
 
