@@ -62,7 +62,7 @@ _HEDGES = frozenset(
     "concerned believing expecting supposedly rumored rumoured assertion".split())
 _HEDGE_PHRASES = re.compile(r"\b(according to|is expected to|are expected to|was expected to|in what would|"
                             r"is said to|are said to|is believed to|are believed to|is thought to)\b", re.I)
-def _negated_words(text: str) -> tuple[set[str], set[str]]:
+def negated_words(text: str) -> tuple[set[str], set[str]]:
     """(stems under a negation, stems not under one); a negation governs the next content word."""
     # "Neither A nor B has confirmed it" negates the verb, not A and B.
     t = _NEITHER.sub(lambda m: f"{m.group(1)} and {m.group(2)} {m.group(3)} not ", text.replace("\u2019", "'"))
@@ -103,12 +103,12 @@ def check_polarity(claim: str, evidence: str) -> str:
     """A negation the evidence does not have (or drops one it has), a word swapped for its antonym, or a
     "No, ..." that goes on to affirm (a "Yes, ..." that goes on to deny)."""
     lead, body = strip_yes_no(claim)
-    c_neg, c_pos = _negated_words(body)
+    c_neg, c_pos = negated_words(body)
     if lead == "No" and not c_neg:
         return "the claim answers 'No' and then affirms"
     if lead == "Yes" and c_neg:
         return "the claim answers 'Yes' and then denies"
-    e_neg, e_pos = _negated_words(evidence)
+    e_neg, e_pos = negated_words(evidence)
     for w in sorted(c_neg):
         if w in e_pos and w not in e_neg:
             return f"the claim negates '{w}', the evidence does not"

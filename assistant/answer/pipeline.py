@@ -28,7 +28,7 @@ from ..search.retrieve import Filters, Retriever
 from ..types import (
     REFUSAL, Answer, AnswerEvent, EvidenceEvent, EvidenceSentence, Passage, StatusEvent, TextDelta,
 )
-from .span import SPAN_SHARE, answer_span, direct_answer, shifted
+from .span import SPAN_SHARE, answer_span, denials, direct_answer, shifted
 from .verify import (Checked, Verifier, asks_verdict, checked_answer, finished_claims, restates_question,
                      shown_citations)
 
@@ -191,12 +191,15 @@ class Answerer:
             if style == "quote":  # what it cites may still be worth quoting, if it answers (checked below)
                 keys.extend(k for d, ks in drafted if d in echoes for k in ks if k not in keys and k in verifier.by_key)
             drafted = [(d, k) for d, k in drafted if d not in echoes]
+        # Sentences that deny the verb of a yes/no or "why did ..." question settle it or correct its premise: in
+        # quote style they lead, and a draft sentence leads before them only if it cites one.
+        denied = denials(standalone, run.evidence) if style == "quote" and not overview else []
         lead_shown = False
         for i, (sentence, written) in enumerate(drafted):
             if style == "quote":
                 # The draft's citations choose what to quote; its first sentence that passes leads.
                 keys.extend(k for k in written if k not in keys and k in verifier.by_key)
-                if lead_shown or not settings.answer.lead:
+                if lead_shown or not settings.answer.lead or (denied and not set(written) & set(denied)):
                     continue
             checked = verifier.check(sentence, written, i)
             if not lead_shown and not overview:
@@ -207,7 +210,7 @@ class Answerer:
             if checked.shown:
                 lead_shown = True
                 yield run.show(checked)
-        if refused and settings.answer.quote_on_refusal:
+        if refused and (settings.answer.quote_on_refusal or denied):
             # A timid draft is not a refusal: what decides is whether any evidence sentence answers the
             # question, each quote checked like the fallback below (answer shape, words, the judge).
             refused = False
@@ -236,8 +239,9 @@ class Answerer:
             if not lead_keys and not overview and not asks_verdict(standalone):
                 span = answer_span([d for d, _ in drafted], standalone, run.evidence)
             span_keys = list(span.keys) if span else []
-            candidates = list(dict.fromkeys(span_keys + keys + [e.key for e in best_first(run.evidence)]))
-            candidates = candidates[:QUOTE_CANDIDATES + len(span_keys[:2])]
+            first = list(dict.fromkeys(denied[:2] + span_keys[:2]))
+            candidates = list(dict.fromkeys(first + keys + [e.key for e in best_first(run.evidence)]))
+            candidates = candidates[:QUOTE_CANDIDATES + len(first)]
             # A "what did X say" question has a stricter test (X must be in the sentence): most words will do.
             other_share = 0.75 if asks_speaker(standalone) else 1.0
             shown_quotes = 0
@@ -246,8 +250,10 @@ class Answerer:
                     break
                 if key in lead_keys:
                     continue  # the checked lead already cites it; its sources card shows the exact sentence
-                quoted = verifier.quote(key, len(run.checked), must_answer=True,
-                                        min_share=SPAN_SHARE if key in span_keys else 0.5 if key in keys else other_share)
+                # A sentence that denies the question's verb answers it, or corrects its premise, whatever the judge
+                # says: the 1.5B judge says "no" to "have not confirmed" for "Has the Kremlin confirmed ...?".
+                quoted = verifier.quote(key, len(run.checked), must_answer=key not in denied,
+                                        min_share=SPAN_SHARE if key in first else 0.5 if key in keys else other_share)
                 if quoted is None:
                     continue
                 if span is not None and key in span.keys:

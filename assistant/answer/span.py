@@ -18,7 +18,9 @@ from dataclasses import dataclass, replace
 from typing import Sequence
 
 from .citations import MARKER, content_stems, normalise, with_markers
-from .verify import Checked, restates_question
+from .guards import negated_words
+from .names import names
+from .verify import Checked, asks_verdict, restates_question
 from ..types import EvidenceSentence
 
 # A sentence that holds the draft's answer word for word needs fewer of the question's words than other evidence
@@ -112,3 +114,30 @@ def direct_answer(span: Span, quoted: Checked, index: int) -> Checked:
 def shifted(quoted: Checked) -> Checked:
     """The quote one sentence further on (after the direct answer put before it)."""
     return replace(quoted, citations=tuple(replace(c, sentence_index=c.sentence_index + 1) for c in quoted.citations))
+
+
+_WHY = re.compile(r"^\s*why\b", re.I)
+_OPENING = re.compile(r"^\s*(?:why\s+)?(?:is|are|was|were|do|does|did|has|have|had|can|could|will|would|should|"
+                      r"shall|may|might|must)\b", re.I)
+PREDICATE_WINDOW = 4  # words after the auxiliary in which the question's verb stands ("Has either government confirmed")
+
+
+def denials(question: str, evidence: Sequence[EvidenceSentence]) -> list[int]:
+    """Keys of evidence sentences that deny the verb of a yes/no or "why did ..." question and share another of its
+    content words: "which the Trump administration and the Kremlin have not confirmed" for "Has either government
+    confirmed ...?" (the answer: no) and for "Why did the Kremlin confirm the visit?" (a false premise).
+
+    The verb is looked for among the first few words after the question's auxiliary, names left out. Such a
+    sentence settles the question or corrects its premise, yet may hold few of its words (a follow-up rewritten
+    with the whole earlier answer in it) and the 1.5B judge says it does not answer: the pipeline quotes it."""
+    asked = [s for s in re.split(r"(?<=[.!?])\s+", question.strip()) if s.strip()]
+    last = asked[-1] if asked else ""
+    opening = _OPENING.match(last)
+    if not opening or not (asks_verdict(question) or _WHY.match(last)):
+        return []
+    named = {w.lower() for n in names(question) for w in n.split()}
+    head = [w for w in re.findall(r"[A-Za-z][A-Za-z'\u2019]*", last[opening.end():]) if w.lower() not in named]
+    _, verb = negated_words(" ".join(head[:PREDICATE_WINDOW]))
+    topic = content_stems(question)
+    return [e.key for e in evidence
+            if negated_words(e.text)[0] & verb and len(content_stems(e.text) & topic) >= 2]

@@ -98,3 +98,32 @@ def test_no_direct_answer_when_the_sentence_holding_the_words_does_not_answer(se
     chat.enqueue(f"Steve Witkoff is the official Dmitriev is expected to meet with in Washington [{other}].")
     answer = a.ask(q)
     assert not answer.text.startswith("Steve Witkoff"), answer.text
+
+
+def test_a_sentence_denying_the_verb_of_a_yes_no_or_why_question_is_found():
+    from assistant.answer.span import denials
+
+    evidence = [_ev(2, "Dmitriev is expected to meet with Steve Witkoff on Wednesday, CBS News reported."),
+                _ev(3, "The trip \u2014 which the Trump administration and the Kremlin have not confirmed \u2014 comes "
+                       "after a senior Russian official said Russia can not accept a US proposal.")]
+    assert denials("Has the Kremlin confirmed Dmitriev's trip?", evidence) == [3]
+    assert denials("Why did the Kremlin confirm Dmitriev's trip?", evidence) == [3]  # a false premise
+    assert denials("Will Russia accept the US proposal?", evidence) == [3]
+    # Not a yes/no or why question; the negated word is not the question's verb; one shared word is no topic.
+    assert denials("Who has confirmed Dmitriev's trip?", evidence) == []
+    assert denials("Did the official say Russia would end the war?", evidence) == []
+    assert denials("Has anyone confirmed it?", evidence) == []
+
+
+def test_the_denying_sentence_leads_a_yes_no_answer_even_when_the_judge_says_no(settings, seed_dir):
+    chat = _Judge(yes_for="no sentence says this")  # the judge says no to every claim and every quote
+    a = _quote_assistant(settings, seed_dir, chat)
+    q = "Has the Kremlin confirmed that Dmitriev is meeting Steve Witkoff in Washington?"
+    chat.enqueue("x")
+    evidence = list(a.ask_stream(q))[0].evidence
+    witkoff = next(e.key for e in evidence if "Steve Witkoff" in e.text)
+    chat.enqueue(f"Yes, Dmitriev is expected to meet with Steve Witkoff on Wednesday [{witkoff}].")
+    answer = a.ask(q)
+    assert answer.answerable and answer.citations, answer.text
+    assert "have not confirmed" in answer.citations[0].quote, answer.text
+    assert not answer.text.startswith("Yes"), answer.text
