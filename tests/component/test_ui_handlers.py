@@ -288,7 +288,8 @@ def test_app_exposes_only_the_named_api_and_never_the_key(tmp_path, fake_assista
                  ui={"auth": "ann:pw:with:colons"})
     a = Assistant(s, fake_assistant.store, fake_assistant.embedder, llm=ScriptedChat())
     app = build_app(a)
-    assert sorted(app.get_api_info()["named_endpoints"]) == ["/articles", "/ask", "/ingest", "/search", "/timeline"]
+    assert sorted(app.get_api_info()["named_endpoints"]) == ["/articles", "/ask", "/delete_article", "/ingest", "/search",
+                                                             "/sources", "/timeline"]
     assert "sk-secret-123" not in json.dumps(app.config, default=str)
     assert "127.0.0.1:9/v1" in json.dumps(app.config, default=str)
     opts = launch_options(s)
