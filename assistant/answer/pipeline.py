@@ -8,7 +8,6 @@ nothing here knows the Assistant."""
 from __future__ import annotations
 
 import logging
-import re
 import time
 from functools import partial
 from typing import TYPE_CHECKING, Any, Callable, Generator, Iterable, Iterator, Protocol, Sequence
@@ -28,8 +27,9 @@ from ..search.retrieve import Filters, Retriever
 from ..types import (
     REFUSAL, Answer, AnswerEvent, EvidenceEvent, EvidenceSentence, Passage, StatusEvent, TextDelta,
 )
+from .selection import keys_grammar, marker_grammar, select_keys  # noqa: F401 (public here too)
 from .span import SPAN_SHARE, answer_span, denials, direct_answer, shifted
-from .verify import (Checked, Verifier, asks_verdict, checked_answer, finished_claims, restates_question,
+from .verify import (QUOTE_LEAD, Checked, Verifier, asks_verdict, checked_answer, finished_claims, restates_question,
                      shown_citations)
 
 if TYPE_CHECKING:
@@ -194,7 +194,7 @@ class Answerer:
         # Sentences that deny the verb of a yes/no or "why did ..." question settle it or correct its premise: in
         # quote style they lead, and a draft sentence leads before them only if it cites one.
         denied = denials(standalone, run.evidence) if style == "quote" and not overview else []
-        lead_shown = False
+        lead_shown, held = False, None
         for i, (sentence, written) in enumerate(drafted):
             if style == "quote":
                 # The draft's citations choose what to quote; its first sentence that passes leads.
@@ -209,7 +209,23 @@ class Answerer:
             run.checked.append(checked)
             if checked.shown:
                 lead_shown = True
-                yield run.show(checked)
+                if style == "quote" and checked.shown.startswith(QUOTE_LEAD) and not overview:
+                    held = checked  # the claim failed and its sentence stands in: the draft's words may name the answer
+                else:
+                    yield run.show(checked)
+        if held is not None:
+            # "Kirill Dmitriev is meeting with US President Donald Trump's special envoy Steve Witkoff" failed its
+            # attribution and the sentence is quoted instead: the words it adds to a "who / which" question, verbatim
+            # in that sentence, go before the quote as the direct answer (span.py).
+            span = None if asks_verdict(standalone) else answer_span([d for d, _ in drafted], standalone, run.evidence)
+            at = run.checked.index(held)
+            key = held.keys[0] if held.keys else None
+            if span is not None and key in span.keys and checker.answers(
+                    standalone, [verifier.by_key[key].text], block=block, keys=[key], min_share=SPAN_SHARE):
+                run.checked[at:at + 1] = [direct_answer(span, held, at), shifted(held)]
+                run.notes.append(f"the direct answer is the draft's words {span.text!r}, verbatim in [{key}]")
+            for c in run.checked[at:]:
+                yield run.show(c)
         if refused and (settings.answer.quote_on_refusal or denied):
             # A timid draft is not a refusal: what decides is whether any evidence sentence answers the
             # question, each quote checked like the fallback below (answer shape, words, the judge).
@@ -365,44 +381,6 @@ class _Run:
                               evidence=self.evidence, raw_text=self.raw, timings=self.timings,
                               as_of=max(dates).date().isoformat() if dates else "", notes=self.notes,
                               style=self.style)
-
-
-def select_keys(llm: Any, block: str, question: str, evidence: Sequence[EvidenceSentence],
-                most: int) -> tuple[list[int], dict[str, int]]:
-    """The evidence keys the model says answer the question, best first (at most `most`; [] = none).
-
-    With a llama.cpp endpoint the reply is constrained by a grammar to "0" or valid keys, so it
-    cannot name a sentence that does not exist; elsewhere the reply is parsed and filtered.
-    """
-    known = [e.key for e in evidence]
-    messages = load_prompt("select_evidence").render(evidence=block, question=question, most=most, refusal=REFUSAL)
-    opts: dict[str, Any] = {"max_tokens": 6 * most + 2, "temperature": 0.0}
-    if getattr(llm, "constrain", "none") == "grammar":
-        opts["grammar"] = keys_grammar(known, most)
-    out = llm.complete(messages, **opts)
-    keys = [int(x) for x in re.findall(r"\d+", out.text)]
-    return [k for k in dict.fromkeys(keys) if k in known][:most], dict(out.usage or {})
-
-
-def marker_grammar(keys: Sequence[int]) -> str:
-    """A GBNF grammar for free answer text in which every [n] marker names a key that exists."""
-    return f'root ::= (text | marker)+\ntext ::= [^\\[\\]]\nmarker ::= "[" key "]"\nkey ::= {_key_rule(keys)}'
-
-
-def _key_rule(keys: Sequence[int]) -> str:
-    # Longest first, so "10" is tried before "1".
-    return " | ".join(f'"{k}"' for k in sorted(keys, key=lambda k: -len(str(k))))
-
-
-def keys_grammar(keys: Sequence[int], most: int) -> str:
-    """A GBNF grammar for "0" or 1..`most` bracketed keys separated by commas ("[2], [5]").
-
-    The brackets matter: with bare digits, a model that means "1" can be led on to "10" by the grammar.
-    """
-    tail = ""
-    for _ in range(max(0, most - 1)):
-        tail = f'(", " key {tail})?'
-    return f'root ::= "0" | key {tail}\nkey ::= "[" ({_key_rule(keys)}) "]"'
 
 
 def _add_usage(total: dict[str, int], more: dict[str, int]) -> None:

@@ -45,7 +45,10 @@ def answer_span(claims: Sequence[str], question: str, evidence: Sequence[Evidenc
     Runs are the claim's tokens between words the question has (stopwords may sit inside a run, not at its
     ends: "Three 6 Mafia", "the Windsor Framework" → "Windsor Framework"); each run is tried whole, then
     shorter from its end, so "Twitter Spaces, his social media company's platform" finds "Twitter Spaces".
-    None for a claim that only restates the question or adds nothing an evidence sentence holds."""
+    None for a question that does not ask for a name, number, date or place, and for a claim that only restates
+    the question or adds nothing an evidence sentence holds."""
+    if not asks_for_a_name(question):
+        return None
     asked = content_stems(question)
     sentences = [(e.key, f" {_plain(e.text)} ") for e in evidence]
     best: Span | None = None
@@ -68,19 +71,35 @@ def answer_span(claims: Sequence[str], question: str, evidence: Sequence[Evidenc
 
 
 def _runs(text: str, asked: set[str]) -> list[list[str]]:
-    """Maximal runs of tokens that are not content words of the question (at most MAX_SPAN_WORDS long)."""
+    """Maximal runs of tokens that are not content words of the question (at most MAX_SPAN_WORDS long). A run
+    that a question word cuts inside a name ("... special envoy Steve" + "Witkoff") loses the name's first part."""
     runs, current = [], []
     for token in _TOKEN.findall(text):
         stems = content_stems(token)
         if stems and stems <= asked:
             if current:
+                if token[:1].isupper():
+                    while current and current[-1][:1].isupper():
+                        current.pop()
                 runs.append(current)
             current = []
         else:
             current.append(token)
     if current:
         runs.append(current)
-    return [r[:MAX_SPAN_WORDS] for r in runs if content_stems(" ".join(r))]
+    return [r[:MAX_SPAN_WORDS] for r in runs if r and content_stems(" ".join(r))]
+
+
+# Questions whose answer is a name, a number, a date or a place: a span of words can answer them, as it cannot
+# "what did they agree on" or "why". A quiz's fill-in ("relaunched as a service called:", "a record __%") too.
+_ASKS_FOR_A_NAME = re.compile(r"\b(which|who|whom|whose|where|when)\b|\bhow (many|much|long|old|far|big)\b|"
+                              r"\bwhat (is|was|are|were) (the|its|his|her|their) (name|title|number|amount|price|"
+                              r"rate|date|age|total|figure|percentage)\b|:\s*$|_{2,}", re.I)
+
+
+def asks_for_a_name(question: str) -> bool:
+    """Does the question ask for a name, number, date or place (so that a few words can answer it)?"""
+    return bool(_ASKS_FOR_A_NAME.search(question))
 
 
 def _trim(words: list[str]) -> list[str]:

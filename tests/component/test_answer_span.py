@@ -127,3 +127,26 @@ def test_the_denying_sentence_leads_a_yes_no_answer_even_when_the_judge_says_no(
     assert answer.answerable and answer.citations, answer.text
     assert "have not confirmed" in answer.citations[0].quote, answer.text
     assert not answer.text.startswith("Yes"), answer.text
+
+
+def test_only_questions_asking_for_a_name_number_date_or_place_get_a_span():
+    from assistant.answer.span import asks_for_a_name
+
+    evidence = [_ev(2, "Dmitriev is expected to meet with US President Donald Trump\u2019s special envoy Steve Witkoff "
+                       "on Wednesday, CBS News and Reuters reported.")]
+    claim = "Dmitriev and Witkoff agreed to work with US President Donald Trump's special envoy on Wednesday."
+    assert answer_span([claim], "What did Dmitriev and Witkoff agree on at their meeting?", evidence) is None
+    assert answer_span([claim], "Who did Dmitriev and Witkoff agree to work with?", evidence) is not None
+    assert all(asks_for_a_name(q) for q in ("HBO Max relaunched this week as a service called:",
+                                            "What is the name of Rishi Sunak's new Brexit deal?",
+                                            "About how many inches were measured in Central Park?",
+                                            "A record-breaking __% of the US electricity mix"))
+    assert not any(asks_for_a_name(q) for q in ("Why did the talks collapse?", "What did Putin say?"))
+
+
+def test_a_span_never_ends_inside_a_name_the_question_cuts():
+    evidence = [_ev(2, "Dmitriev is expected to meet with US President Donald Trump\u2019s special envoy Steve Witkoff "
+                       "on Wednesday, CBS News and Reuters reported.")]
+    span = answer_span(["Witkoff is US President Donald Trump's special envoy Steve Witkoff."], "Who is Witkoff?",
+                       evidence)
+    assert span is not None and span.text == "US President Donald Trump's special envoy", span
