@@ -151,6 +151,16 @@ def cite(ev: EvidenceSentence, sentence: str, bodies: dict[str, str], score: flo
                     verified_by=verified_by)
 
 
+_LINE_LEADING = re.compile(r"^[ \t]*((?:\[\d+\][ \t]*)+)[:.)\-\u2013\u2014]?[ \t]*(\S.*?)[ \t]*$", re.M)
+
+
+def leading_markers_last(text: str) -> str:
+    """Lines written as "[3] Dmitriev is expected to meet ..." (the model's list style for overviews) with their
+    markers moved to the end of the line, where split_answer reads a sentence's markers: left at the start, each
+    line's marker was read as the previous line's."""
+    return _LINE_LEADING.sub(lambda m: f"{m.group(2)} {' '.join(m.group(1).split())}", text)
+
+
 def with_markers(sentence: str, keys: Sequence[int]) -> str:
     """The sentence with its [k] markers before the final stop."""
     if not keys:

@@ -12,7 +12,7 @@ import time
 from functools import partial
 from typing import TYPE_CHECKING, Any, Callable, Generator, Iterable, Iterator, Protocol, Sequence
 
-from .citations import is_pure_refusal, split_answer
+from .citations import is_pure_refusal, leading_markers_last, split_answer
 from .context import attach_chunks, whole_articles, widen
 from .entailment import Checker, asks_speaker
 from .evidence import best_first, format_evidence, irrelevant, select_evidence
@@ -179,7 +179,7 @@ class Answerer:
         # go before checking (injection.py); the system prompt is compared without the refusal sentence,
         # which an answer may rightly repeat.
         system = load_prompt("answer").render(evidence="", question="", refusal="")[0]["content"]
-        text, _ = drop_echoes(clean_answer(raw), orders_in(p.text for p in run.passages),
+        text, _ = drop_echoes(leading_markers_last(clean_answer(raw)), orders_in(p.text for p in run.passages),
                               [e.text for e in run.evidence], standalone, system)
         drafted = (finished_claims(text, standalone) or []) if cut else split_answer(text)
         refused = not drafted or all(is_pure_refusal(d) for d, _ in drafted)

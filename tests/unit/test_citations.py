@@ -134,3 +134,16 @@ def test_a_claim_that_needs_two_citations_is_not_shown_with_the_one_left():
     assert not any(c.key == 1 and "experts" in s.text for s in broken.sentences if s.kept for c in broken.citations), \
         broken.sentences
     assert all("experts" not in s.text for s in broken.sentences if s.kept and 1 in s.keys and 2 not in s.keys)
+
+
+def test_markers_written_at_the_start_of_lines_belong_to_their_own_line():
+    from assistant.answer.citations import leading_markers_last
+
+    draft = ("[1] Dmitriev was reportedly visiting Washington.\n[3] Dmitriev is expected to meet Witkoff.\n"
+             "[2][4] - Russia and China reaffirm ties.")
+    assert split_answer(leading_markers_last(draft)) == [
+        ("Dmitriev was reportedly visiting Washington.", [1]), ("Dmitriev is expected to meet Witkoff.", [3]),
+        ("Russia and China reaffirm ties.", [2, 4])]
+    # Markers already at the end of a sentence, and markers inside a line, are left where they are.
+    assert leading_markers_last("Dmitriev will meet Witkoff [2]. He may meet others [1].") == \
+        "Dmitriev will meet Witkoff [2]. He may meet others [1]."
