@@ -3,16 +3,16 @@
 from __future__ import annotations
 
 import json
-import threading
 import time
 from collections import Counter
 from datetime import datetime, timezone
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 
 import pytest
 
 from assistant.app import cli
 from assistant.ingest.web import article_id_for, extract_article, fetch_url, is_url, read_feed
+from ..support.http_fixture import serving
 
 PARA = ("The Russian envoy arrived in Washington on Thursday for talks that many Western experts suspect "
         "are a way of stalling for time. Officials said the meetings would continue into next week, with "
@@ -150,15 +150,8 @@ Handler.routes = {
 
 @pytest.fixture(scope="module")
 def server():
-    srv = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-    srv.daemon_threads = True
-    thread = threading.Thread(target=srv.serve_forever, daemon=True)
-    thread.start()
-    try:
-        yield f"http://127.0.0.1:{srv.server_address[1]}"
-    finally:
-        srv.shutdown()
-        srv.server_close()
+    with serving(Handler) as url:
+        yield url
 
 
 @pytest.fixture
@@ -355,14 +348,8 @@ def test_ssrf_addresses_that_are_not_public_are_named(address, kind):
 @pytest.fixture
 def second_server():
     """Another fixture server, on 127.0.0.2: a private service a redirect or a rebinding name might aim at."""
-    srv = ThreadingHTTPServer(("127.0.0.2", 0), Handler)
-    srv.daemon_threads = True
-    threading.Thread(target=srv.serve_forever, daemon=True).start()
-    try:
-        yield f"http://127.0.0.2:{srv.server_address[1]}"
-    finally:
-        srv.shutdown()
-        srv.server_close()
+    with serving(Handler, host="127.0.0.2") as url:
+        yield url
 
 
 def _only_127_0_0_1_is_public(monkeypatch) -> None:

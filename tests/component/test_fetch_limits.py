@@ -5,11 +5,10 @@ one request than the limit."""
 from __future__ import annotations
 
 import gzip
-import threading
 import time
 import tracemalloc
 import zlib
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 
 import pytest
 
@@ -17,6 +16,7 @@ from assistant.errors import IngestError
 from assistant.ingest.web import fetch_url
 
 from .test_fetch import ARTICLE
+from ..support.http_fixture import serving
 
 BOMB_MB = 100  # what each bomb decodes to
 LIMIT_MB = 1.0  # BRIEFING_FETCH__MAX_MB in these tests
@@ -91,14 +91,8 @@ class Hostile(BaseHTTPRequestHandler):
 @pytest.fixture(scope="module")
 def hostile():
     Hostile.bombs = _bombs()
-    srv = ThreadingHTTPServer(("127.0.0.1", 0), Hostile)
-    srv.daemon_threads = True
-    threading.Thread(target=srv.serve_forever, daemon=True).start()
-    try:
-        yield f"http://127.0.0.1:{srv.server_address[1]}"
-    finally:
-        srv.shutdown()
-        srv.server_close()
+    with serving(Hostile) as url:
+        yield url
 
 
 @pytest.fixture

@@ -14,8 +14,7 @@ import os
 import socket
 import subprocess
 import sys
-import threading
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 
 import pytest
 
@@ -31,6 +30,7 @@ from assistant.app.ui import Handlers, build_app, check_upload, launch_options
 
 from ..conftest import ROOT, SEED
 from ..support.fakes import FakeEmbedder
+from ..support.http_fixture import serving
 
 KEY = "sk-test-SECRET-7d3f9a61c0b2"
 QUESTION = "Is Russia stalling?"
@@ -62,13 +62,8 @@ class _Echo(BaseHTTPRequestHandler):
 
 @pytest.fixture
 def echo_url():
-    srv = ThreadingHTTPServer(("127.0.0.1", 0), _Echo)
-    threading.Thread(target=srv.serve_forever, daemon=True).start()
-    try:
-        yield f"http://127.0.0.1:{srv.server_address[1]}/v1"
-    finally:
-        srv.shutdown()
-        srv.server_close()
+    with serving(_Echo, path="/v1") as url:
+        yield url
 
 
 def keyed_assistant(tmp_path, base_url: str) -> Assistant:

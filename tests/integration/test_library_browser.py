@@ -4,9 +4,7 @@ test one and the model scripted (no answer is asked of it). Screenshots go to te
 
 from __future__ import annotations
 
-import threading
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from pathlib import Path
+from http.server import BaseHTTPRequestHandler
 
 import pytest
 
@@ -16,9 +14,10 @@ from assistant.search.store import Store
 from assistant.app.ui import build_app, launch_options
 
 from ..conftest import ARTIFACTS
+from ..support.browser import chromium
 from ..support.fakes import FakeEmbedder, ScriptedChat
+from ..support.http_fixture import serving
 from ..support.live_app import free_port
-from .test_ui_browser import CHROMIUM, CHROMIUM_ARGS
 
 pytestmark = pytest.mark.integration
 
@@ -54,23 +53,14 @@ class _Site(BaseHTTPRequestHandler):
 
 @pytest.fixture(scope="module")
 def site():
-    srv = ThreadingHTTPServer(("127.0.0.1", 0), _Site)
-    threading.Thread(target=srv.serve_forever, daemon=True).start()
-    yield f"http://127.0.0.1:{srv.server_address[1]}"
-    srv.shutdown()
-    srv.server_close()
+    with serving(_Site) as url:
+        yield url
 
 
 @pytest.fixture(scope="module")
 def browser():
-    if not Path(CHROMIUM).exists():
-        pytest.fail("Debian's chromium is missing: run `make browser` (apt-get install chromium)")
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as p:
-        b = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+    with chromium() as b:
         yield b
-        b.close()
 
 
 @pytest.fixture

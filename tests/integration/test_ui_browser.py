@@ -7,7 +7,6 @@ from __future__ import annotations
 import json
 import re
 import socket
-from pathlib import Path
 
 import pytest
 
@@ -19,13 +18,11 @@ from assistant.types import REFUSAL, EvidenceEvent
 from assistant.app.ui import build_app, launch_options
 
 from ..conftest import ARTIFACTS, SEED
+from ..support.browser import chromium
 from ..support.fakes import ScriptedChat
 
 pytestmark = pytest.mark.integration
 
-CHROMIUM = "/usr/bin/chromium"
-CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
-                 "--disable-sync", "--no-first-run"]
 ANSWER_WAIT_MS = 300_000  # the bundled model takes 20-40 s per answer on 2 cores; leave room
 QUESTION = "Is Russia stalling?"
 OFF_TOPIC = "What is the best recipe for sourdough bread?"
@@ -89,14 +86,8 @@ def _scripted_answer(assistant: Assistant) -> str:
 
 @pytest.fixture(scope="module")
 def browser():
-    if not Path(CHROMIUM).exists():
-        pytest.fail("Debian's chromium is missing: run `make browser` (apt-get install chromium)")
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as p:
-        b = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+    with chromium() as b:
         yield b
-        b.close()
 
 
 @pytest.fixture

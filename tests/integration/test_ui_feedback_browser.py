@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import json
 import time
-from pathlib import Path
 
 import pytest
 
@@ -20,7 +19,8 @@ from assistant.types import EvidenceEvent
 
 from ..conftest import ARTIFACTS, SEED
 from ..support.fakes import FakeEmbedder, ScriptedChat
-from .test_ui_browser import CHROMIUM, CHROMIUM_ARGS, free_port
+from ..support.browser import chromium
+from .test_ui_browser import free_port
 
 pytestmark = pytest.mark.integration
 
@@ -57,17 +57,11 @@ def served(settings):
 
 @pytest.fixture
 def page(served):
-    if not Path(CHROMIUM).exists():
-        pytest.fail("Debian's chromium is missing: run `make browser` (apt-get install chromium)")
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+    with chromium() as browser:
         pg = browser.new_context(viewport={"width": 1360, "height": 1000}).new_page()
         pg.goto(served[0])
         pg.wait_for_selector("#ba-question textarea", timeout=60_000)
         yield pg
-        browser.close()
 
 
 def test_marking_an_answer_wrong_stores_question_answer_citations_and_reason(page, served, tmp_path, capsys):
