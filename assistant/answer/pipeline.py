@@ -27,8 +27,8 @@ from ..search.retrieve import Filters, Retriever
 from ..types import (
     REFUSAL, Answer, AnswerEvent, EvidenceEvent, EvidenceSentence, Passage, StatusEvent, TextDelta,
 )
-from .selection import keys_grammar, marker_grammar, select_keys  # noqa: F401 (public here too)
-from .span import SPAN_SHARE, answer_span, denials, direct_answer, shifted
+from .selection import marker_grammar, select_keys
+from .span import SPAN_SHARE, answer_span, denials, with_direct_answer
 from .verify import (QUOTE_LEAD, Checked, Verifier, asks_verdict, checked_answer, finished_claims, restates_question,
                      shown_citations)
 
@@ -159,9 +159,8 @@ class Answerer:
         # draft is stopped once that sentence is complete: the user waits for one sentence, not three, and
         # not for the server's end of stream (the end token, and with BRIEFING_LOCAL__PROMPT_CACHE_MB set, saving
         # the model state: ~1 s here).
-        first_only = style == "quote" and settings.answer.lead
-        raw, cut = yield from _draft(run, llm, self.embedder, messages, settings.llm.max_tokens, grammar,
-                                     until=partial(finished_claims, question=standalone) if first_only else None)
+        until = partial(finished_claims, question=standalone) if style == "quote" and settings.answer.lead else None
+        raw, cut = yield from _draft(run, llm, self.embedder, messages, settings.llm.max_tokens, grammar, until)
         if settings.answer.second_look and not overview and _pure_refusal(raw):
             # A small model told to refuse when unsure refuses questions its evidence answers ("Buffalo Bills
             # player Damar Hamlin ..." for "which team?"), and it answers unanswerable ones anyway: its refusal
@@ -170,8 +169,7 @@ class Answerer:
             yield StatusEvent("Looking at the evidence again\u2026")
             again = load_prompt("answer_second_look").render(evidence=block, question=standalone)
             run.raw += "\n\n"
-            raw, cut = yield from _draft(run, llm, self.embedder, again, settings.llm.max_tokens, grammar,
-                                         until=partial(finished_claims, question=standalone) if first_only else None)
+            raw, cut = yield from _draft(run, llm, self.embedder, again, settings.llm.max_tokens, grammar, until)
             run.notes.append("the draft refused; the model was asked once more to answer from the evidence")
         yield StatusEvent("Checking each claim against the sentence it cites\u2026")
         t3 = time.perf_counter()
@@ -222,8 +220,7 @@ class Answerer:
             key = held.keys[0] if held.keys else None
             if span is not None and key in span.keys and checker.answers(
                     standalone, [verifier.by_key[key].text], block=block, keys=[key], min_share=SPAN_SHARE):
-                run.checked[at:at + 1] = [direct_answer(span, held, at), shifted(held)]
-                run.notes.append(f"the direct answer is the draft's words {span.text!r}, verbatim in [{key}]")
+                run.checked[at:at + 1] = _led_by(run, span, held, at)
             for c in run.checked[at:]:
                 yield run.show(c)
         if refused and (settings.answer.quote_on_refusal or denied):
@@ -272,15 +269,13 @@ class Answerer:
                                         min_share=SPAN_SHARE if key in first else 0.5 if key in keys else other_share)
                 if quoted is None:
                     continue
+                shown = [quoted]
                 if span is not None and key in span.keys:
-                    lead = direct_answer(span, quoted, len(run.checked))
-                    run.checked.append(lead)
-                    yield run.show(lead)
-                    run.notes.append(f"the direct answer is the draft's words {span.text!r}, verbatim in [{key}]")
-                    quoted, span = shifted(quoted), None
+                    shown, span = _led_by(run, span, quoted, len(run.checked)), None
                 shown_quotes += 1
-                run.checked.append(quoted)
-                yield run.show(quoted)
+                for c in shown:
+                    run.checked.append(c)
+                    yield run.show(c)
         run.judge_calls = checker.judge_calls
         if checker.failures and not any(c.shown for c in run.checked):
             # Nothing was shown because the judge failed, not because the briefings are silent: say so (the
@@ -292,6 +287,12 @@ class Answerer:
         for route, n in checker.routes.items():  # which check verified the claims that passed (usage.verified_*)
             run.usage[f"verified_{route}"] = n
         yield AnswerEvent(run.finish(getattr(llm, "name", "")))
+
+
+def _led_by(run: "_Run", span: Any, quoted: Checked, index: int) -> list[Checked]:
+    """The direct answer `span`, then `quoted` (the sentence holding it), noted for the user."""
+    run.notes.append(f"the direct answer is the draft's words {span.text!r}, verbatim in [{quoted.keys[0]}]")
+    return with_direct_answer(span, quoted, index)
 
 
 def _pure_refusal(raw: str) -> bool:

@@ -20,7 +20,7 @@ from typing import Sequence
 from .citations import MARKER, content_stems, normalise, with_markers
 from .guards import negated_words
 from .names import names
-from .verify import Checked, asks_verdict, restates_question
+from .verify import Checked, question_proper, restates_question
 from ..types import EvidenceSentence
 
 # A sentence that holds the draft's answer word for word needs fewer of the question's words than other evidence
@@ -120,22 +120,18 @@ def _plain(text: str) -> str:
     return " ".join(_TOKEN.findall(normalise(text)))
 
 
-def direct_answer(span: Span, quoted: Checked, index: int) -> Checked:
-    """The span as the answer's opening sentence ("California [13]."), citing the sentence that holds it, which
-    `quoted` (that sentence's checked quote, shown right after) has passed as answering the question."""
+def with_direct_answer(span: Span, quoted: Checked, index: int) -> list[Checked]:
+    """The span as the answer's opening sentence ("California [13]."), citing the sentence that holds it, then
+    `quoted` (that sentence's checked quote, which has passed as answering the question) one sentence on."""
     words = span.text[:1].upper() + span.text[1:]
     key = quoted.keys[0]
     cites = tuple(replace(c, sentence_index=index) for c in quoted.citations)
-    return Checked(words, with_markers(f"{words}.", [key]), cites, (key,), 1.0,
+    lead = Checked(words, with_markers(f"{words}.", [key]), cites, (key,), 1.0,
                    f"the draft's answer, verbatim in [{key}], which answers the question")
+    after = tuple(replace(c, sentence_index=index + 1) for c in quoted.citations)
+    return [lead, replace(quoted, citations=after)]
 
 
-def shifted(quoted: Checked) -> Checked:
-    """The quote one sentence further on (after the direct answer put before it)."""
-    return replace(quoted, citations=tuple(replace(c, sentence_index=c.sentence_index + 1) for c in quoted.citations))
-
-
-_WHY = re.compile(r"^\s*why\b", re.I)
 _OPENING = re.compile(r"^\s*(?:why\s+)?(?:is|are|was|were|do|does|did|has|have|had|can|could|will|would|should|"
                       r"shall|may|might|must)\b", re.I)
 PREDICATE_WINDOW = 4  # words after the auxiliary in which the question's verb stands ("Has either government confirmed")
@@ -149,10 +145,9 @@ def denials(question: str, evidence: Sequence[EvidenceSentence]) -> list[int]:
     The verb is looked for among the first few words after the question's auxiliary, names left out. Such a
     sentence settles the question or corrects its premise, yet may hold few of its words (a follow-up rewritten
     with the whole earlier answer in it) and the 1.5B judge says it does not answer: the pipeline quotes it."""
-    asked = [s for s in re.split(r"(?<=[.!?])\s+", question.strip()) if s.strip()]
-    last = asked[-1] if asked else ""
-    opening = _OPENING.match(last)
-    if not opening or not (asks_verdict(question) or _WHY.match(last)):
+    last = question_proper(question)
+    opening = _OPENING.match(last)  # an auxiliary, or "why" and one, opens it
+    if not opening:
         return []
     named = {w.lower() for n in names(question) for w in n.split()}
     head = [w for w in re.findall(r"[A-Za-z][A-Za-z'\u2019]*", last[opening.end():]) if w.lower() not in named]

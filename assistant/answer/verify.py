@@ -321,10 +321,16 @@ _VERDICT_QUESTION = re.compile(r"^\s*(?:is|are|was|were|do|does|did|has|have|had
                                r"shall|may|might|must|isn't|aren't|wasn't|didn't|doesn't|hasn't|haven't)\b", re.I)
 
 
+def question_proper(question: str) -> str:
+    """The question's last sentence, the one that asks ("Tim Scott announced his campaign this week. Scott is a
+    senator for which state?")."""
+    asked = [s for s in re.split(r"(?<=[.!?])\s+", question.strip()) if s.strip()]
+    return asked[-1] if asked else ""
+
+
 def asks_verdict(question: str) -> bool:
     """Is this a yes/no question (its last sentence opens on an auxiliary: "Is Russia stalling?")?"""
-    asked = [s for s in re.split(r"(?<=[.!?])\s+", question.strip()) if s.strip()]
-    return bool(asked) and bool(_VERDICT_QUESTION.match(asked[-1]))
+    return bool(_VERDICT_QUESTION.match(question_proper(question)))
 
 
 def restates_question(claim: str, question: str) -> bool:

@@ -71,16 +71,25 @@ def _quote_assistant(settings, seed_dir, chat):
     return a
 
 
-def test_a_failed_draft_still_names_the_answer_when_a_sentence_holding_its_words_answers(settings, seed_dir):
-    chat = _Judge(yes_for="Steve Witkoff")
+WHICH_OFFICIAL = "Which official is Dmitriev expected to meet with in Washington?"
+
+
+def _witkoff_drafted(settings, seed_dir, yes_for: str):
+    """Ask WHICH_OFFICIAL with a draft that names Witkoff but cites the "not confirmed" sentence (so it fails);
+    the judge says the question is answered only by the sentence holding `yes_for`. -> (assistant, answer, the
+    Witkoff sentence's key)."""
+    chat = _Judge(yes_for=yes_for)
     a = _quote_assistant(settings, seed_dir, chat)
-    q = "Which official is Dmitriev expected to meet with in Washington?"
     chat.enqueue("x")
-    evidence = list(a.ask_stream(q))[0].evidence
+    evidence = list(a.ask_stream(WHICH_OFFICIAL))[0].evidence
     other = next(e.key for e in evidence if "not confirmed" in e.text)
     witkoff = next(e.key for e in evidence if "Steve Witkoff" in e.text)
     chat.enqueue(f"Steve Witkoff is the official Dmitriev is expected to meet with in Washington [{other}].")
-    answer = a.ask(q)
+    return a, a.ask(WHICH_OFFICIAL), witkoff
+
+
+def test_a_failed_draft_still_names_the_answer_when_a_sentence_holding_its_words_answers(settings, seed_dir):
+    a, answer, witkoff = _witkoff_drafted(settings, seed_dir, yes_for="Steve Witkoff")
     assert answer.text.startswith(f"Steve Witkoff [{witkoff}]. The briefing says: \u201cDmitriev is expected"), \
         answer.text
     first, second = (c.sentence_index for c in answer.citations)  # the answer and the quote: two sentences
@@ -89,14 +98,7 @@ def test_a_failed_draft_still_names_the_answer_when_a_sentence_holding_its_words
 
 
 def test_no_direct_answer_when_the_sentence_holding_the_words_does_not_answer(settings, seed_dir):
-    chat = _Judge(yes_for="no sentence says this")
-    a = _quote_assistant(settings, seed_dir, chat)
-    q = "Which official is Dmitriev expected to meet with in Washington?"
-    chat.enqueue("x")
-    evidence = list(a.ask_stream(q))[0].evidence
-    other = next(e.key for e in evidence if "not confirmed" in e.text)
-    chat.enqueue(f"Steve Witkoff is the official Dmitriev is expected to meet with in Washington [{other}].")
-    answer = a.ask(q)
+    _, answer, _ = _witkoff_drafted(settings, seed_dir, yes_for="no sentence says this")
     assert not answer.text.startswith("Steve Witkoff"), answer.text
 
 

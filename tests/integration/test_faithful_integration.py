@@ -7,7 +7,7 @@ import re
 
 import pytest
 
-from assistant.answer.pipeline import keys_grammar
+from assistant.answer.selection import keys_grammar
 from assistant.answer.entailment import YES_NO_GRAMMAR, Checker
 from assistant.answer.injection import defang
 
@@ -93,7 +93,7 @@ def test_is_russia_stalling_gets_an_attributed_answer_citing_the_stalling_for_ti
 
 
 def test_the_marker_grammar_keeps_citations_to_existing_keys(real_llm):
-    from assistant.answer.pipeline import marker_grammar
+    from assistant.answer.selection import marker_grammar
 
     prompt = [{"role": "user", "content": "<evidence>\n[9] The port of Kestrel reopened to cargo ships on Tuesday.\n"
                                           "</evidence>\n\nQuestion: When did the port reopen?\n"
