@@ -161,7 +161,7 @@ class Answerer:
         # the model state: ~1 s here).
         until = partial(finished_claims, question=standalone) if style == "quote" and settings.answer.lead else None
         raw, cut = yield from _draft(run, llm, self.embedder, messages, settings.llm.max_tokens, grammar, until)
-        if settings.answer.second_look and not overview and _pure_refusal(raw):
+        if settings.answer.second_look and not overview and _all_refusal(split_answer(raw)):
             # A small model told to refuse when unsure refuses questions its evidence answers ("Buffalo Bills
             # player Damar Hamlin ..." for "which team?"), and it answers unanswerable ones anyway: its refusal
             # says little. Ask once more without the way out (a prompt with no refusal sentence: told it may refuse,
@@ -180,7 +180,7 @@ class Answerer:
         text, _ = drop_echoes(leading_markers_last(clean_answer(raw)), orders_in(p.text for p in run.passages),
                               [e.text for e in run.evidence], standalone, system)
         drafted = (finished_claims(text, standalone) or []) if cut else split_answer(text)
-        refused = not drafted or all(is_pure_refusal(d) for d, _ in drafted)
+        refused = _all_refusal(drafted)
         # A sentence that only turns a "which ..." question into a statement answers nothing: it neither
         # leads nor stands alone as the answer (the sentence after it names what was asked, if any does).
         echoes = [d for d, _ in drafted if restates_question(d, standalone)]
@@ -295,8 +295,8 @@ def _led_by(run: "_Run", span: Any, quoted: Checked, index: int) -> list[Checked
     return with_direct_answer(span, quoted, index)
 
 
-def _pure_refusal(raw: str) -> bool:
-    parts = split_answer(raw)
+def _all_refusal(parts: Sequence[tuple[str, Any]]) -> bool:
+    """Nothing drafted, or only the refusal: (sentence, keys) pairs as split_answer gives them."""
     return not parts or all(is_pure_refusal(p) for p, _ in parts)
 
 
