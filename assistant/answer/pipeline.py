@@ -28,8 +28,9 @@ from ..types import (
     REFUSAL, Answer, AnswerEvent, EvidenceEvent, EvidenceSentence, Passage, StatusEvent, TextDelta,
 )
 from .selection import marker_grammar, select_keys
-from .span import SPAN_SHARE, answer_span, denials, with_direct_answer
-from .verify import (QUOTE_LEAD, Checked, Verifier, asks_verdict, checked_answer, finished_claims, restates_question,
+from .span import SPAN_SHARE, Span, answer_span, denials, with_direct_answer
+from .verdict import VERDICT_ROUTES, VerdictLead, asks_yes_no, verdict_for
+from .verify import (QUOTE_LEAD, Checked, Verifier, checked_answer, finished_claims, restates_question,
                      shown_citations)
 
 if TYPE_CHECKING:
@@ -215,12 +216,17 @@ class Answerer:
             # "Kirill Dmitriev is meeting with US President Donald Trump's special envoy Steve Witkoff" failed its
             # attribution and the sentence is quoted instead: the words it adds to a "who / which" question, verbatim
             # in that sentence, go before the quote as the direct answer (span.py).
-            span = None if asks_verdict(standalone) else answer_span([d for d, _ in drafted], standalone, run.evidence)
+            # A yes/no question's quote gets its verdict in front instead ("Many Western experts suspect so", verdict.py).
+            span = None if asks_yes_no(standalone) else answer_span([d for d, _ in drafted], standalone, run.evidence)
             at = run.checked.index(held)
             key = held.keys[0] if held.keys else None
             if span is not None and key in span.keys and checker.answers(
                     standalone, [verifier.by_key[key].text], block=block, keys=[key], min_share=SPAN_SHARE):
                 run.checked[at:at + 1] = _led_by(run, span, held, at)
+            elif key is not None and asks_yes_no(standalone):
+                lead = verdict_for(verifier, standalone, drafted, denied, [key])
+                if lead is not None:
+                    run.checked[at:at + 1] = _led_by(run, lead, held, at)
             for c in run.checked[at:]:
                 yield run.show(c)
         if refused and (settings.answer.quote_on_refusal or denied):
@@ -249,15 +255,24 @@ class Answerer:
             # Without a checked lead, the words the draft added to the question may still name the answer: the
             # sentences that hold them verbatim come first, and the first of them that answers leads (span.py).
             span = None
-            if not lead_keys and not overview and not asks_verdict(standalone):
+            if not lead_keys and not overview and not asks_yes_no(standalone):
                 span = answer_span([d for d, _ in drafted], standalone, run.evidence)
             span_keys = list(span.keys) if span else []
             first = list(dict.fromkeys(denied[:2] + span_keys[:2]))
             candidates = list(dict.fromkeys(first + keys + [e.key for e in best_first(run.evidence)]))
             candidates = candidates[:QUOTE_CANDIDATES + len(first)]
+            # A yes/no question without a checked lead: the sentence that gives a verdict (who says so, a denial,
+            # the statement checked) is quoted first, with the verdict in front of it (verdict.py).
+            verdict = None
+            if not lead_keys and not overview and asks_yes_no(standalone):
+                verdict = verdict_for(verifier, standalone, drafted, denied, candidates)
+                if verdict is not None:
+                    candidates = [verdict.key] + [k for k in candidates if k != verdict.key]
+                    first = [verdict.key] + first
             # A "what did X say" question has a stricter test (X must be in the sentence): most words will do.
             other_share = 0.75 if asks_speaker(standalone) else 1.0
-            shown_quotes = 0
+            # A quote that stood in for the draft's lead counts: the answer is its lead and at most two sentences.
+            shown_quotes = sum(1 for c in run.checked if c.shown.startswith(QUOTE_LEAD))
             for key in candidates:
                 if shown_quotes >= settings.answer.max_quotes:
                     break
@@ -265,13 +280,16 @@ class Answerer:
                     continue  # the checked lead already cites it; its sources card shows the exact sentence
                 # A sentence that denies the question's verb answers it, or corrects its premise, whatever the judge
                 # says: the 1.5B judge says "no" to "have not confirmed" for "Has the Kremlin confirmed ...?".
-                quoted = verifier.quote(key, len(run.checked), must_answer=key not in denied,
+                settled = key in denied or (verdict is not None and key == verdict.key)
+                quoted = verifier.quote(key, len(run.checked), must_answer=not settled,
                                         min_share=SPAN_SHARE if key in first else 0.5 if key in keys else other_share)
                 if quoted is None:
                     continue
                 shown = [quoted]
                 if span is not None and key in span.keys:
                     shown, span = _led_by(run, span, quoted, len(run.checked)), None
+                elif verdict is not None and key == verdict.key:
+                    shown, verdict = _led_by(run, verdict, quoted, len(run.checked)), None
                 shown_quotes += 1
                 for c in shown:
                     run.checked.append(c)
@@ -289,10 +307,17 @@ class Answerer:
         yield AnswerEvent(run.finish(getattr(llm, "name", "")))
 
 
-def _led_by(run: "_Run", span: Any, quoted: Checked, index: int) -> list[Checked]:
-    """The direct answer `span`, then `quoted` (the sentence holding it), noted for the user."""
-    run.notes.append(f"the direct answer is the draft's words {span.text!r}, verbatim in [{quoted.keys[0]}]")
-    return with_direct_answer(span, quoted, index)
+def _led_by(run: "_Run", lead: Span | VerdictLead, quoted: Checked, index: int) -> list[Checked]:
+    """The direct answer `lead` (a span of the draft, or a verdict), then `quoted` (the sentence it rests on),
+    noted for the user."""
+    key = quoted.keys[0]
+    if isinstance(lead, VerdictLead):
+        note = f"the verdict {lead.text!r} rests on [{key}] ({VERDICT_ROUTES[lead.route]})"
+        run.usage[f"verdict_{lead.route}"] = run.usage.get(f"verdict_{lead.route}", 0) + 1
+    else:
+        note = f"the direct answer is the draft's words {lead.text!r}, verbatim in [{key}]"
+    run.notes.append(note)
+    return with_direct_answer(lead.text, quoted, index, note)
 
 
 def _all_refusal(parts: Sequence[tuple[str, Any]]) -> bool:

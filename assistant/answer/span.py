@@ -120,14 +120,13 @@ def _plain(text: str) -> str:
     return " ".join(_TOKEN.findall(normalise(text)))
 
 
-def with_direct_answer(span: Span, quoted: Checked, index: int) -> list[Checked]:
-    """The span as the answer's opening sentence ("California [13]."), citing the sentence that holds it, then
-    `quoted` (that sentence's checked quote, which has passed as answering the question) one sentence on."""
-    words = span.text[:1].upper() + span.text[1:]
+def with_direct_answer(words: str, quoted: Checked, index: int, note: str) -> list[Checked]:
+    """`words` as the answer's opening sentence ("California [13].", "Many Western experts suspect so [3]."),
+    citing the sentence they come from, then `quoted` (that sentence's checked quote) one sentence on."""
+    words = words[:1].upper() + words[1:]
     key = quoted.keys[0]
     cites = tuple(replace(c, sentence_index=index) for c in quoted.citations)
-    lead = Checked(words, with_markers(f"{words}.", [key]), cites, (key,), 1.0,
-                   f"the draft's answer, verbatim in [{key}], which answers the question")
+    lead = Checked(words, with_markers(f"{words}.", [key]), cites, (key,), 1.0, note)
     after = tuple(replace(c, sentence_index=index + 1) for c in quoted.citations)
     return [lead, replace(quoted, citations=after)]
 

@@ -143,6 +143,11 @@ class Verifier:
                            (quote.key,), 1.0, "; ".join(notes), verdict.layer)
         return Checked(sentence, "", (), tuple(valid), score, "; ".join(notes), verdict.layer or "citation")
 
+    def holds(self, claim: str, keys: Sequence[int]) -> bool:
+        """Is `claim` stated by the sentences under `keys` (the guards, then the judge), without showing it?"""
+        valid = [k for k in keys if k in self.by_key]
+        return bool(valid) and self._verdict(claim, valid).supported
+
     def as_lead(self, checked: Checked) -> Checked:
         """A checked sentence about to open the answer must come from sentences that hold what the question
         asks for (a number for "how many", the speaker for "what did X say"); else it is withheld."""

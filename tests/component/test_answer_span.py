@@ -128,7 +128,23 @@ def test_the_denying_sentence_leads_a_yes_no_answer_even_when_the_judge_says_no(
     answer = a.ask(q)
     assert answer.answerable and answer.citations, answer.text
     assert "have not confirmed" in answer.citations[0].quote, answer.text
-    assert not answer.text.startswith("Yes"), answer.text
+    denial = answer.citations[0].key
+    assert answer.text.startswith(f"No [{denial}]. The briefing says: \u201cThe trip"), answer.text
+
+
+def test_a_yes_no_answer_opens_with_who_says_so(settings, seed_dir):
+    chat = _Judge(yes_for="Western experts suspect")  # every claim fails; only that sentence answers
+    a = _quote_assistant(settings, seed_dir, chat)
+    q = "Is Russia stalling?"
+    chat.enqueue("x")
+    evidence = list(a.ask_stream(q))[0].evidence
+    stalling = next(e.key for e in evidence if "stalling for time" in e.text)
+    chat.enqueue(f"Yes, Russia is stalling [{stalling}].")
+    answer = a.ask(q)
+    assert answer.text.startswith(f"Many Western experts suspect so [{stalling}]. The briefing says: \u201cRussian "
+                                  "officials in public"), answer.text
+    assert answer.usage.get("verdict_attributed") == 1
+    assert all(a.article(c.article_id).body[c.start:c.end] == c.quote for c in answer.citations)
 
 
 def test_only_questions_asking_for_a_name_number_date_or_place_get_a_span():

@@ -1,0 +1,165 @@
+"""The verdict that opens an answer to a yes/no or true/false question.
+
+A reader who asks "Is Russia stalling?" wants the verdict first, and in news the verdict is usually someone's:
+"Many Western experts suspect so [3]." Quoting the sentence alone leaves the reader to find it. Three verdicts
+are built here, each from words the cited sentence itself holds or from a check that already passed, never from
+the draft's wording:
+
+- attributed: a sentence in which a speaker (a noun phrase, not a bare pronoun) says, suspects, believes ...
+  a clause holding every content word of the question's predicate: "<speaker> <verb> so";
+- denied: a sentence that negates the question's verb (span.denials) answers "No" to a question that is not
+  itself negative;
+- stated: a true/false question ("True or false: X", "Is it true that X?") whose statement X passes the same
+  checks as any claim against a cited sentence: "True" / "Yes".
+
+The sentence is quoted right after its verdict, so what the verdict rests on is on the page.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from typing import Any, Sequence
+
+from .citations import content_stems
+from .guards import negated_words
+from .names import names
+from .verify import Verifier, asks_verdict, question_proper
+from ..types import EvidenceSentence
+
+# Verbs that attribute a view or a claim to a speaker (a closed class, not words of any one text).
+_ATTRIBUTION = ("suspect|suspects|suspected|believe|believes|believed|think|thinks|thought|say|says|said|argue|"
+                "argues|argued|claim|claims|claimed|fear|fears|feared|insist|insists|insisted|"
+                "allege|alleges|alleged|doubt|doubts|doubted|predict|predicts|predicted|"
+                "contend|contends|contended|acknowledge|acknowledges|acknowledged|assert|asserts|asserted|"
+                "conclude|concludes|concluded|report|reports|reported")
+_VERB = re.compile(r"\b(?:" + _ATTRIBUTION + r")\b(?:\s+that\b)?", re.I)
+_BOUNDARY = re.compile(r"[:;,\u2014\u2013(\"\u201c]|\s-\s")
+_POSTPOSED = re.compile(r"\s*(?:[,.;]|$)")  # the verb ends its clause: "..., a British analyst argued, adding"
+_POSTPOSED_WHO = re.compile(r",\s+((?:[\w'\u2019.-]+\s+){1,6})$")
+_CLAUSE_END = re.compile(r"[:;\u2014\u2013]")
+_HEDGES = re.compile(r"\b(?:expect(?:s|ed)?|plan(?:s|ned)?|set|hope[sd]?|want(?:s|ed)?|wish(?:es|ed)?|may|might|"
+                     r"could|would|likely|unlikely|possibly|perhaps|probably|if|whether)\b")
+_LINKS = frozenset("and or but while though although as since because yet so however meanwhile".split())
+_SUBORDINATE = re.compile(r"[,(]|\b(?:as|while|because|since|after|before|when|although|though|but|and|which|who|"
+                          r"whom|whose|where|until|unless)\b", re.I)
+STATEMENT_CHECKS = 2  # sentences a true/false question's statement is checked against (one judge call each at most)
+_PRONOUNS = frozenset("he she they it we i you this that these those who which one".split())
+_STATEMENT = re.compile(r"^\s*(?:true\s+or\s+false|false\s+or\s+true|is\s+it\s+true\s+that|is\s+it\s+the\s+case\s+"
+                        r"that)\s*[:,?-]?\s*", re.I)
+_NEGATIVE_QUESTION = re.compile(r"\b(?:not|never|n't)\b", re.I)
+
+
+VERDICT_ROUTES = {"attributed": "who says so, in that sentence", "denied": "it denies the question's verb",
+                  "stated": "the question's statement passed the claim checks against it"}
+
+
+@dataclass(frozen=True)
+class VerdictLead:
+    """The verdict's words (without the citation) and the evidence key it rests on."""
+
+    text: str
+    key: int
+    route: str  # "attributed", "denied" or "stated": which rule built it
+
+
+def asks_yes_no(question: str) -> bool:
+    """A yes/no question ("Is Russia stalling?") or a true/false one ("True or false: ...")."""
+    return asks_verdict(question) or statement(question) is not None
+
+
+def statement(question: str) -> str | None:
+    """The statement a true/false question asks about ("True or false: Koepka won the title." -> "Koepka won the
+    title."), else None."""
+    asked = question_proper(question)
+    m = _STATEMENT.match(asked)
+    rest = asked[m.end():].strip().rstrip("?").strip() if m else ""
+    return rest[:1].upper() + rest[1:] if len(rest.split()) >= 3 else None
+
+
+def attributed(question: str, sentence: str) -> str | None:
+    """"<speaker> <verb> so" when `sentence` has a speaker who says, suspects, believes ... a clause that holds
+    every content word of the yes/no question's predicate (its words other than names), while the sentence
+    names what the question names (or a word that starts with it: "Russia" in "Russian officials"). None else."""
+    if not asks_verdict(question) or _NEGATIVE_QUESTION.search(question_proper(question)):
+        return None
+    asked = question_proper(question)
+    named = {w.lower() for n in names(asked) for w in n.split() if content_stems(w)}  # not the opening "Is"
+    predicate = content_stems(" ".join(w for w in re.findall(r"[\w'\u2019-]+", asked) if w.lower() not in named))
+    if not predicate:
+        return None
+    lowered = sentence.lower()
+    if any(not re.search(r"\b" + re.escape(n), lowered) for n in named):
+        return None
+    for m in _VERB.finditer(sentence):
+        after = _POSTPOSED.match(sentence[m.end():])
+        lead = _POSTPOSED_WHO.search(sentence[:m.start()])
+        if after and lead:
+            # "Russia was the weaker partner ..., a British analyst argued, adding ...": the attribution follows
+            # what it attributes, which is everything before it in its clause.
+            what = _CLAUSE_END.split(sentence[:lead.start()])[-1]
+            who = " ".join(w for w in lead.group(1).split())
+            if _says(asked, predicate, what) and content_stems(who):
+                return f"{who} {m.group(0).split()[0]} so"
+            continue
+        before = _BOUNDARY.split(sentence[:m.start()])[-1].split()
+        while before and before[0].lower() in _LINKS:
+            before = before[1:]
+        if not before or len(before) > 6 or not content_stems(" ".join(before)) or before[-1].lower() in _PRONOUNS:
+            continue
+        who, verb = " ".join(before), m.group(0).split()[0]
+        # What is attributed is the complement's main clause: in "suspect they are stalling for time as Russian
+        # troops make progress", the progress is the sentence's own statement, not the experts' suspicion.
+        what = _SUBORDINATE.split(_CLAUSE_END.split(sentence[m.end():])[0], maxsplit=1)[0]
+        if _says(asked, predicate, what):
+            return f"{who} {verb} so"
+    return None
+
+
+def _says(asked: str, predicate: set[str], what: str) -> bool:
+    """Does the attributed clause say what the question asks, not less: every content word of its predicate, no
+    negation, and no hope or hedge the question lacks ("said they hope outreach can split Moscow away" is not
+    "said so" to "Can outreach split Moscow away?")."""
+    hedges = set(_HEDGES.findall(what.lower())) - set(_HEDGES.findall(asked.lower()))
+    return predicate <= content_stems(what) and not negated_words(what)[0] and not hedges
+
+
+def find(question: str, evidence: Sequence[EvidenceSentence], among: Sequence[int], denied: Sequence[int],
+         stated: Sequence[int] = ()) -> VerdictLead | None:
+    """The verdict for a yes/no or true/false question, resting on one of the keys in `among` (best first).
+
+    `denied`: keys whose sentence denies the question's verb (span.denials); `stated`: keys against which the
+    question's statement has passed the claim checks (the pipeline checks it: this module does not judge)."""
+    if not asks_yes_no(question):
+        return None
+    by_key = {e.key: e for e in evidence}
+    if stated:
+        word = "True" if question_proper(question).lower().startswith(("true", "false")) else "Yes"
+        return VerdictLead(word, stated[0], "stated")
+    for key in among:
+        if key in by_key:
+            said = attributed(question, by_key[key].text)
+            if said:
+                return VerdictLead(said, key, "attributed")
+    negative = _NEGATIVE_QUESTION.search(question_proper(question))
+    if asks_verdict(question) and not negative and not question_proper(question).lower().startswith("why"):
+        for key in among:
+            if key in denied:
+                return VerdictLead("No", key, "denied")
+    return None
+
+
+def verdict_for(verifier: Verifier, question: str, drafted: Sequence[tuple[str, Any]], denied: Sequence[int],
+                among: Sequence[int]) -> VerdictLead | None:
+    """The verdict for a yes/no or true/false question, resting on one of `among`: a true/false question's
+    statement is checked like any claim (guards, then the judge) against the draft's citations and the best
+    evidence first; then who says so, or a denial (`find`)."""
+    claim = statement(question)
+    stated: list[int] = []
+    if claim:
+        cited = [k for _, ks in drafted for k in ks if k in verifier.by_key]
+        for key in list(dict.fromkeys(cited + list(among)))[:STATEMENT_CHECKS]:
+            if verifier.holds(claim, [key]):
+                stated.append(key)
+                break
+    return find(question, verifier.evidence, among, denied, stated)
