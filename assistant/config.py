@@ -204,7 +204,7 @@ class Settings(BaseSettings):
     )
 
     data_dir: Path = Field(default_factory=default_data_dir)
-    chroma_url: str | None = None  # e.g. http://127.0.0.1:8000 to use a Chroma server
+    chroma_url: str | None = None  # e.g. http://127.0.0.1:8100 to use a Chroma server (8000 is `briefing serve`'s port)
     collection: str = "briefings"
     embedder: str = "minilm"  # or "openai:<model>" for a hosted embedding model
     chunk_size: int = 700

@@ -31,7 +31,7 @@ def _parser() -> argparse.ArgumentParser:
                               type=str.upper, default=argparse.SUPPRESS, help="log level of the assistant's messages")
     common = argparse.ArgumentParser(add_help=False, parents=[logging_opts])
     common.add_argument("--data-dir", help="library folder (default: BRIEFING_DATA_DIR or ~/.local/share/briefing-assistant)")
-    common.add_argument("--chroma-url", help="use a Chroma server, e.g. http://127.0.0.1:8000 (BRIEFING_CHROMA_URL)")
+    common.add_argument("--chroma-url", help="use a Chroma server, e.g. http://127.0.0.1:8100 (BRIEFING_CHROMA_URL)")
     filters = argparse.ArgumentParser(add_help=False)
     filters.add_argument("--since", help="only briefings published on/after this date (YYYY-MM-DD)")
     filters.add_argument("--until", help="only briefings published on/before this date")
@@ -395,6 +395,9 @@ def main(argv: Sequence[str] | None = None, factory: Callable[..., Any] | None =
     except KeyboardInterrupt:
         print("briefing: interrupted", file=sys.stderr)
         return 130
+    except BrokenPipeError:  # `briefing search --json | head`: the reader left; no traceback, no second error at exit
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 141
 
 
 if __name__ == "__main__":

@@ -18,6 +18,7 @@ import time
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlparse
 
 from ..errors import AssistantError
 from ..redact import redact_url, scrub_urls
@@ -213,7 +214,8 @@ def _store_checks(s: Any, origin: str = "the default") -> list[Check]:
         n_articles, n_chunks = len(store.article_records()), store.count()
         tag = store.version_tag()
     except AssistantError as exc:
-        fix = ("start the server (chroma run --host 127.0.0.1 --port 8000) or unset BRIEFING_CHROMA_URL"
+        port = urlparse(s.chroma_url).port if s.chroma_url else None
+        fix = (f"start the server (chroma run --host 127.0.0.1 --port {port or 8000}) or unset BRIEFING_CHROMA_URL"
                if s.chroma_url else "check that the data dir is writable, or set BRIEFING_DATA_DIR elsewhere")
         out.append(Check("store", False, f"{where}: {scrub_urls(exc.one_line(), [s.chroma_url])}", fix))
         return out
