@@ -5,6 +5,10 @@ the one-sentence direct answer that suits "who", "when" and yes/no questions."""
 from __future__ import annotations
 
 import re
+from typing import Iterable, Sequence
+
+from .citations import content_stems
+from ..types import EvidenceSentence
 
 _OVERVIEW = re.compile(
     r"\b(summar(y|ise|ize|ising|izing)|overview|main points|key points|the gist|highlights|brief me|"
@@ -17,3 +21,55 @@ def is_overview(question: str) -> bool:
     """True for questions that ask for several points rather than one fact."""
     return bool(_OVERVIEW.search(question))
 
+
+
+MIN_POINTS = 3  # an overview shows at least this many points when the evidence has that many parts
+MAX_POINTS = 5
+# Words that ask for an overview rather than name its topic ("Summarize this briefing in three points").
+_FRAME = re.compile(r"\b(summar\w*|overview|main|key|points?|gist|highlights|brief|briefings?|happen\w*|going|"
+                    r"latest|between|tell|say|says|three|four|five|two|article|news|today|"
+                    r"week|this|these|me|us)\b", re.I)
+
+
+def top_up(question: str, evidence: Sequence[EvidenceSentence], covered: Iterable[int], shown: int) -> list[int]:
+    """Keys of evidence sentences to quote so that an overview has MIN_POINTS points from different parts.
+
+    The evidence is grouped by article and section; each group no shown point cites gives one sentence: for a
+    question with a topic ("the relationship between Russia and China"), its sentence sharing most of the topic's
+    words (none shared, none taken), then, if still short, more of the topic's sentences from any part; for
+    "summarize this briefing", the group's first sentence, which in news
+    says what the section is about. Groups come in the evidence's order (the retriever's, or the article's)."""
+    if shown >= MIN_POINTS:
+        return []
+    topic = content_stems(_FRAME.sub(" ", question))
+    by_key = {e.key: e for e in evidence}
+    covered_parts = {(by_key[k].article_id, by_key[k].section) for k in covered if k in by_key}
+    groups: dict[tuple[str, str], list[EvidenceSentence]] = {}
+    for e in evidence:
+        groups.setdefault((e.article_id, e.section), []).append(e)
+    picks: list[int] = []
+    for part, sentences in groups.items():
+        if part in covered_parts:
+            continue
+        if topic:
+            best = max((_shared(topic, e.text), -i, e.key) for i, e in enumerate(sentences))
+            if best[0] < min(2, len(topic)):  # "Russia and China": a sentence about both
+                continue
+            picks.append(best[2])
+        else:
+            picks.append(min(sentences, key=lambda e: e.start).key)
+        if shown + len(picks) >= MIN_POINTS:
+            return picks
+    if topic:
+        # Still short, and the topic is all in one part ("Russia and China reaffirm ties"): more of its sentences
+        # about the topic, most topic words first ("friends forever", "weaker partner in the relationship").
+        taken = set(picks) | set(covered)
+        more = sorted((-_shared(topic, e.text), i, e.key) for i, e in enumerate(evidence) if e.key not in taken)
+        picks += [key for n, _, key in more if -n >= min(2, len(topic))][:MIN_POINTS - shown - len(picks)]
+    return picks
+
+
+def _shared(topic: set[str], text: str) -> int:
+    """How many topic words the text has, a word counting for its derivations ("Russia" in "Russian")."""
+    stems = content_stems(text)
+    return sum(1 for t in topic if any(s.startswith(t) or (len(s) >= 4 and t.startswith(s)) for s in stems))

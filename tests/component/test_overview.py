@@ -36,3 +36,38 @@ def test_an_overview_is_drafted_as_points_and_each_is_checked(fake_assistant, se
     assert "This question asks for an overview" in user
     assert answer.answerable and len({c.key for c in answer.citations}) == 3, (answer.text, answer.sentences, answer.raw_text)
     assert len({c.article_id + str(c.start) for c in answer.citations}) == 3
+
+
+def _ev(key: int, section: str, text: str, start: int):
+    from assistant.types import EvidenceSentence
+
+    return EvidenceSentence(key=key, article_id="a", chunk_id="c", text=text, start=start, end=start + len(text),
+                            score=0.0, section=section)
+
+
+SECTIONED = [
+    _ev(1, "The News", "Dmitriev was visiting Washington on Wednesday.", 0),
+    _ev(2, "The News", "Dmitriev is expected to meet Steve Witkoff.", 50),
+    _ev(3, "Patience", "The White House is growing frustrated at the Kremlin.", 100),
+    _ev(4, "Patience", "Sanctions on Russian oil buyers are one option.", 160),
+    _ev(5, "Ties", "China's foreign minister said China and Russia are friends forever.", 220),
+    _ev(6, "Ties", "Russia was the weaker partner in the relationship with Beijing and China.", 300),
+]
+
+
+def test_a_short_summary_is_topped_up_with_the_first_sentence_of_each_part_it_misses():
+    from assistant.answer.overview import top_up
+
+    # One point shown, citing [2]: the two parts it does not cover add their first sentences, in order.
+    assert top_up("Summarize this briefing in three points.", SECTIONED, covered=[2], shown=1) == [3, 5]
+    assert top_up("Summarize this briefing.", SECTIONED, covered=[1, 3, 5], shown=3) == []
+
+
+def test_a_topic_overview_is_topped_up_only_with_sentences_about_the_topic():
+    from assistant.answer.overview import top_up
+
+    # "Russian oil buyers" names Russia but not China: that part adds nothing; "Ties" adds its sentence with both.
+    # "Ties" gives its sentence with most topic words, then, the topic being all there, its other one.
+    assert top_up("What is the relationship between Russia and China?", SECTIONED, covered=[], shown=0) == [6, 5]
+    assert top_up("What is the relationship between Russia and China?", SECTIONED, covered=[6], shown=1) == [5]
+    assert top_up("What is the relationship between Russia and China?", SECTIONED, covered=[5, 6], shown=2) == []
