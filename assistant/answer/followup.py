@@ -16,7 +16,7 @@ from .citations import content_stems, is_refusal
 from ..errors import LLMError
 from ..models.llm import ChatModel
 from .prompting import load_prompt
-from ..types import Answer
+from ..types import REFUSAL, Answer
 
 # Words that point into the conversation: pronouns and determiners without a noun of their own,
 # and words that only make sense against something said before.
@@ -44,14 +44,22 @@ LOST_CONTEXT = ("The follow-up could not be resolved against the conversation ({
                 "as asked, on its own.")
 
 
-def rewrite_question(llm: ChatModel, question: str, history: Sequence[Any]) -> tuple[str, dict[str, int], str]:
+def rewrite_question(llm: ChatModel, question: str, history: Sequence[Any], evidence: str | None = None
+                     ) -> tuple[str, dict[str, int], str]:
     """A standalone version of a follow-up question, its token usage, and a note for the user when
     the rewrite failed (the original question is then answered on its own, and the user is told).
-    A question that does not refer back is returned as it is, without a model call."""
+    A question that does not refer back is returned as it is, without a model call.
+
+    `evidence`: the evidence block the answer will read (whole articles), put in front of the request as the
+    answer prompt has it, so that the model server reuses the prefix it has read for both requests."""
     turns = _history_lines(history)
     if not turns or not refers_back(question):
         return question, {}, ""
-    messages = load_prompt("rewrite_question").render(history="\n".join(turns[-6:]), question=question)
+    if evidence is not None:
+        messages = load_prompt("rewrite_question_in_context").render(
+            evidence=evidence, history="\n".join(turns[-6:]), question=question, refusal=REFUSAL)
+    else:
+        messages = load_prompt("rewrite_question").render(history="\n".join(turns[-6:]), question=question)
     try:
         out = llm.complete(messages, max_tokens=60)
     except LLMError as exc:
@@ -61,6 +69,12 @@ def rewrite_question(llm: ChatModel, question: str, history: Sequence[Any]) -> t
     if not line or len(line) > 4 * len(question) + 200:
         return question, out.usage, LOST_CONTEXT.format(why="the model's rewrite was empty or rambled")
     return line, out.usage, ""
+
+
+def last_question(history: Sequence[Any]) -> str:
+    """The last question the user asked in `history` ("" when there is none)."""
+    asked = [ln.removeprefix("User: ") for ln in _history_lines(history) if ln.startswith("User: ")]
+    return asked[-1] if asked else ""
 
 
 def _history_lines(history: Sequence[Any]) -> list[str]:

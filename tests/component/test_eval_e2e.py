@@ -36,8 +36,8 @@ class RoutedChat(ScriptedChat):
         user = messages[-1]["content"]
         if "Claim:" in user:  # the LLM support judge
             return "SUPPORTED"
-        m = re.search(r"Follow-up: (.*)", user) or re.search(r"Question: (.*)", user)
-        reply = self.routes[m.group(1).strip()]
+        asked = re.findall(r"Follow-up: (.*)", user) or re.findall(r"Question: (.*)", user)
+        reply = self.routes[asked[-1].strip()]  # the last: a rewrite prompt's example has a follow-up too
 
         def key(match):
             line = next(ln for ln in user.splitlines() if match.group(1) in ln)

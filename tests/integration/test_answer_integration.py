@@ -19,6 +19,8 @@ def test_is_russia_stalling_is_answered_with_verbatim_citations(seeded):
     answer = seeded.ask("Is Russia stalling?")
     assert answer.answerable, answer.sentences
     assert answer.citations
+    # The verdict first, with who holds it (issue 26 item 3), resting on the sentence that says so.
+    assert answer.text.startswith("Many Western experts suspect so ["), answer.text
     seed_text = SEED.read_text(encoding="utf-8").strip("\n")
     for c in answer.citations:
         body = seeded.article(c.article_id).body
@@ -58,6 +60,7 @@ def test_has_either_government_confirmed_it_gets_the_not_confirmed_sentence_ever
         assert follow.answerable, (run, follow.text, follow.notes)
         # The sentence that answers leads: what the user reads first is that neither has confirmed it.
         assert CONFIRMED in follow.citations[0].quote, (run, follow.text)
+        assert follow.text.startswith("No ["), (run, follow.text)  # the verdict, then that sentence
         for c in follow.citations:
             assert seeded.article(c.article_id).body[c.start:c.end] == c.quote
 

@@ -97,6 +97,8 @@ def echo_reply(body: dict[str, Any]) -> str:
     the conversation's tokens appended, which is how a follow-up inherits its own session's context."""
     msgs = body.get("messages") or []
     user = str(msgs[-1].get("content", "")) if msgs else ""
+    if "Standalone question:" in user:  # the follow-up rewrite, with or without the evidence block in front
+        return _rewrite(user)
     if "<evidence>" in user and "Answer yes or no" in user:
         return "yes"  # the claim judge (entailment.py): the guards still check every echoed claim
     if "<evidence>" in user and "Which evidence sentences" in user:
@@ -109,7 +111,12 @@ def echo_reply(body: dict[str, Any]) -> str:
         tokens = " ".join(dict.fromkeys(SESSION_TOKEN.findall(question)))
         claim = first.group(1).rstrip(" .!?\u201d\"")
         return f"{claim}, for {tokens} [1]." if tokens else f"{claim} [1]."
-    conversation, _, follow = user.partition("Follow-up:")
+    return _rewrite(user)
+
+
+def _rewrite(user: str) -> str:
+    """The follow-up rewrite: the last follow-up (a prompt's example has one too) with the conversation's tokens."""
+    conversation, _, follow = user.rpartition("Conversation:")[2].rpartition("Follow-up:")
     question = follow.partition("\n")[0].strip() or user.strip().splitlines()[-1]
     tokens = [t for t in dict.fromkeys(SESSION_TOKEN.findall(conversation)) if t not in question]
     return " ".join([question, *tokens]).strip()

@@ -41,3 +41,21 @@ def test_every_prompt_file_loads():
     assert {"answer", "rewrite_question", "judge"} <= set(names)
     for name in names:
         assert load_prompt(name).variables
+
+
+def test_prompts_read_after_an_answer_prompt_share_its_prefix_word_for_word():
+    """The judge's and the follow-up rewrite's requests open exactly as the answer prompt does, up to the end of
+    the evidence block: the model server then reads the evidence once for all of them (its prompt-prefix cache)."""
+    from assistant.answer.prompting import load_prompt
+
+    def upto_evidence(name: str) -> list[str]:
+        prompt = load_prompt(name)
+        values = {"evidence": "[1] E.", "question": "Q?", "refusal": "R.", "claim": "C.", "keys": "[1]",
+                  "context": "", "history": "User: Q?"}
+        messages = prompt.render(**{k: v for k, v in values.items() if k in prompt.variables})
+        user = messages[-1]["content"]
+        return [messages[0]["content"], user[:user.index("</evidence>")]]
+
+    answer = upto_evidence("answer")
+    for name in ("check_claim", "answers_question", "rewrite_question_in_context"):
+        assert upto_evidence(name) == answer, name
