@@ -39,7 +39,8 @@ def summarise(cases: list[dict], metrics: dict) -> dict:
             "answerable_refused": sum(1 for c in ans if not c["answered"]),
             "unanswerable_refused": sum(1 for c in una if not c["answered"]),
             "gold_cited": mean("citations.gold_cited", ans),
-            "p50_first_token_s": p50("first_token"), "p50_total_s": p50("total"),
+            "p50_first_token_s": p50("first_token"), "p50_first_shown_s": p50("first_shown"),
+            "p50_total_s": p50("total"),
             "verified_by": (metrics.get("citations") or {}).get("verified_by"),
             "failures": metrics.get("failures"),
             "cases": [{"id": c["id"], "answerable": c["gold_answerable"], "answered": c["answered"],
@@ -79,7 +80,7 @@ def write(report: Path, label: str, note: str = "", configs: dict | None = None)
     names = list(runs)
     rows = [("choice accuracy (answerable)", "choice_accuracy"), ("exact answer stated", "exact_match"),
             ("answerable refused", "answerable_refused"), ("unanswerable refused", "unanswerable_refused"),
-            ("gold page cited", "gold_cited"), ("p50 first token s", "p50_first_token_s"), ("p50 total s", "p50_total_s"),
+            ("gold page cited", "gold_cited"), ("p50 first token s", "p50_first_token_s"), ("p50 first shown s", "p50_first_shown_s"), ("p50 total s", "p50_total_s"),
             ("errors", "errors")]
     lines = [f"# News dev set (RealTime QA 2023, 3 weeks), {label}", "", note, "",
              "| | " + " | ".join(names) + " |", "|---|" + "---|" * len(names)]

@@ -35,7 +35,8 @@ SEARCH_K = 10
 CONTEXT_CHARS = 160
 MAX_CONSECUTIVE_ERRORS = 3
 DEFAULT_JUDGE_RESULTS = Path("evals") / "results" / "judge_eval.json"
-STAGES = ("rewrite", "retrieve", "first_token", "generate", "postprocess", "total")
+# first_shown: when the first checked sentence reached the user (issue 26's "first verified sentence").
+STAGES = ("rewrite", "retrieve", "first_token", "generate", "first_shown", "postprocess", "total")
 
 
 # A marker after a closing quote ('… reported.” [3]') belongs to the quoted sentence before it.
