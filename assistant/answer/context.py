@@ -25,9 +25,21 @@ _BACK_REFERENCE = re.compile(
     re.I)
 
 
+# "The Russian leader reportedly said ...": a role, not a name, standing for someone the sentence before names. A
+# nationality-like adjective (-an, -ian, -ese, -ish, -i) may come between ("The British analyst"), a name may not
+# ("The White House", "The European Space Agency" name themselves).
+_DESCRIPTION = re.compile(r"^[\"\u201c\u2018']?the\s+(?:[A-Z][a-z]+(?:an|ese|ish|i)\s+)?[a-z]+\b(?!\s+[A-Z])")
+
+
 def opens_on_pronoun(sentence: str) -> bool:
     """True when the sentence's first word points back to an earlier one ("He said …", "This comes …")."""
     return bool(_BACK_REFERENCE.match(sentence.strip()))
+
+
+def opens_on_reference(sentence: str) -> bool:
+    """A pronoun opening, or a role standing for someone named before ("The Russian leader said …")."""
+    text = sentence.strip()
+    return opens_on_pronoun(text) or bool(_DESCRIPTION.match(text[:1].lower() + text[1:]))
 
 
 def whole_articles(passages: Sequence[Passage], bodies: dict[str, str], budget_tokens: int,

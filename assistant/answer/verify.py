@@ -19,6 +19,7 @@ import numpy as np
 from .citations import (MARKER, cite, content_stems, is_pure_refusal, split_answer, stem_counts, support,
                         with_markers)
 from ..models.embed import Embedder
+from .context import opens_on_reference
 from .entailment import FRAME_WORDS, Checker, Verdict, answer_shape_ok, question_share
 from .guards import check_polarity, hedges
 from .names import names, strip_yes_no
@@ -148,12 +149,23 @@ class Verifier:
         valid = [k for k in keys if k in self.by_key]
         return bool(valid) and self._verdict(claim, valid).supported
 
+    def _with_referent(self, key: int) -> list[str]:
+        """The sentence under `key`, after the evidence sentence right before it in its article when it opens on a
+        pronoun or a role ("The Russian leader ...")."""
+        e = self.by_key[key]
+        if not opens_on_reference(e.text):
+            return [e.text]
+        before = [o for o in self.evidence if o.article_id == e.article_id and o.end <= e.start and e.start - o.end <= 3]
+        return [before[-1].text, e.text] if before else [e.text]
+
     def as_lead(self, checked: Checked) -> Checked:
         """A checked sentence about to open the answer must come from sentences that hold what the question
         asks for (a number for "how many", the speaker for "what did X say"); else it is withheld."""
         if not checked.shown:
             return checked
-        sources = " ".join(self.by_key[k].text for k in checked.keys if k in self.by_key)
+        # "The Russian leader reportedly said ..." answers "What has Putin said ...?" when the sentence before it
+        # names him: a sentence opening on a pronoun or a role is read with that one for what the question asks.
+        sources = " ".join(t for k in checked.keys if k in self.by_key for t in self._with_referent(k))
         # A faithful sentence about something else ("the White House is frustrated" for "how would Trump
         # ratchet up pressure?") is no answer either: the lead or its sources must have a word of the
         # question (the fewest seen in a right lead on the seed and CLAPnq runs was a third of them).

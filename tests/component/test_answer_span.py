@@ -168,3 +168,29 @@ def test_a_span_never_ends_inside_a_name_the_question_cuts():
     span = answer_span(["Witkoff is US President Donald Trump's special envoy Steve Witkoff."], "Who is Witkoff?",
                        evidence)
     assert span is not None and span.text == "US President Donald Trump's special envoy", span
+
+
+class _YesJudge(_Judge):
+    """Drafts from the queue; the judge says yes to every claim and every "does it answer" question."""
+
+    def complete(self, messages, **opts):
+        from assistant.models.llm import Completion
+
+        self.history.append(messages)
+        return Completion(text="Yes", model=self.name, usage={})
+
+
+def test_a_sentence_naming_the_speaker_by_role_answers_what_the_speaker_said(settings, seed_dir):
+    # "The Russian leader reportedly said ..." stands for Putin, named in the sentence before it: the lead that
+    # cites it answers "What has Putin said ...?" (before, it was withheld: "its sources do not hold the speaker").
+    chat = _YesJudge(yes_for="")
+    a = _quote_assistant(settings, seed_dir, chat)
+    q = "What has Putin said privately about the chances of a quick peace deal?"
+    chat.enqueue("x")
+    evidence = list(a.ask_stream(q))[0].evidence
+    leader = next(e.key for e in evidence if e.text.startswith("The Russian leader"))
+    chat.enqueue(f"Putin has reportedly said in a recent closed-door meeting that any peace process would be a lengthy "
+                 f"affair [{leader}].")
+    answer = a.ask(q)
+    assert answer.text.startswith("Putin has reportedly said in a recent closed-door meeting"), answer.text
+    assert answer.citations[0].key == leader

@@ -115,3 +115,14 @@ def test_a_briefing_that_fits_the_whole_article_budget_is_read_whole_whatever_th
     assert [x.start for x in ev] == sorted(x.start for x in ev)  # reading order
     assert any("friends forever" in x.text for x in ev) and any("Moscow Times" in x.text for x in ev)
     assert len(ev) >= 15 and all(body[x.start:x.end] == x.text for x in ev)
+
+
+def test_a_role_standing_for_someone_named_before_is_a_reference_and_a_name_is_not():
+    from assistant.answer.context import opens_on_reference
+
+    for s in ("The Russian leader reportedly said ...", "The British analyst argued ...", "The president said ...",
+              "He still insisted ...", "\u201cThey are dropping a new single\u201d"):
+        assert opens_on_reference(s), s
+    for s in ("The White House is frustrated.", "The European Space Agency wants ...", "Trump said ...",
+              "The Kremlin said ..."):
+        assert not opens_on_reference(s), s
