@@ -20,3 +20,16 @@ def test_a_question_that_refers_back_is_rewritten(question):
 ])
 def test_a_question_that_names_its_subject_is_not_rewritten(question):
     assert not refers_back(question)
+
+
+def test_earlier_answers_reach_the_rewrite_cut_after_their_opening():
+    from assistant.answer.followup import MAX_ANSWER_CHARS, _shortened
+
+    lead = "Assistant: Many Western experts suspect so [15]. "
+    quote = "The briefing says: \u201c" + "Russian officials have offered contradictory messages. " * 8 + "\u201d [15] "
+    line = lead + quote + "The briefing says: \u201cA second quote the follow-up cannot need.\u201d [1]"
+    cut = _shortened(line)
+    assert cut.startswith(lead) and "second quote" not in cut and cut.endswith("\u2026")
+    assert MAX_ANSWER_CHARS <= len(cut) < len(line)
+    assert _shortened("User: " + "why " * 200) == "User: " + "why " * 200  # the user's own words stay whole
+    assert _shortened("Assistant: Short [1].") == "Assistant: Short [1]."
