@@ -10,19 +10,19 @@ from __future__ import annotations
 import logging
 import time
 from functools import partial
-from typing import TYPE_CHECKING, Any, Callable, Generator, Iterable, Iterator, Protocol, Sequence
+from typing import TYPE_CHECKING, Any, Callable, Generator, Iterator, Sequence
 
 from .citations import is_pure_refusal, leading_markers_last, split_answer
-from .context import attach_chunks, whole_articles, widen
 from .entailment import Checker, asks_speaker
-from .evidence import best_first, format_evidence, irrelevant, select_evidence
-from .followup import last_question, refers_back, rewrite_question
+from .evidence import best_first, format_evidence, irrelevant
+from .followup import refers_back, rewrite_question
 from .overview import is_overview, top_up
 from .injection import clean_answer, drop_echoes, orders_in
 from ..models.embed import Embedder
 from ..errors import LLMError
 from ..models.llm import ChatModel, Completion
 from .prompting import load_prompt
+from .reading import Library, Reader, read_evidence, whole_block
 from ..search.retrieve import Filters, Retriever
 from ..types import (
     REFUSAL, Answer, AnswerEvent, EvidenceEvent, EvidenceSentence, Passage, StatusEvent, TextDelta,
@@ -39,14 +39,6 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 QUOTE_CANDIDATES = 4  # evidence sentences considered for quotes (one judge call each at most)
-
-
-class Library(Protocol):
-    """What answering needs of the store: the article bodies, to cite each sentence verbatim."""
-
-    def bodies(self, article_ids: Iterable[str]) -> dict[str, str]:
-        """The body of each article id that exists."""
-        ...
 
 
 class Answerer:
@@ -78,37 +70,8 @@ class Answerer:
         return Verifier(evidence, bodies, self.embedder, checker, question, block, self.settings.repair_support,
                         quote_fallback=quote_fallback, min_dates=min_dates)
 
-    def _evidence(self, question: str, k: int | None, filters: Filters
-                  ) -> tuple[list[Passage], list[EvidenceSentence], str, list[str]]:
-        """The retrieved passages, the keyed evidence sentences the model reads, their layout, and the retriever's
-        notes: the retrieved articles whole when they fit settings.whole_article_tokens (layout "articles"), else
-        the best sentences, each opening on a pronoun with the sentence before it."""
-        settings = self.settings
-        qvec = self.embedder.embed([question])[0]
-        found = self.retriever.retrieve(question, k=k or settings.answer_k, filters=filters, query_vector=qvec)
-        layout, budget, read = settings.evidence_layout, settings.context_tokens, found.passages
-        if layout == "articles" and read:
-            bodies = self.library.bodies(p.article_id for p in read)
-            whole = whole_articles(read, bodies, settings.whole_article_tokens, self.embedder.count_tokens)
-            if whole:
-                read, budget = whole, settings.whole_article_tokens  # they fit that budget: read them all
-            else:
-                # Too long to read whole: the best sentences, as layout "sentences" (measured on the news dev set:
-                # whole passages made 1,200-1,400-token prompts and the 1.5B model refused more), each sentence
-                # that opens on a pronoun with the one before it (the passages are widened for that).
-                read, layout = widen(read, bodies), "sentences"
-        evidence = select_evidence(self.embedder, question, qvec, read, budget, layout)
-        if read is not found.passages:
-            evidence = attach_chunks(evidence, found.passages)
-        return list(found.passages), evidence, layout, list(found.notes)
-
-    def _whole_block(self, question: str, history: Sequence[Any], k: int | None, filters: Filters) -> str | None:
-        """The evidence block a follow-up's answer will most likely read, when it is whole articles: retrieved for
-        the last question asked and the follow-up together. None when the articles do not fit whole (the
-        evidence then depends on the rewritten question, and reading it in the rewrite would only cost time)."""
-        query = f"{last_question(history)} {question}".strip()
-        _, evidence, layout, _ = self._evidence(query, k, filters)
-        return format_evidence(evidence, layout) if layout == "articles" and evidence else None
+    def _reader(self) -> Reader:
+        return Reader(self.retriever, self.library, self.embedder, self.settings)
 
     def stream(self, question: str, history: Sequence[Any] | None, k: int | None,
                filters: Filters) -> Iterator[EvidenceEvent | StatusEvent | TextDelta | AnswerEvent]:
@@ -126,7 +89,7 @@ class Answerer:
             # A follow-up is rewritten with the evidence the answer will read in front, when that is the whole
             # library's articles (a short briefing): its prompt then shares the answer prompt's prefix, which the
             # model server has cached, and the answer after it reads only its question, not the evidence again.
-            block = self._whole_block(question, history, k, filters) if refers_back(run.question) else None
+            block = whole_block(self._reader(), question, history, k, filters) if refers_back(run.question) else None
             standalone, used, note = rewrite_question(self.llm, run.question, history, evidence=block)
             run.add_usage(used)
             if note:
@@ -134,7 +97,7 @@ class Answerer:
             run.timings["rewrite_s"] = round(time.perf_counter() - t0, 3)
         run.standalone = standalone
         t1 = time.perf_counter()
-        run.passages, run.evidence, layout, notes = self._evidence(standalone, k, filters)
+        run.passages, run.evidence, layout, notes = read_evidence(self._reader(), standalone, k, filters)
         run.notes.extend(notes)  # which dates were searched, an archive's own "now" (retrieve.search_notes)
         run.timings["retrieve_s"] = round(time.perf_counter() - t1, 3)
         yield EvidenceEvent(passages=run.passages, evidence=run.evidence, standalone_question=standalone)
