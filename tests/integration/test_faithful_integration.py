@@ -55,9 +55,10 @@ ATTRIBUTION = {
 QUOTED = re.compile(r"^The briefing says: \u201c(.*)\u201d\s*((?:\[\d+\])+)\.?$", re.S)
 
 
-def attribution_kept(sentence: str, quotes: list[str]) -> str:
+def attribution_kept(sentence: str, quotes: list[str], question: str = "") -> str:
     """"" when the shown sentence quotes its citation exactly, or restates it with the speaker and stance the
-    article gives (ATTRIBUTION); else why not."""
+    article gives (ATTRIBUTION); else why not. A verdict ("Many Western experts suspect so") restates the clause
+    the question asks about: the question's words choose that clause, the sentence must still keep its speaker."""
     m = QUOTED.match(sentence)
     if m:
         return "" if any(defang(q) == m.group(1) for q in quotes) else f"not the exact quote of its citation: {sentence}"
@@ -68,7 +69,8 @@ def attribution_kept(sentence: str, quotes: list[str]) -> str:
             return f"cites a sentence whose attribution is not labelled here (add it to ATTRIBUTION): {q}"
         # A cited sentence with two clauses ("officials offered contradictory messages: experts suspect they are
         # stalling"): the clauses the shown sentence restates (a word of the labelled phrase), else all of them.
-        about = {p: n for p, n in labels.items() if any(w[:5].lower() in said for w in p.split() if len(w) > 3)}
+        topic = f"{said} {question.lower()}" if re.search(r"\bso\b", said) else said
+        about = {p: n for p, n in labels.items() if any(w[:5].lower() in topic for w in p.split() if len(w) > 3)}
         for phrase, need in (about or labels).items():
             missing = [words for words in need if not any(w.lower() in said for w in words)]
             if missing:
@@ -86,7 +88,8 @@ def test_is_russia_stalling_gets_an_attributed_answer_citing_the_stalling_for_ti
     shown = [s for s in answer.sentences if s.kept]
     assert " ".join(s.text for s in shown) == answer.text
     by_key = {c.key: c.quote for c in answer.citations}
-    problems = [why for s in shown if (why := attribution_kept(s.text, [by_key[k] for k in s.keys]))]
+    problems = [why for s in shown
+                if (why := attribution_kept(s.text, [by_key[k] for k in s.keys], "Is Russia stalling?"))]
     assert not problems, problems
     for c in answer.citations:
         assert real_assistant.article(c.article_id).body[c.start:c.end] == c.quote

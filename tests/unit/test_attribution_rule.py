@@ -27,3 +27,12 @@ def test_a_quote_must_be_the_exact_sentence_it_cites():
     assert attribution_kept(f"The briefing says: \u201c{STALLING}\u201d [1]", [STALLING]) == ""
     altered = STALLING.replace("Many", "All")
     assert "not the exact quote" in attribution_kept(f"The briefing says: \u201c{altered}\u201d [1]", [STALLING])
+
+
+def test_a_verdict_keeps_the_speaker_of_the_clause_the_question_asks_about():
+    q = "Is Russia stalling?"
+    assert attribution_kept("Many Western experts suspect so [1].", [STALLING], q) == ""
+    assert "suspect" in attribution_kept("Many Western experts think so [1].", [STALLING], q)
+    assert "experts" in attribution_kept("Russian officials suspect so [1].", [STALLING], q)
+    # Without the question, a "so" sentence restates no labelled clause: every clause's speaker is required.
+    assert "Russian officials" in attribution_kept("Many Western experts suspect so [1].", [STALLING])
