@@ -199,7 +199,8 @@ class Answerer:
             # "Kirill Dmitriev is meeting with US President Donald Trump's special envoy Steve Witkoff" failed its
             # attribution and the sentence is quoted instead: the words it adds to a "who / which" question, verbatim
             # in that sentence, go before the quote as the direct answer (span.py).
-            # A yes/no question's quote gets its verdict in front instead ("Many Western experts suspect so", verdict.py).
+            # A yes/no question's quote gets its verdict in front instead ("Many Western experts suspect so",
+            # verdict.py).
             span = None if asks_yes_no(standalone) else answer_span([d for d, _ in drafted], standalone, run.evidence)
             at = run.checked.index(held)
             key = held.keys[0] if held.keys else None

@@ -155,7 +155,8 @@ class Verifier:
         e = self.by_key[key]
         if not opens_on_reference(e.text):
             return [e.text]
-        before = [o for o in self.evidence if o.article_id == e.article_id and o.end <= e.start and e.start - o.end <= 3]
+        before = [o for o in self.evidence
+                  if o.article_id == e.article_id and o.end <= e.start and e.start - o.end <= 3]
         return [before[-1].text, e.text] if before else [e.text]
 
     def as_lead(self, checked: Checked) -> Checked:

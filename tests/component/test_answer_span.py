@@ -71,6 +71,16 @@ def _quote_assistant(settings, seed_dir, chat):
     return a
 
 
+def _ask_with_draft(a, chat, question: str, phrase: str, draft: str):
+    """Ask `question` once to see the evidence, then again with `draft` (its "{key}" the key of the evidence
+    sentence holding `phrase`) as the model's draft. -> (answer, that key)."""
+    chat.enqueue("x")
+    evidence = list(a.ask_stream(question))[0].evidence
+    key = next(e.key for e in evidence if phrase in e.text)
+    chat.enqueue(draft.format(key=key))
+    return a.ask(question), key
+
+
 WHICH_OFFICIAL = "Which official is Dmitriev expected to meet with in Washington?"
 
 
@@ -120,12 +130,9 @@ def test_a_sentence_denying_the_verb_of_a_yes_no_or_why_question_is_found():
 def test_the_denying_sentence_leads_a_yes_no_answer_even_when_the_judge_says_no(settings, seed_dir):
     chat = _Judge(yes_for="no sentence says this")  # the judge says no to every claim and every quote
     a = _quote_assistant(settings, seed_dir, chat)
-    q = "Has the Kremlin confirmed that Dmitriev is meeting Steve Witkoff in Washington?"
-    chat.enqueue("x")
-    evidence = list(a.ask_stream(q))[0].evidence
-    witkoff = next(e.key for e in evidence if "Steve Witkoff" in e.text)
-    chat.enqueue(f"Yes, Dmitriev is expected to meet with Steve Witkoff on Wednesday [{witkoff}].")
-    answer = a.ask(q)
+    answer, _ = _ask_with_draft(
+        a, chat, "Has the Kremlin confirmed that Dmitriev is meeting Steve Witkoff in Washington?", "Steve Witkoff",
+        "Yes, Dmitriev is expected to meet with Steve Witkoff on Wednesday [{key}].")
     assert answer.answerable and answer.citations, answer.text
     assert "have not confirmed" in answer.citations[0].quote, answer.text
     denial = answer.citations[0].key
@@ -135,12 +142,8 @@ def test_the_denying_sentence_leads_a_yes_no_answer_even_when_the_judge_says_no(
 def test_a_yes_no_answer_opens_with_who_says_so(settings, seed_dir):
     chat = _Judge(yes_for="Western experts suspect")  # every claim fails; only that sentence answers
     a = _quote_assistant(settings, seed_dir, chat)
-    q = "Is Russia stalling?"
-    chat.enqueue("x")
-    evidence = list(a.ask_stream(q))[0].evidence
-    stalling = next(e.key for e in evidence if "stalling for time" in e.text)
-    chat.enqueue(f"Yes, Russia is stalling [{stalling}].")
-    answer = a.ask(q)
+    answer, stalling = _ask_with_draft(a, chat, "Is Russia stalling?", "stalling for time",
+                                       "Yes, Russia is stalling [{key}].")
     assert answer.text.startswith(f"Many Western experts suspect so [{stalling}]. The briefing says: \u201cRussian "
                                   "officials in public"), answer.text
     assert answer.usage.get("verdict_attributed") == 1
@@ -185,12 +188,9 @@ def test_a_sentence_naming_the_speaker_by_role_answers_what_the_speaker_said(set
     # cites it answers "What has Putin said ...?" (before, it was withheld: "its sources do not hold the speaker").
     chat = _YesJudge(yes_for="")
     a = _quote_assistant(settings, seed_dir, chat)
-    q = "What has Putin said privately about the chances of a quick peace deal?"
-    chat.enqueue("x")
-    evidence = list(a.ask_stream(q))[0].evidence
-    leader = next(e.key for e in evidence if e.text.startswith("The Russian leader"))
-    chat.enqueue(f"Putin has reportedly said in a recent closed-door meeting that any peace process would be a lengthy "
-                 f"affair [{leader}].")
-    answer = a.ask(q)
+    answer, leader = _ask_with_draft(
+        a, chat, "What has Putin said privately about the chances of a quick peace deal?", "The Russian leader",
+        "Putin has reportedly said in a recent closed-door meeting that any peace process would be a lengthy "
+        "affair [{key}].")
     assert answer.text.startswith("Putin has reportedly said in a recent closed-door meeting"), answer.text
     assert answer.citations[0].key == leader
