@@ -22,9 +22,7 @@ def is_overview(question: str) -> bool:
     return bool(_OVERVIEW.search(question))
 
 
-
 MIN_POINTS = 3  # an overview shows at least this many points when the evidence has that many parts
-MAX_POINTS = 5
 # Words that ask for an overview rather than name its topic ("Summarize this briefing in three points").
 _FRAME = re.compile(r"\b(summar\w*|overview|main|key|points?|gist|highlights|brief|briefings?|happen\w*|going|"
                     r"latest|between|tell|say|says|three|four|five|two|article|news|today|"
@@ -37,8 +35,8 @@ def top_up(question: str, evidence: Sequence[EvidenceSentence], covered: Iterabl
     The evidence is grouped by article and section; each group no shown point cites gives one sentence: for a
     question with a topic ("the relationship between Russia and China"), its sentence sharing most of the topic's
     words (none shared, none taken), then, if still short, more of the topic's sentences from any part; for
-    "summarize this briefing", the group's first sentence, which in news
-    says what the section is about. Groups come in the evidence's order (the retriever's, or the article's)."""
+    "summarize this briefing", the group's first sentence, which in news says what the section is about. Groups
+    come in the evidence's order (the retriever's, or the article's)."""
     if shown >= MIN_POINTS:
         return []
     topic = content_stems(_FRAME.sub(" ", question))

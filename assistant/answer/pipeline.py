@@ -89,7 +89,7 @@ class Answerer:
             # A follow-up is rewritten with the evidence the answer will read in front, when that is the whole
             # library's articles (a short briefing): its prompt then shares the answer prompt's prefix, which the
             # model server has cached, and the answer after it reads only its question, not the evidence again.
-            block = whole_block(self._reader(), question, history, k, filters) if refers_back(run.question) else None
+            block = whole_block(self._reader(), run.question, history, k, filters) if refers_back(run.question) else None
             standalone, used, note = rewrite_question(self.llm, run.question, history, evidence=block)
             run.add_usage(used)
             if note:

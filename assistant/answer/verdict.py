@@ -98,7 +98,7 @@ def attributed(question: str, sentence: str) -> str | None:
             # "Russia was the weaker partner ..., a British analyst argued, adding ...": the attribution follows
             # what it attributes, which is everything before it in its clause.
             what = _CLAUSE_END.split(sentence[:lead.start()])[-1]
-            who = " ".join(w for w in lead.group(1).split())
+            who = " ".join(lead.group(1).split())
             if _says(asked, predicate, what) and content_stems(who):
                 return f"{who} {m.group(0).split()[0]} so"
             continue
@@ -132,17 +132,16 @@ def find(question: str, evidence: Sequence[EvidenceSentence], among: Sequence[in
     question's statement has passed the claim checks (the pipeline checks it: this module does not judge)."""
     if not asks_yes_no(question):
         return None
-    by_key = {e.key: e for e in evidence}
+    asked = question_proper(question).lower()
     if stated:
-        word = "True" if question_proper(question).lower().startswith(("true", "false")) else "Yes"
-        return VerdictLead(word, stated[0], "stated")
+        return VerdictLead("True" if asked.startswith(("true", "false")) else "Yes", stated[0], "stated")
+    by_key = {e.key: e for e in evidence}
     for key in among:
         if key in by_key:
             said = attributed(question, by_key[key].text)
             if said:
                 return VerdictLead(said, key, "attributed")
-    negative = _NEGATIVE_QUESTION.search(question_proper(question))
-    if asks_verdict(question) and not negative and not question_proper(question).lower().startswith("why"):
+    if asks_verdict(question) and not _NEGATIVE_QUESTION.search(asked) and not asked.startswith("why"):
         for key in among:
             if key in denied:
                 return VerdictLead("No", key, "denied")
