@@ -102,6 +102,14 @@ def verbatim(a: Assistant, answer) -> None:
         assert bodies[c.article_id][c.start:c.end] == c.quote, c
 
 
+def _ask_drafted(shipped: Settings, seed_dir, q: str, claim: str, phrase: str):
+    """Ask `q` with `claim` as the draft, citing the evidence sentence holding `phrase` (the judge's rule for `q`
+    too). -> (assistant, chat, answer)."""
+    chat = RuleChat({q: f"{claim} [{{key:{phrase}}}]."}, {q: phrase})
+    a = assistant_for(shipped, seed_dir, chat)
+    return a, chat, a.ask(q)
+
+
 def test_the_shipped_defaults_are_quote_style_with_the_model_judge(shipped):
     # "auto" resolves to quote style for the bundled model (no endpoint configured): what these tests run.
     assert shipped.llm.uses_local and shipped.answer.style == "auto" and shipped.answer_style == "quote"
@@ -111,9 +119,7 @@ def test_the_shipped_defaults_are_quote_style_with_the_model_judge(shipped):
 def test_a_supported_claim_is_shown_first_with_its_verbatim_citation(shipped, seed_dir):
     q = "What did a Russian think tank propose to the Kremlin?"
     claim = "In February, a Russian think tank proposed possible limits on cooperation with China to the Kremlin"
-    chat = RuleChat({q: f"{claim} [{{key:think tank}}]."}, {q: "think tank"})
-    a = assistant_for(shipped, seed_dir, chat)
-    answer = a.ask(q)
+    a, chat, answer = _ask_drafted(shipped, seed_dir, q, claim, "think tank")
     assert answer.style == "quote" and answer.answerable
     assert answer.text.startswith(claim + " [")  # the checked lead, in the model's words
     assert [c.quote for c in answer.citations] == [THINK_TANK]
@@ -126,9 +132,7 @@ def test_an_unsupported_claim_is_not_shown_and_the_sentence_that_answers_is_quot
     q = "Who is Dmitriev expected to meet in Washington?"
     # Every name is in the cited sentence; "dinner" is not, and no guard has a rule for it: the judge decides.
     claim = "Dmitriev is expected to meet Steve Witkoff over dinner on Wednesday, CBS News and Reuters reported"
-    chat = RuleChat({q: f"{claim} [{{key:Steve Witkoff}}]."}, {q: "Steve Witkoff"})
-    a = assistant_for(shipped, seed_dir, chat)
-    answer = a.ask(q)
+    a, chat, answer = _ask_drafted(shipped, seed_dir, q, claim, "Steve Witkoff")
     assert "dinner" not in answer.text
     verdicts = [v for c, v in chat.claims if "dinner" in c]
     assert verdicts and set(verdicts) == {"no"}  # the judge was asked, and said no
