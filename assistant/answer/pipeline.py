@@ -29,7 +29,7 @@ from ..types import (
 )
 from .selection import marker_grammar, select_keys
 from .span import SPAN_SHARE, Span, answer_span, denials, with_direct_answer
-from .verdict import VERDICT_ROUTES, VerdictLead, asks_yes_no, verdict_for
+from .verdict import VERDICT_ROUTES, VerdictLead, asks_yes_no, verdict_for, wants_verdict
 from .verify import (QUOTE_LEAD, Checked, Verifier, checked_answer, finished_claims, restates_question,
                      shown_citations)
 
@@ -207,7 +207,7 @@ class Answerer:
             if span is not None and key in span.keys and checker.answers(
                     standalone, [verifier.by_key[key].text], block=block, keys=[key], min_share=SPAN_SHARE):
                 run.checked[at:at + 1] = _led_by(run, span, held, at)
-            elif key is not None and asks_yes_no(standalone):
+            elif key is not None and wants_verdict(standalone):
                 lead = verdict_for(verifier, standalone, drafted, denied, [key])
                 if lead is not None:
                     run.checked[at:at + 1] = _led_by(run, lead, held, at)
@@ -257,7 +257,7 @@ class Answerer:
             # A yes/no question without a checked lead: the sentence that gives a verdict (who says so, a denial,
             # the statement checked) is quoted first, with the verdict in front of it (verdict.py).
             verdict = None
-            if not lead_keys and not overview and asks_yes_no(standalone):
+            if not lead_keys and not overview and wants_verdict(standalone):
                 verdict = verdict_for(verifier, standalone, drafted, denied, candidates)
                 if verdict is not None:
                     candidates = [verdict.key] + [k for k in candidates if k != verdict.key]

@@ -10,7 +10,11 @@ the draft's wording:
 - denied: a sentence that negates the question's verb (span.denials) answers "No" to a question that is not
   itself negative;
 - stated: a true/false question ("True or false: X", "Is it true that X?") whose statement X passes the same
-  checks as any claim against a cited sentence: "True" / "Yes".
+  checks as any claim against a cited sentence: "True" / "Yes";
+- corrected: a "why did X do Y?" question whose premise a sentence denies ("which the Trump administration and
+  the Kremlin have not confirmed"): the question's own subject and object around the sentence's negated verb,
+  "The Kremlin has not confirmed Dmitriev's visit", shown only if it passes the claim checks against that
+  sentence.
 
 The sentence is quoted right after its verdict, so what the verdict rests on is on the page.
 """
@@ -51,7 +55,15 @@ _NEGATIVE_QUESTION = re.compile(r"\b(?:not|never|n't)\b", re.I)
 
 
 VERDICT_ROUTES = {"attributed": "who says so, in that sentence", "denied": "it denies the question's verb",
-                  "stated": "the question's statement passed the claim checks against it"}
+                  "stated": "the question's statement passed the claim checks against it",
+                  "corrected": "it denies the question's premise, and the correction passed the claim checks"}
+_WHY = re.compile(r"^\s*why\s+(is|are|was|were|do|does|did|has|have|had|can|could|will|would|should)\s+(.+?)\s*\?*\s*$",
+                  re.I)
+_AUX = "is|are|was|were|do|does|did|has|have|had|can|could|will|would"
+_NEGATED_VERB = re.compile(r"\b(" + _AUX + r")(?:\s+(?:not|never)\s+|n['\u2019]t\s+)([A-Za-z]+)", re.I)
+# The auxiliary as a singular subject takes it ("the Kremlin has"), and as a plural one ("the talks have").
+_SINGULAR = {"have": "has", "do": "does", "are": "is", "were": "was"}
+_PLURAL = {v: k for k, v in _SINGULAR.items()}
 
 
 @dataclass(frozen=True)
@@ -61,6 +73,47 @@ class VerdictLead:
     text: str
     key: int
     route: str  # "attributed", "denied" or "stated": which rule built it
+
+
+def asks_premise(question: str) -> bool:
+    """A "why did X do Y?" question, which presupposes that X did Y."""
+    return bool(_WHY.match(question_proper(question)))
+
+
+def wants_verdict(question: str) -> bool:
+    """A question whose answer may open on a verdict: yes/no, true/false, or a premise to correct."""
+    return asks_yes_no(question) or asks_premise(question)
+
+
+def corrections(question: str, sentence: str) -> list[str]:
+    """What a sentence denying a "why did X do Y?" question's premise says instead, in the question's words around
+    the sentence's own negated verb: "The Kremlin has not confirmed Dmitriev's visit", then "... confirmed it".
+
+    Empty unless the sentence negates the question's verb with an auxiliary ("have not confirmed", "didn't sign")
+    and holds the subject's content words. The caller checks the text like any claim before showing it."""
+    m = _WHY.match(question_proper(question))
+    if not m:
+        return []
+    words = m.group(2).split()
+    for found in _NEGATED_VERB.finditer(sentence.replace("\u2019", "'")):
+        aux, verb = found.group(1).lower(), found.group(2)
+        at = next((i for i, w in enumerate(words[1:], 1) if _same_verb(w, verb)), None)
+        if at is None:
+            continue
+        subject, obj = " ".join(words[:at]), " ".join(words[at + 1:]).rstrip("?.! ")
+        if not content_stems(subject) or not content_stems(subject) <= content_stems(sentence):
+            continue
+        plural = " and " in f" {subject.lower()} " or subject.lower().endswith("s")
+        aux = (_PLURAL if plural else _SINGULAR).get(aux, aux)
+        said = f"{subject[:1].upper()}{subject[1:]} {aux} not {verb}"
+        return [f"{said} {obj}", f"{said} it"] if obj else [said]
+    return []
+
+
+def _same_verb(word: str, verb: str) -> bool:
+    """The question's base form and the sentence's form of one verb ("confirm" / "confirmed", "sign" / "signed")."""
+    stems = content_stems(word)
+    return bool(stems) and stems == content_stems(verb)
 
 
 def asks_yes_no(question: str) -> bool:
@@ -150,9 +203,16 @@ def find(question: str, evidence: Sequence[EvidenceSentence], among: Sequence[in
 
 def verdict_for(verifier: Verifier, question: str, drafted: Sequence[tuple[str, Any]], denied: Sequence[int],
                 among: Sequence[int]) -> VerdictLead | None:
-    """The verdict for a yes/no or true/false question, resting on one of `among`: a true/false question's
+    """The verdict for a yes/no or true/false question, resting on one of `among`, or the correction of a "why"
+    question's premise that a sentence in `denied` contradicts (checked like any claim); a true/false question's
     statement is checked like any claim (guards, then the judge) against the draft's citations and the best
     evidence first; then who says so, or a denial (`find`)."""
+    if asks_premise(question):
+        for key in [k for k in among if k in denied] + [k for k in denied if k not in among]:
+            for text in corrections(question, verifier.by_key[key].text) if key in verifier.by_key else []:
+                if verifier.holds(text, [key]):
+                    return VerdictLead(text, key, "corrected")
+        return None
     claim = statement(question)
     stated: list[int] = []
     if claim:

@@ -194,3 +194,42 @@ def test_a_sentence_naming_the_speaker_by_role_answers_what_the_speaker_said(set
         "affair [{key}].")
     assert answer.text.startswith("Putin has reportedly said in a recent closed-door meeting"), answer.text
     assert answer.citations[0].key == leader
+
+
+class _ClaimJudge(_Judge):
+    """As _Judge, and the claim judge says yes only to the claim `claim_yes`."""
+
+    def __init__(self, yes_for: str, claim_yes: str) -> None:
+        super().__init__(yes_for)
+        self.claim_yes = claim_yes
+
+    def complete(self, messages, **opts):
+        from assistant.models.llm import Completion
+
+        claim = re.search(r"^Claim: (.*)$", messages[-1]["content"], re.M)
+        if claim and claim.group(1).strip() == self.claim_yes:
+            self.history.append(messages)
+            return Completion(text="Yes", model=self.name, usage={})
+        return super().complete(messages, **opts)
+
+
+PREMISE = "Why did the Kremlin confirm Dmitriev's visit?"
+
+
+def test_a_false_premise_is_corrected_before_the_sentence_that_contradicts_it(settings, seed_dir):
+    chat = _ClaimJudge(yes_for="no sentence says this", claim_yes="The Kremlin has not confirmed Dmitriev's visit")
+    a = _quote_assistant(settings, seed_dir, chat)
+    answer, _ = _ask_with_draft(a, chat, PREMISE, "have not confirmed", "The briefings don't say.")
+    denial = answer.citations[0].key
+    assert "have not confirmed" in answer.citations[0].quote, answer.text
+    assert answer.text.startswith(f"The Kremlin has not confirmed Dmitriev's visit [{denial}]. The briefing says: "
+                                  "\u201cThe trip"), answer.text
+    assert answer.usage.get("verdict_corrected") == 1
+
+
+def test_a_correction_the_checks_reject_is_not_shown_and_the_sentence_is_still_quoted(settings, seed_dir):
+    chat = _Judge(yes_for="no sentence says this")  # the judge says no to the correction too
+    a = _quote_assistant(settings, seed_dir, chat)
+    answer, _ = _ask_with_draft(a, chat, PREMISE, "have not confirmed", "The briefings don't say.")
+    assert answer.text.startswith("The briefing says: \u201cThe trip"), answer.text
+    assert "verdict_corrected" not in answer.usage

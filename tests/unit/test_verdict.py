@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from assistant.answer.verdict import attributed, find, statement
+from assistant.answer.verdict import attributed, corrections, find, statement
 from assistant.types import EvidenceSentence
 
 STALLING = ("Russian officials in public, meanwhile, have offered contradictory messages about the prospects for "
@@ -66,3 +66,27 @@ def test_find_prefers_the_checked_statement_then_who_says_so_then_a_denial():
     assert find("True or false: the Kremlin confirmed the trip.", evidence, [2], denied=[], stated=[]) is None
     assert find("True or false: Russia is stalling for time.", evidence, [1], denied=[], stated=[1]).text == "True"
     assert find("Who confirmed the trip?", evidence, [1, 2], denied=[2]) is None
+
+
+TRIP = ("The trip \u2014 which the Trump administration and the Kremlin have not confirmed \u2014 comes after a senior "
+        "Russian official said Russia can not accept a US proposal.")
+
+
+def test_a_false_premise_is_corrected_in_the_questions_words_around_the_sentences_negated_verb():
+    assert corrections("Why did the Kremlin confirm Dmitriev's visit?", TRIP) == [
+        "The Kremlin has not confirmed Dmitriev's visit", "The Kremlin has not confirmed it"]
+    # The auxiliary agrees with the question's subject; "n't" is read as "not".
+    assert corrections("Why have the talks collapsed?", "The talks haven't collapsed, officials said.") == [
+        "The talks have not collapsed"]
+    assert corrections("Why has the White House rejected the deal?", "The White House hasn't rejected the deal.")[0] \
+        == "The White House has not rejected the deal"
+
+
+@pytest.mark.parametrize("question, sentence", [
+    ("Why did Putin confirm the trip?", TRIP),  # the sentence does not name the question's subject
+    ("Why did the Kremlin deny the trip?", TRIP),  # it negates another verb
+    ("Who confirmed the trip?", TRIP),  # not a why question
+    ("Why did the Kremlin confirm the trip?", "The Kremlin confirmed the trip on Monday."),  # no negation
+])
+def test_no_correction_unless_the_sentence_negates_the_questions_verb_for_its_subject(question, sentence):
+    assert corrections(question, sentence) == []
