@@ -285,6 +285,9 @@ def _from_jsonl(text: str, origin: str) -> Iterator[Article | IngestFailure]:
         yield _from_record(item, where)
 
 
+DATE_FIELDS = ("published_at", "published", "date")
+
+
 def _from_record(item: object, where: str) -> Article | IngestFailure:
     if not isinstance(item, dict):
         return IngestFailure(where, "expected a JSON object with at least a 'body' field")
@@ -294,10 +297,13 @@ def _from_record(item: object, where: str) -> Article | IngestFailure:
     for key in ("id", "title", "source", "url"):
         if key in item and item[key] is not None and not isinstance(item[key], (str, int)):
             return IngestFailure(where, f"field '{key}' must be a string, got {type(item[key]).__name__}")
-    raw_date = item.get("published_at", item.get("date"))
+    # The names records give a page's date: ours, a feed's and a scraper's ("published", as in RealTime QA's
+    # pages: read as undated before, so an as_of and "this week" could not see it).
+    field = next((k for k in DATE_FIELDS if item.get(k) not in (None, "")), DATE_FIELDS[0])
+    raw_date = item.get(field)
     published = parse_date(raw_date)
     if raw_date not in (None, "") and published is None:
-        return IngestFailure(where, f"'published_at' is not a date: {str(raw_date)[:40]!r}")
+        return IngestFailure(where, f"'{field}' is not a date: {str(raw_date)[:40]!r}")
     body, _, headings = _from_text(body.replace("\r\n", "\n"), markdown=False)
     meta = {k: str(item[k]) for k in ("title", "source", "url") if item.get(k) is not None}
     article = _finish(body, meta, headings, origin=where, fallback_title="", name="")

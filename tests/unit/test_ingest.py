@@ -427,3 +427,19 @@ def test_local_html_is_read_like_a_web_page(tmp_path):
     assert "The News" in heading_texts(a) and "Signals" in heading_texts(a)
     web = extract_article(html, "https://daily.example/envoy", origin="https://daily.example/envoy")
     assert web.body == a.body and web.title == a.title and web.published_at == a.published_at
+
+
+@pytest.mark.parametrize("field", ["published_at", "published", "date"])
+def test_a_records_date_is_read_from_any_of_the_usual_field_names(tmp_path, field):
+    path = tmp_path / "pages.jsonl"
+    path.write_text(json.dumps({"id": "p-1", field: "2023-02-27", "body": "Liverpool won the final."}) + "\n",
+                    encoding="utf-8")
+    (a,) = list(read_file(path, 10**6))
+    assert a.published_at == datetime(2023, 2, 27, tzinfo=timezone.utc)
+
+
+def test_a_record_whose_date_field_is_not_a_date_is_refused_by_that_fields_name(tmp_path):
+    path = tmp_path / "pages.jsonl"
+    path.write_text(json.dumps({"id": "p-1", "published": "someday", "body": "Body."}) + "\n", encoding="utf-8")
+    (failure,) = list(read_file(path, 10**6))
+    assert isinstance(failure, IngestFailure) and "'published' is not a date" in failure.reason
