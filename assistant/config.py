@@ -223,6 +223,11 @@ class Settings(BaseSettings):
     # Question time words ("this week", "recently") add a date prior to the fused score, at most this many
     # first-place ranks; they never filter (issue 17, evals/results/retrieval_news.md).
     time_weight: float = Field(default=0.5, ge=0)
+    # With an explicit as_of, a question about a time ("this week", "on Sunday", "recently") is not answered from
+    # a briefing published more than this many days before the window it asks about: a story from last year's
+    # final says who won last year's final (answer/reading.py). 0 turns it off. Without as_of nothing is left out:
+    # "this week" may be the briefing's week, not today's.
+    stale_days: int = Field(default=30, ge=0)
     # Near-duplicate stories (dedup.py): keep the group's "canonical" (earliest) article, the "best"-ranked
     # copy, or "off" (all copies).
     collapse: Literal["canonical", "best", "off"] = "best"

@@ -9,6 +9,7 @@ when it is whole articles (whole_block), so that request too shares the answer p
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import timedelta
 from typing import TYPE_CHECKING, Any, Iterable, Protocol, Sequence
 
 from .context import attach_chunks, whole_articles, widen
@@ -16,6 +17,7 @@ from .evidence import format_evidence, select_evidence
 from .followup import last_question
 from ..models.embed import Embedder
 from ..search.retrieve import Filters, Retriever
+from ..search.timewords import question_window
 from ..types import EvidenceSentence, Passage
 
 if TYPE_CHECKING:
@@ -48,6 +50,8 @@ def read_evidence(reader: Reader, question: str, k: int | None, filters: Filters
     qvec = embedder.embed([question])[0]
     found = reader.retriever.retrieve(question, k=k or settings.answer_k, filters=filters, query_vector=qvec)
     layout, budget, read = settings.evidence_layout, settings.context_tokens, found.passages
+    read, stale_note = _without_stale(read, question, filters, settings.stale_days)
+    notes = list(found.notes) + ([stale_note] if stale_note else [])
     if layout == "articles" and read:
         bodies = reader.library.bodies(p.article_id for p in read)
         whole = whole_articles(read, bodies, settings.whole_article_tokens, embedder.count_tokens)
@@ -61,7 +65,32 @@ def read_evidence(reader: Reader, question: str, k: int | None, filters: Filters
     evidence = select_evidence(embedder, question, qvec, read, budget, layout)
     if read is not found.passages:
         evidence = attach_chunks(evidence, found.passages)
-    return list(found.passages), evidence, layout, list(found.notes)
+    return list(found.passages), evidence, layout, notes
+
+
+def _without_stale(passages: list[Passage], question: str, filters: Filters, days: int
+                   ) -> tuple[list[Passage], str]:
+    """The passages a question about a time may be answered from, and a note on those left out.
+
+    Only with an explicit as_of (the caller fixed "now") and no date bounds of their own: then "this week" or
+    "on Sunday" names a window, and a passage published more than `days` before it tells of another week's
+    events ("Liverpool won the final on Sunday" in a story from the year before). Undated passages stay."""
+    if not days or filters.as_of is None or not filters.time_words or filters.published_after is not None \
+            or filters.published_before is not None:
+        return passages, ""
+    window = question_window(question, filters.as_of)
+    if window is None:
+        return passages, ""
+    cutoff = window.after - timedelta(days=days)
+    stale = [p for p in passages if p.published_at is not None and p.published_at < cutoff]
+    if not stale:
+        return passages, ""
+    best = stale[0]  # the best-ranked: what the briefings say closest to the question, from another time
+    # No quotation marks: public_note hides quoted words (they may be the model's).
+    note = (f"Left out {len({p.article_id for p in stale})} briefing(s) published before {cutoff.date().isoformat()}: "
+            f"the question asks about {window.after.date().isoformat()} to {window.before.date().isoformat()} "
+            f"({window.phrase}); the closest of them is from {best.published_at.date().isoformat()}: {best.title}")
+    return [p for p in passages if p not in stale], note
 
 
 def whole_block(reader: Reader, question: str, history: Sequence[Any], k: int | None, filters: Filters) -> str | None:
