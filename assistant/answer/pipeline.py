@@ -12,7 +12,7 @@ import time
 from functools import partial
 from typing import TYPE_CHECKING, Any, Callable, Generator, Iterator, Sequence
 
-from .citations import is_pure_refusal, leading_markers_last, split_answer
+from .citations import content_stems, is_pure_refusal, leading_markers_last, split_answer
 from .entailment import Checker, asks_speaker
 from .evidence import best_first, format_evidence, irrelevant
 from .followup import refers_back, rewrite_question
@@ -23,15 +23,13 @@ from ..errors import LLMError
 from ..models.llm import ChatModel, Completion
 from .prompting import load_prompt
 from .reading import Library, Reader, read_evidence, whole_block
+from .run import AnswerRun
 from ..search.retrieve import Filters, Retriever
-from ..types import (
-    REFUSAL, Answer, AnswerEvent, EvidenceEvent, EvidenceSentence, Passage, StatusEvent, TextDelta,
-)
+from ..types import REFUSAL, AnswerEvent, EvidenceEvent, EvidenceSentence, StatusEvent, TextDelta
 from .selection import marker_grammar, select_keys
 from .span import SPAN_SHARE, Span, answer_span, denials, with_direct_answer
-from .verdict import VERDICT_ROUTES, VerdictLead, asks_yes_no, verdict_for, wants_verdict
-from .verify import (QUOTE_LEAD, Checked, Verifier, checked_answer, finished_claims, restates_question,
-                     shown_citations)
+from .verdict import VERDICT_ROUTES, VerdictLead, asks_yes_no, predicate_stems, verdict_for, wants_verdict
+from .verify import QUOTE_LEAD, Checked, Verifier, finished_claims, restates_question
 
 if TYPE_CHECKING:
     from ..config import Settings
@@ -83,7 +81,7 @@ class Answerer:
         """
         settings = self.settings
         t0 = time.perf_counter()
-        run = _Run(question.strip(), t0, settings)
+        run = AnswerRun(question.strip(), t0, settings)
         standalone = run.question
         if history:
             # A follow-up is rewritten with the evidence the answer will read in front, when that is the whole
@@ -266,6 +264,7 @@ class Answerer:
             other_share = 0.75 if asks_speaker(standalone) else 1.0
             # A quote that stood in for the draft's lead counts: the answer is its lead and at most two sentences.
             shown_quotes = sum(1 for c in run.checked if c.shown.startswith(QUOTE_LEAD))
+            asked = predicate_stems(standalone)
             for key in candidates:
                 if shown_quotes >= settings.answer.max_quotes:
                     break
@@ -274,6 +273,12 @@ class Answerer:
                 # A sentence that denies the question's verb answers it, or corrects its premise, whatever the judge
                 # says: the 1.5B judge says "no" to "have not confirmed" for "Has the Kremlin confirmed ...?".
                 settled = key in denied or (verdict is not None and key == verdict.key)
+                if (shown_quotes or lead_keys) and not settled and key not in first and asked \
+                        and not asked & content_stems(verifier.by_key[key].text):
+                    # After the answer, a sentence that shares only the question's names is about the subject, not
+                    # about what was asked ("Dmitriev was visiting Washington" after "Many Western experts suspect
+                    # so" for "Is Russia stalling?"): it does not support the answer.
+                    continue
                 quoted = verifier.quote(key, len(run.checked), must_answer=not settled,
                                         min_share=SPAN_SHARE if key in first else 0.5 if key in keys else other_share)
                 if quoted is None:
@@ -300,7 +305,7 @@ class Answerer:
         yield AnswerEvent(run.finish(getattr(llm, "name", "")))
 
 
-def _led_by(run: "_Run", lead: Span | VerdictLead, quoted: Checked, index: int) -> list[Checked]:
+def _led_by(run: AnswerRun, lead: Span | VerdictLead, quoted: Checked, index: int) -> list[Checked]:
     """The direct answer `lead` (a span of the draft, or a verdict), then `quoted` (the sentence it rests on),
     noted for the user."""
     key = quoted.keys[0]
@@ -318,7 +323,7 @@ def _all_refusal(parts: Sequence[tuple[str, Any]]) -> bool:
     return not parts or all(is_pure_refusal(p) for p, _ in parts)
 
 
-def _draft(run: "_Run", llm: Any, embedder: Embedder, messages: list[dict[str, str]], max_tokens: int,
+def _draft(run: AnswerRun, llm: Any, embedder: Embedder, messages: list[dict[str, str]], max_tokens: int,
            grammar: str | None = None,
            until: Callable[[str], Any] | None = None) -> Generator[Any, None, tuple[str, bool]]:
     """Collect the model's draft (nothing of it is shown), recording timing and usage; with `until`, stop
@@ -359,50 +364,3 @@ def _draft(run: "_Run", llm: Any, embedder: Embedder, messages: list[dict[str, s
         log.debug("draft stopped after its first claim (%d pieces)", deltas)
     return raw, cut
     yield  # a generator, so the caller can `yield from` it between other events
-
-
-class _Run:
-    """The state of one answer while it is being made; `finish` turns it into the Answer."""
-
-    def __init__(self, question: str, t0: float, settings: "Settings") -> None:
-        self.question, self.t0, self.settings = question, t0, settings
-        self.standalone = question
-        self.timings: dict[str, float] = {}
-        self.usage: dict[str, int] = {}
-        self.notes: list[str] = []
-        self.passages: list[Passage] = []
-        self.evidence: list[EvidenceSentence] = []
-        self.checked: list[Checked] = []
-        self.raw = ""
-        self.model = ""
-        self.style = ""
-        self.judge_calls = 0
-        self._shown = 0
-
-    def add_usage(self, more: dict[str, int]) -> None:
-        _add_usage(self.usage, more)
-
-    def show(self, checked: Checked) -> TextDelta:
-        if "first_shown_s" not in self.timings:
-            self.timings["first_shown_s"] = round(time.perf_counter() - self.t0, 3)
-        text = checked.shown if not self._shown else " " + checked.shown
-        self._shown += 1
-        return TextDelta(text, checked.citations)
-
-    def finish(self, model: str) -> Answer:
-        cited = {c.article_id for c in shown_citations(self.checked)}
-        dates = [p.published_at for p in self.passages if p.article_id in cited and p.published_at]
-        if self.judge_calls:
-            self.usage["judge_calls"] = self.judge_calls
-        return checked_answer(self.question, self.checked, passages=self.passages, model=self.model or model,
-                              usage=self.usage, latency_s=round(time.perf_counter() - self.t0, 3),
-                              settings_hash=self.settings.settings_hash(), standalone_question=self.standalone,
-                              evidence=self.evidence, raw_text=self.raw, timings=self.timings,
-                              as_of=max(dates).date().isoformat() if dates else "", notes=self.notes,
-                              style=self.style)
-
-
-def _add_usage(total: dict[str, int], more: dict[str, int]) -> None:
-    for key, value in (more or {}).items():
-        if isinstance(value, int):
-            total[key] = total.get(key, 0) + value

@@ -137,8 +137,8 @@ def attributed(question: str, sentence: str) -> str | None:
     if not asks_verdict(question) or _NEGATIVE_QUESTION.search(question_proper(question)):
         return None
     asked = question_proper(question)
-    named = {w.lower() for n in names(asked) for w in n.split() if content_stems(w)}  # not the opening "Is"
-    predicate = content_stems(" ".join(w for w in re.findall(r"[\w'\u2019-]+", asked) if w.lower() not in named))
+    named = _named(asked)
+    predicate = predicate_stems(question)
     if not predicate:
         return None
     lowered = sentence.lower()
@@ -167,6 +167,19 @@ def attributed(question: str, sentence: str) -> str | None:
         if _says(asked, predicate, what):
             return f"{who} {verb} so"
     return None
+
+
+def _named(asked: str) -> set[str]:
+    """The lower-cased words of the names in the question proper (not its opening "Is", which names() may take)."""
+    return {w.lower() for n in names(asked) for w in n.split() if content_stems(w)}
+
+
+def predicate_stems(question: str) -> set[str]:
+    """The content stems of what the question asks about its names ("Is Russia stalling?" -> {"stall"}): a
+    sentence that shares only the names is about the subject, not about the question."""
+    asked = question_proper(question)
+    named = _named(asked)
+    return content_stems(" ".join(w for w in re.findall(r"[\w'\u2019-]+", asked) if w.lower() not in named))
 
 
 def _says(asked: str, predicate: set[str], what: str) -> bool:

@@ -233,3 +233,16 @@ def test_a_correction_the_checks_reject_is_not_shown_and_the_sentence_is_still_q
     answer, _ = _ask_with_draft(a, chat, PREMISE, "have not confirmed", "The briefings don't say.")
     assert answer.text.startswith("The briefing says: \u201cThe trip"), answer.text
     assert "verdict_corrected" not in answer.usage
+
+
+def test_after_the_answer_a_sentence_sharing_only_the_questions_names_is_not_quoted_in_support(settings, seed_dir):
+    chat = _Judge(yes_for="")  # a loose judge: every sentence "answers"; every claim fails
+    a = _quote_assistant(settings, seed_dir, chat)
+    chat.enqueue("x")
+    evidence = list(a.ask_stream("Is Russia stalling?"))[0].evidence
+    stalling = next(e.key for e in evidence if "stalling for time" in e.text)
+    visit = next(e.key for e in evidence if e.text.startswith("Russia\u2019s top envoy Kirill Dmitriev"))
+    chat.enqueue(f"Yes, Russia is stalling [{stalling}][{visit}].")
+    answer = a.ask("Is Russia stalling?")
+    assert answer.text.startswith(f"Many Western experts suspect so [{stalling}]."), answer.text
+    assert visit not in {c.key for c in answer.citations}, answer.text  # "Russia's top envoy ... visiting Washington"

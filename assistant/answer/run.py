@@ -1,0 +1,64 @@
+"""The state of one answer while the pipeline makes it (pipeline.py): what was read, checked and shown so far, the
+usage, timings and notes; `finish` turns it into the Answer."""
+
+from __future__ import annotations
+
+import time
+from typing import TYPE_CHECKING
+
+from .verify import Checked, checked_answer, shown_citations
+from ..types import Answer, EvidenceSentence, Passage, TextDelta
+
+if TYPE_CHECKING:
+    from ..config import Settings
+
+
+class AnswerRun:
+    """The state of one answer while it is being made; `finish` turns it into the Answer."""
+
+    def __init__(self, question: str, t0: float, settings: "Settings") -> None:
+        self.question, self.t0, self.settings = question, t0, settings
+        self.standalone = question
+        self.timings: dict[str, float] = {}
+        self.usage: dict[str, int] = {}
+        self.notes: list[str] = []
+        self.passages: list[Passage] = []
+        self.evidence: list[EvidenceSentence] = []
+        self.checked: list[Checked] = []
+        self.raw = ""
+        self.model = ""
+        self.style = ""
+        self.judge_calls = 0
+        self._shown = 0
+
+    def add_usage(self, more: dict[str, int]) -> None:
+        """Add a model call's token counts to this answer's usage."""
+        add_usage(self.usage, more)
+
+    def show(self, checked: Checked) -> TextDelta:
+        """The text event that shows `checked`, timing the first one shown."""
+        if "first_shown_s" not in self.timings:
+            self.timings["first_shown_s"] = round(time.perf_counter() - self.t0, 3)
+        text = checked.shown if not self._shown else " " + checked.shown
+        self._shown += 1
+        return TextDelta(text, checked.citations)
+
+    def finish(self, model: str) -> Answer:
+        """The Answer made of what was checked, with the run's evidence, usage, timings and notes."""
+        cited = {c.article_id for c in shown_citations(self.checked)}
+        dates = [p.published_at for p in self.passages if p.article_id in cited and p.published_at]
+        if self.judge_calls:
+            self.usage["judge_calls"] = self.judge_calls
+        return checked_answer(self.question, self.checked, passages=self.passages, model=self.model or model,
+                              usage=self.usage, latency_s=round(time.perf_counter() - self.t0, 3),
+                              settings_hash=self.settings.settings_hash(), standalone_question=self.standalone,
+                              evidence=self.evidence, raw_text=self.raw, timings=self.timings,
+                              as_of=max(dates).date().isoformat() if dates else "", notes=self.notes,
+                              style=self.style)
+
+
+def add_usage(total: dict[str, int], more: dict[str, int]) -> None:
+    """Add the integer counts of `more` (a model call's usage) into `total`."""
+    for key, value in (more or {}).items():
+        if isinstance(value, int):
+            total[key] = total.get(key, 0) + value
