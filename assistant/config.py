@@ -78,6 +78,10 @@ class AnswerSettings(BaseModel):
     # prose for an endpoint of your own (see README: chosen by the faithfulness measurements).
     style: Literal["auto", "prose", "select", "quote"] = "auto"
     judge: bool = True  # ask the chat model whether each claim is stated by its evidence (after the guards)
+    # The claim judge says yes when its P(yes) over "yes"/"no" reaches this, read from the endpoint's log
+    # probabilities (llama.cpp and OpenAI report them); None: the judge's own word. Chosen on the labelled dev set
+    # (evals/judge_threshold.py, evals/results/judge_threshold.md), never on the blind set.
+    judge_threshold: float | None = Field(default=None, ge=0.0, le=1.0)
     lead: bool = True  # in quote style, try a one-sentence lead answer and keep it only if it passes the checks
     max_quotes: int = Field(default=2, ge=1, le=6)
     # The answer prompt (prompts/<name>.md). "answer_direct" asks for the direct answer in one sentence, then

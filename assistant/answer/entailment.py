@@ -13,6 +13,7 @@ Fail closed: a judge that errors or answers anything but "yes" rejects the claim
 from __future__ import annotations
 
 import logging
+import math
 import re
 from dataclasses import dataclass
 from datetime import date
@@ -43,6 +44,7 @@ class Verdict:
     reason: str = ""
     judged: bool = False  # the model judge was asked
     route: str = ""  # how a supported claim was verified: "verbatim", "deletion", "judge" or "guards"
+    p_yes: float | None = None  # the judge's probability of "yes" over "yes"/"no", when the endpoint reports it
 
 
 def evidence_block(evidence: Sequence[str], keys: Sequence[int] | None = None) -> str:
@@ -60,8 +62,12 @@ class Checker:
     """
 
     def __init__(self, llm: Any | None = None, constrain: str = "none", guards: bool = True,
-                 skip: Sequence[str] = (), embedder: Any | None = None, min_support: float = 0.42) -> None:
+                 skip: Sequence[str] = (), embedder: Any | None = None, min_support: float = 0.42,
+                 threshold: float | None = None) -> None:
         self.llm = llm
+        # The claim judge says yes when P(yes) over "yes"/"no" reaches this (chosen on the labelled dev set, see
+        # AnswerSettings.judge_threshold); None: its own word. Endpoints that report no log probabilities: its word.
+        self.threshold = threshold
         self.constrain = constrain
         self.guards = guards
         self.skip = tuple(skip)
@@ -164,10 +170,16 @@ class Checker:
             evidence=block, question=question, keys=" and ".join(f"[{k}]" for k in keys), refusal=REFUSAL)
         return self._ask_yes_no(messages)
 
-    def _ask_yes_no(self, messages: list[dict[str, str]]) -> bool:
+    def _ask_yes_no(self, messages: list[dict[str, str]], scored: bool = False) -> bool:
+        return self._yes_no(messages, scored)[0]
+
+    def _yes_no(self, messages: list[dict[str, str]], scored: bool) -> tuple[bool, float | None]:
+        """The judge's yes/no; `scored`: also P(yes), and with a threshold, P(yes) >= threshold decides."""
         opts: dict[str, Any] = {"max_tokens": 2, "temperature": 0.0}
         if self.constrain == "grammar":
             opts["grammar"] = YES_NO_GRAMMAR
+        if scored:
+            opts["top_logprobs"] = 10
         self.judge_calls += 1
         try:
             out = self.llm.complete(messages, **opts)
@@ -175,8 +187,12 @@ class Checker:
             # Not shown (a "no"), but recorded: an answer whose claims could not be checked is not a refusal.
             log.warning("the model judge failed; the claim is not shown: %s", exc)
             self.failures.append(exc.one_line())
-            return False
-        return _first_word(out.text) == "yes"
+            return False, None
+        said = _first_word(out.text) == "yes"
+        p = p_yes(getattr(out, "first_token", ()))
+        if self.threshold is None or p is None:
+            return said, p
+        return p >= self.threshold, p
 
     def judge(self, claim: str, evidence: Sequence[str], *, question: str = "", block: str | None = None,
               keys: Sequence[int] | None = None) -> Verdict:
@@ -190,9 +206,10 @@ class Checker:
         context = f"Question: {question}\n" if question and lead else ""
         messages = load_prompt("check_claim").render(
             evidence=block, context=context, claim=claim, keys=" and ".join(f"[{k}]" for k in keys), refusal=REFUSAL)
-        if self._ask_yes_no(messages):
-            return Verdict(True, judged=True)
-        return Verdict(False, "judge", "the model judge did not find the claim in the evidence", judged=True)
+        yes, p = self._yes_no(messages, scored=True)
+        if yes:
+            return Verdict(True, judged=True, p_yes=p)
+        return Verdict(False, "judge", "the model judge did not find the claim in the evidence", judged=True, p_yes=p)
 
 
 _ASKS_NUMBER = re.compile(r"\bhow (many|much|long|far|old|big|large)\b|\bwhat (number|percentage|share|amount)\b|"
@@ -282,6 +299,14 @@ def _words(text: str) -> str:
 def _plain(text: str) -> str:
     """Text compared word for word: case, quote marks, spacing and the closing stop do not count."""
     return normalise(text.replace("\u201c", '"').replace("\u201d", '"')).rstrip(" .!?")
+
+
+def p_yes(first_token: Sequence[tuple[str, float]]) -> float | None:
+    """P("yes") / (P("yes") + P("no")) over the first token's alternatives ("Yes", " yes", "no" ... summed);
+    None when neither is among them."""
+    yes = sum(math.exp(lp) for t, lp in first_token if t.strip().lower() == "yes")
+    no = sum(math.exp(lp) for t, lp in first_token if t.strip().lower() == "no")
+    return yes / (yes + no) if yes + no > 0 else None
 
 
 def _first_word(text: str) -> str:

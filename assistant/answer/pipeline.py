@@ -59,7 +59,8 @@ class Answerer:
         """The claim checker of one answer: the guards, and the chat model as judge when configured."""
         llm, settings = self.llm, self.settings
         return Checker(llm if settings.answer.judge else None, constrain=getattr(llm, "constrain", "none"),
-                       embedder=self.embedder, min_support=settings.min_support)
+                       embedder=self.embedder, min_support=settings.min_support,
+                       threshold=settings.answer.judge_threshold)
 
     def verifier(self, evidence: Sequence[EvidenceSentence], checker: Checker, question: str, block: str,
                  quote_fallback: bool = True, min_dates: int = 1) -> Verifier:

@@ -196,8 +196,9 @@ def make_judge(kind: str, assistant: Any, judge_model: str | None = None, judge_
     constrain = getattr(llm, "constrain", None) or ("grammar" if assistant.settings.llm.uses_local else "none")
     if kind in ("guards", "lexical"):
         return EntailmentJudge(_checker(Checker, None, embedder), label="guards")
-    if kind == "entailment":
-        return EntailmentJudge(_checker(Checker, llm, embedder, constrain))
+    if kind == "entailment":  # as the product runs it, with its judge threshold
+        threshold = assistant.settings.answer.judge_threshold
+        return EntailmentJudge(_checker(Checker, llm, embedder, constrain, threshold))
     if not judge_model:
         raise ConfigError("--judge openai needs a model name", hint="pass --judge-model NAME")
     from ..models.llm import OpenAIChat
@@ -221,11 +222,11 @@ def checker_class() -> Any:
     return Checker
 
 
-def _checker(cls: Any, llm: Any, embedder: Any, constrain: str = "none") -> Any:
-    # The interface promised is Checker(llm=...); the embedder (similarity floor) and the grammar
-    # are used when the checker takes them.
+def _checker(cls: Any, llm: Any, embedder: Any, constrain: str = "none", threshold: float | None = None) -> Any:
+    # The interface promised is Checker(llm=...); the embedder (similarity floor), the grammar and the judge's
+    # threshold are used when the checker takes them.
     try:
-        return cls(llm=llm, embedder=embedder, constrain=constrain)
+        return cls(llm=llm, embedder=embedder, constrain=constrain, threshold=threshold)
     except TypeError:
         return cls(llm=llm)
 

@@ -74,7 +74,7 @@ def load_claims(path: str | Path = DEFAULT_SET, split: str | None = None) -> lis
 
 def score_judge(judge: Any, rows: Sequence[LabelledClaim]) -> dict[str, Any]:
     """Run the judge on every row; agreement with the labels, per-kind rates and the rejecting layers."""
-    preds, by_kind, layers, wrong = [], {}, {}, []
+    preds, by_kind, layers, wrong, scores = [], {}, {}, [], []
     t = time.perf_counter()
     for r in rows:
         # Only a checker takes a context (names it may borrow) and a block; other judges see the cited sentences alone.
@@ -83,6 +83,10 @@ def score_judge(judge: Any, rows: Sequence[LabelledClaim]) -> dict[str, Any]:
             ctx.update(block=r.block, keys=r.keys)
         ok = bool(judge.supports(list(r.evidence), r.claim, **ctx))
         preds.append(ok)
+        v = judge.verdict(list(r.evidence), r.claim, **ctx) if hasattr(judge, "verdict") else None
+        # What a threshold on the judge's P(yes) would decide is recomputed from these (evals/judge_threshold.py).
+        scores.append({"id": r.id, "kind": r.kind, "supported": r.supported, "kept": ok,
+                       "judged": bool(getattr(v, "judged", False)), "p_yes": getattr(v, "p_yes", None)})
         k = by_kind.setdefault(r.kind or ("true" if r.supported else "false"), {"n": 0, "supported_label": r.supported, "judged_supported": 0})
         k["n"] += 1
         k["judged_supported"] += ok
@@ -101,7 +105,8 @@ def score_judge(judge: Any, rows: Sequence[LabelledClaim]) -> dict[str, Any]:
     kept = [p for p, g in zip(preds, gold) if g]
     return {"overall": M.binary_agreement(gold, preds), "keep_rate": sum(kept) / len(kept) if kept else None,
             "reject_rate": {k: v["reject_rate"] for k, v in sorted(by_kind.items()) if "reject_rate" in v},
-            "by_kind": by_kind, "rejected_by_layer": layers, "errors": wrong, "seconds": round(seconds, 1),
+            "by_kind": by_kind, "rejected_by_layer": layers, "errors": wrong, "scores": scores,
+            "seconds": round(seconds, 1),
             "seconds_per_row": round(seconds / len(rows), 3) if rows else None}
 
 

@@ -41,6 +41,9 @@ class Completion:
     text: str
     model: str = ""
     usage: dict[str, int] = field(default_factory=dict)
+    # With complete(..., top_logprobs=N): the first token's N likeliest tokens and their log probabilities,
+    # as the endpoint reports them (empty when it reports none).
+    first_token: tuple[tuple[str, float], ...] = ()
 
 
 class ChatModel(Protocol):
@@ -55,6 +58,15 @@ class ChatModel(Protocol):
     def stream(self, messages: list[dict[str, str]], **opts: Any) -> Iterator[str | Completion]:
         """Text deltas as they arrive, then one Completion with the whole text and usage."""
         ...
+
+
+def _first_token(choice: Any) -> tuple[tuple[str, float], ...]:
+    """The first generated token's top alternatives, (token, logprob), from a chat choice's logprobs."""
+    content = getattr(getattr(choice, "logprobs", None), "content", None) or []
+    if not content:
+        return ()
+    tops = getattr(content[0], "top_logprobs", None) or []
+    return tuple((str(t.token), float(t.logprob)) for t in tops if getattr(t, "logprob", None) is not None)
 
 
 def _display_url(url: str) -> str:
@@ -177,7 +189,8 @@ class OpenAIChat:
             except (openai.BadRequestError, openai.UnprocessableEntityError) as exc:
                 # Some compatible servers refuse optional fields; drop the one named and ask again.
                 said = f"{exc.message} {exc.body}".lower()
-                refused = [k for k in ("seed", "stream_options") if k in params and k in said]
+                refused = [k for k in ("seed", "stream_options", "top_logprobs", "logprobs")
+                           if k in params and k in said]
                 if not refused:
                     raise
                 for key in refused:
@@ -190,7 +203,11 @@ class OpenAIChat:
         """The whole reply at once; any failure after the client's retries raises LLMError."""
         import openai
 
-        params = self._params(messages, max_tokens, temperature, stop, dict(extra))
+        extra = dict(extra)
+        top = int(extra.pop("top_logprobs", 0) or 0)
+        params = self._params(messages, max_tokens, temperature, stop, extra)
+        if top and "top_logprobs" not in self._rejected:
+            params.update(logprobs=True, top_logprobs=top)
         try:
             resp = self._create(params)
             choice = resp.choices[0]
@@ -201,7 +218,7 @@ class OpenAIChat:
             return Completion(text=text, model=str(resp.model or self.model), usage={
                 "prompt_tokens": int(usage.prompt_tokens or 0) if usage else 0,
                 "completion_tokens": int(usage.completion_tokens or 0) if usage else 0,
-            })
+            }, first_token=_first_token(choice) if top else ())
         except openai.OpenAIError as exc:
             raise self._error(exc, "reply") from exc
         except (ValueError, AttributeError, TypeError, IndexError, KeyError) as exc:
