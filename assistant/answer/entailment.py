@@ -206,7 +206,9 @@ class Checker:
         context = f"Question: {question}\n" if question and lead else ""
         messages = load_prompt("check_claim").render(
             evidence=block, context=context, claim=claim, keys=" and ".join(f"[{k}]" for k in keys), refusal=REFUSAL)
-        yes, p = self._yes_no(messages, scored=True)
+        # Log probabilities only when a threshold asks for them: llama-cpp-python's server refuses them (HTTP 500)
+        # unless started with logits_all, which keeps every prompt token's logits.
+        yes, p = self._yes_no(messages, scored=self.threshold is not None)
         if yes:
             return Verdict(True, judged=True, p_yes=p)
         return Verdict(False, "judge", "the model judge did not find the claim in the evidence", judged=True, p_yes=p)

@@ -186,15 +186,17 @@ class OpenAIChat:
         while True:
             try:
                 return self._client.chat.completions.create(**params)
-            except (openai.BadRequestError, openai.UnprocessableEntityError) as exc:
-                # Some compatible servers refuse optional fields; drop the one named and ask again.
+            except (openai.BadRequestError, openai.UnprocessableEntityError, openai.InternalServerError) as exc:
+                # Some compatible servers refuse optional fields (llama-cpp-python answers 500 to logprobs
+                # without logits_all); drop the one named and ask again.
                 said = f"{exc.message} {exc.body}".lower()
-                refused = [k for k in ("seed", "stream_options", "top_logprobs", "logprobs")
-                           if k in params and k in said]
+                refused = [k for k in ("seed", "stream_options", "logprobs") if k in params and k in said]
+                if "logprobs" in refused:  # the pair goes together: top_logprobs means nothing without it
+                    refused.append("top_logprobs")
                 if not refused:
                     raise
                 for key in refused:
-                    params.pop(key)
+                    params.pop(key, None)
                     self._rejected.add(key)
 
     def complete(self, messages: list[dict[str, str]], max_tokens: int | None = None,
@@ -206,7 +208,7 @@ class OpenAIChat:
         extra = dict(extra)
         top = int(extra.pop("top_logprobs", 0) or 0)
         params = self._params(messages, max_tokens, temperature, stop, extra)
-        if top and "top_logprobs" not in self._rejected:
+        if top and "logprobs" not in self._rejected:
             params.update(logprobs=True, top_logprobs=top)
         try:
             resp = self._create(params)

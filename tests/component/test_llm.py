@@ -66,6 +66,18 @@ def test_seed_dropped_when_endpoint_rejects_it(srv):
     assert "seed" in bodies[0] and "seed" not in bodies[1] and "seed" not in bodies[2]
 
 
+def test_log_probabilities_dropped_when_the_endpoint_cannot_give_them(srv):
+    refusal = "500::logprobs is not supported for models created with logits_all=False"
+    srv.script([refusal] * 3 + ["ok:yes", "ok:no"])  # the client retries a 500 twice before giving up
+    chat = chat_for(srv)
+    first = chat.complete(MSGS, top_logprobs=10)
+    assert (first.text, first.first_token) == ("yes", ())
+    assert chat.complete(MSGS, top_logprobs=10).text == "no"
+    bodies = [r.body for r in srv.posts]
+    assert bodies[0]["top_logprobs"] == 10 and bodies[0]["logprobs"] is True
+    assert "logprobs" not in bodies[3] and "logprobs" not in bodies[4]  # remembered: not asked again
+
+
 def test_stream_yields_deltas_then_one_completion(srv):
     srv.script(["ok:Yes, it is raining [1]."])
     items = list(chat_for(srv).stream(MSGS))
