@@ -81,7 +81,7 @@ class AnswerSettings(BaseModel):
     # The claim judge says yes when its P(yes) over "yes"/"no" reaches this, read from the endpoint's log
     # probabilities; None: the judge's own word. For endpoints that report them (OpenAI's does): choose it on the
     # labelled dev set with evals/judge_threshold.py, never on the blind set. The bundled llama-cpp-python server
-    # reports none (it would need logits_all: every prompt token's logits, ~2.4 GB at a 4k context for this
+    # reports none (it would need logits_all: every prompt token's logits, ~2.5 GB at a 4k context for this
     # model's 152k-token vocabulary), so the bundled judge keeps its own word.
     judge_threshold: float | None = Field(default=None, ge=0.0, le=1.0)
     lead: bool = True  # in quote style, try a one-sentence lead answer and keep it only if it passes the checks
