@@ -89,6 +89,8 @@ class Verifier:
         self._pending = ""
         if is_pure_refusal(body):
             return Checked(sentence, "", (), (), 0.0, "refusal")
+        if only_attribution(body):
+            return Checked(sentence, "", (), (), 0.0, "only says who reported something, not what")
         valid = [k for k in dict.fromkeys(written) if k in self.by_key]
         notes = [f"dropped unknown key(s) {[k for k in written if k not in self.by_key]}"] \
             if len(valid) < len(written) else []
@@ -301,6 +303,19 @@ def checked_answer(question: str, checked: Sequence[Checked], **fields: Any) -> 
     return Answer(question=question, text=" ".join(c.shown for c in shown) if shown else REFUSAL,
                   answerable=bool(shown), citations=shown_citations(checked),
                   sentences=[c.record() for c in checked], **fields)
+
+
+_REPORTING = frozenset("according report reports reported say says said note notes noted state states stated "
+                       "told tell tells wrote write writes added".split())
+
+
+def only_attribution(claim: str) -> bool:
+    """A sentence that names who reported, said or noted something and nothing of what ("CBS News and Reuters
+    reported.", "According to Reuters."): the tail of a cited sentence cut off from its content. A name alone
+    ("Steve Witkoff.") is an answer, not this."""
+    named = {w.lower() for n in names(claim) for w in n.split()}
+    rest = [w for w in words(claim) if w not in named]
+    return bool(set(rest) & _REPORTING) and content_stems(" ".join(rest)) <= FRAME_WORDS
 
 
 def quote_text(quote: str) -> str:

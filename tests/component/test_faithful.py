@@ -458,3 +458,17 @@ def test_rejection_notes_describe_the_check_without_quoting_the_draft(fake_assis
     assert main(["ask", question, "--json"], factory=factory) == 0
     out = capsys.readouterr().out
     assert json.loads(out)["answerable"] and not [w for w in ("Zelensky", "Yevgeny", "Prigozhin") if w in out]
+
+
+def test_the_tail_of_a_cited_sentence_that_only_says_who_reported_is_not_a_claim():
+    """Seen in an overview: "CBS News and Reuters reported [2]." passed as a deletion of "Dmitriev is expected to
+    meet ..., CBS News and Reuters reported." and was shown as a point. Who reported, without what, is no claim."""
+    from assistant.answer.verify import Verifier, only_attribution
+
+    assert only_attribution("CBS News and Reuters reported.") and only_attribution("According to Reuters.")
+    assert only_attribution("The briefing says so.")
+    assert not only_attribution("Steve Witkoff.")  # a name alone answers "who"
+    assert not only_attribution("Reuters reported that talks stalled.")
+    v = Verifier(_evidence(), {"a1": BODY}, FakeEmbedder(), Checker(embedder=FakeEmbedder()), "What happened?", "")
+    checked = v.check("Reuters reported.", [1], 0)
+    assert checked.shown == "" and "who reported" in checked.note
