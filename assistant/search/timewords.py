@@ -242,7 +242,8 @@ def _recent(q: str, now: datetime, today: datetime, end: datetime):
 
 
 def _dayword(q: str, now: datetime, today: datetime, end: datetime):
-    m = _DAYWORD.search(q)
+    # In capitals the word is a masthead or a show ("USA TODAY", "the TODAY show"), not the day.
+    m = next((m for m in _DAYWORD.finditer(q) if not m.group(0).isupper()), None)
     if not m:
         return None
     if m.group(1).lower() == "yesterday":

@@ -81,6 +81,7 @@ def test_question_windows(question, after, before):
 @pytest.mark.parametrize("question", [
     "Is Russia stalling?", "What is the latest on the talks?", "What was inflation in 2023?",
     "Has anything changed since the war began?", "What did they agree since then?",
+    "Which state did USA TODAY call the happiest?",  # a masthead in capitals, not the day
 ])
 def test_questions_without_publication_time_words(question):
     assert question_window(question, AS_OF) is None
