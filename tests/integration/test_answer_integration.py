@@ -69,3 +69,6 @@ def test_a_false_premise_is_answered_with_the_sentence_that_contradicts_it(seede
     answer = seeded.ask("Why did the Kremlin confirm Dmitriev's visit?")
     assert answer.answerable and answer.citations, (answer.text, answer.notes)
     assert CONFIRMED in answer.citations[0].quote, answer.text
+    # The correction first, in the question's words, checked against that sentence; then the sentence itself.
+    assert answer.text.startswith("The Kremlin has not confirmed"), (answer.text, answer.notes)
+    assert answer.usage.get("verdict_corrected") == 1, answer.usage
