@@ -4,8 +4,9 @@ usage, timings and notes; `finish` turns it into the Answer."""
 from __future__ import annotations
 
 import time
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Sequence
 
+from .entailment import question_share
 from .verify import Checked, checked_answer, shown_citations
 from ..types import Answer, EvidenceSentence, Passage, TextDelta
 
@@ -49,12 +50,32 @@ class AnswerRun:
         dates = [p.published_at for p in self.passages if p.article_id in cited and p.published_at]
         if self.judge_calls:
             self.usage["judge_calls"] = self.judge_calls
+        if not any(c.shown for c in self.checked):
+            note = closest_note(self.standalone, self.evidence)
+            if note:
+                self.notes.append(note)
         return checked_answer(self.question, self.checked, passages=self.passages, model=self.model or model,
                               usage=self.usage, latency_s=round(time.perf_counter() - self.t0, 3),
                               settings_hash=self.settings.settings_hash(), standalone_question=self.standalone,
                               evidence=self.evidence, raw_text=self.raw, timings=self.timings,
                               as_of=max(dates).date().isoformat() if dates else "", notes=self.notes,
                               style=self.style)
+
+
+CLOSEST_SHARE = 0.5  # of the question's content words: below it a sentence is on another subject
+
+
+def closest_note(question: str, evidence: Sequence[EvidenceSentence]) -> str:
+    """What a refusal adds when the briefings say something close (issue 26 item 5): the evidence sentence
+    holding the most of the question's words, with its key, briefing and date; "" when none holds half of them.
+    The sentence is the briefing's, verbatim; it is not claimed to answer."""
+    if not evidence:
+        return ""
+    best = max(evidence, key=lambda e: question_share(question, e.text))
+    if question_share(question, best.text) < CLOSEST_SHARE:
+        return ""
+    where = ", ".join(x for x in (best.title, best.published_at.date().isoformat() if best.published_at else "") if x)
+    return f"The closest the briefings come is [{best.key}]" + (f" ({where})" if where else "") + f": {best.text}"
 
 
 def add_usage(total: dict[str, int], more: dict[str, int]) -> None:

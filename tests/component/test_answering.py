@@ -177,7 +177,8 @@ def test_a_follow_up_that_names_its_subject_is_answered_as_asked(fake_assistant,
     history = [{"role": "user", "content": "Is Russia stalling?"},
                {"role": "assistant", "content": "Experts suspect it is [7]."}]
     answer = a.ask("What did China's foreign minister say about Russia?", history=history)
-    assert answer.standalone_question == answer.question and not answer.notes
+    assert answer.standalone_question == answer.question
+    assert not any("rewr" in n or "answered as asked" in n for n in answer.notes), answer.notes
     assert len(chat.history) == 1 and "Follow-up:" not in str(chat.history[0])
 
 
@@ -340,3 +341,22 @@ def test_quote_on_refusal_quotes_what_answers_when_the_draft_is_timid(fake_assis
     answer = a.ask(q)
     assert answer.answerable and "Steve Witkoff" in answer.text, answer.text
     assert all(a.article(c.article_id).body[c.start:c.end] == c.quote for c in answer.citations)
+
+
+def test_a_refusal_says_what_the_briefings_say_closest_to_the_question(fake_assistant, seed_dir, chat):
+    """Issue 26 item 5: the briefing has a German sanctions expert but no name; the refusal names the sentence
+    that comes closest (verbatim, with its briefing), without claiming it answers."""
+    a = _seeded(fake_assistant, seed_dir)
+    chat.enqueue(REFUSAL)
+    answer = a.ask("Which German sanctions expert recommended targeting Russian gas projects?")
+    assert (answer.text, answer.answerable) == (REFUSAL, False)
+    closest = [n for n in answer.notes if n.startswith("The closest the briefings come is [")]
+    assert len(closest) == 1 and "a German sanctions expert argued" in closest[0], answer.notes
+    assert "Russia envoy washington" in closest[0]
+
+
+def test_no_closest_sentence_when_none_holds_half_the_questions_words(fake_assistant, seed_dir, chat):
+    a = _seeded(fake_assistant, seed_dir)
+    chat.enqueue(REFUSAL)
+    answer = a.ask("How many barrels of Russian oil does China buy each day?")
+    assert answer.text == REFUSAL and not any(n.startswith("The closest") for n in answer.notes), answer.notes
