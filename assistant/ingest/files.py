@@ -302,7 +302,9 @@ def _from_record(item: object, where: str) -> Article | IngestFailure:
     field = next((k for k in DATE_FIELDS if item.get(k) not in (None, "")), DATE_FIELDS[0])
     raw_date = item.get(field)
     published = parse_date(raw_date)
-    if raw_date not in (None, "") and published is None:
+    # Our own field names are strict (a typo'd date is an error to fix); "published" was ignored before it was
+    # read, so a record whose "published" is not a date ("02/27/2023") is still ingested, undated, not lost.
+    if raw_date not in (None, "") and published is None and field != "published":
         return IngestFailure(where, f"'{field}' is not a date: {str(raw_date)[:40]!r}")
     body, _, headings = _from_text(body.replace("\r\n", "\n"), markdown=False)
     meta = {k: str(item[k]) for k in ("title", "source", "url") if item.get(k) is not None}

@@ -440,6 +440,13 @@ def test_a_records_date_is_read_from_any_of_the_usual_field_names(tmp_path, fiel
 
 def test_a_record_whose_date_field_is_not_a_date_is_refused_by_that_fields_name(tmp_path):
     path = tmp_path / "pages.jsonl"
-    path.write_text(json.dumps({"id": "p-1", "published": "someday", "body": "Body."}) + "\n", encoding="utf-8")
+    path.write_text(json.dumps({"id": "p-1", "date": "someday", "body": "Body."}) + "\n", encoding="utf-8")
     (failure,) = list(read_file(path, 10**6))
-    assert isinstance(failure, IngestFailure) and "'published' is not a date" in failure.reason
+    assert isinstance(failure, IngestFailure) and "'date' is not a date" in failure.reason
+
+
+def test_a_scrapers_published_field_that_is_not_a_date_leaves_the_record_undated_not_lost(tmp_path):
+    path = tmp_path / "pages.jsonl"
+    path.write_text(json.dumps({"id": "p-1", "published": "02/27/2023", "body": "Body."}) + "\n", encoding="utf-8")
+    (a,) = list(read_file(path, 10**6))
+    assert not isinstance(a, IngestFailure) and a.published_at is None and a.id == "p-1"
