@@ -23,6 +23,7 @@ def is_overview(question: str) -> bool:
 
 
 MIN_POINTS = 3  # an overview shows at least this many points when the evidence has that many parts
+MAX_POINTS = 5  # and at most this many (issue 26: 3-5 points); the model sometimes writes six or more
 # Words that ask for an overview rather than name its topic ("Summarize this briefing in three points").
 _FRAME = re.compile(r"\b(summar\w*|overview|main|key|points?|gist|highlights|brief|briefings?|happen\w*|going|"
                     r"latest|between|tell|say|says|three|four|five|two|article|news|today|"

@@ -71,3 +71,22 @@ def test_a_topic_overview_is_topped_up_only_with_sentences_about_the_topic():
     assert top_up("What is the relationship between Russia and China?", SECTIONED, covered=[], shown=0) == [6, 5]
     assert top_up("What is the relationship between Russia and China?", SECTIONED, covered=[6], shown=1) == [5]
     assert top_up("What is the relationship between Russia and China?", SECTIONED, covered=[5, 6], shown=2) == []
+
+
+def test_an_overview_shows_at_most_five_points(fake_assistant, seed_dir, chat):
+    """Over real news the model wrote six checked points for "What happened in the vote for House speaker?";
+    the issue asks for 3-5. The points after the fifth are not checked or shown."""
+    a = fake_assistant
+    assert a.ingest([seed_dir]).added
+    q = "Summarize this briefing in three points."
+    stream = a.ask_stream(q)
+    ev = next(stream).evidence
+    stream.close()
+    chat.replies.clear()
+    seven = [e for e in ev if len(e.text.split()) > 8][:7]
+    assert len(seven) == 7
+    chat.enqueue(" ".join(f"{e.text.rstrip('.')} [{e.key}]." for e in seven))  # each a verbatim, checkable point
+    answer = a.ask(q)
+    assert answer.answerable and len([s for s in answer.sentences if s.kept]) == 5, answer.text
+    assert [c.key for c in answer.citations] == [e.key for e in seven[:5]]
+    assert any("at most 5 points" in n for n in answer.notes)
