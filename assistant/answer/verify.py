@@ -91,6 +91,9 @@ class Verifier:
             return Checked(sentence, "", (), (), 0.0, "refusal")
         if only_attribution(body):
             return Checked(sentence, "", (), (), 0.0, "only says who reported something, not what")
+        if is_question(body):
+            # A question claims nothing: "What happened Wednesday?", an article's subhead copied as a point.
+            return Checked(sentence, "", (), (), 0.0, "a question, not a claim")
         valid = [k for k in dict.fromkeys(written) if k in self.by_key]
         notes = [f"dropped unknown key(s) {[k for k in written if k not in self.by_key]}"] \
             if len(valid) < len(written) else []
@@ -257,7 +260,7 @@ class Verifier:
             return None
         for k in keys:
             e = self.by_key.get(k)
-            if e is None or k in self.quoted:
+            if e is None or k in self.quoted or is_question(e.text):
                 continue
             if relevant_only and not self.checker.answers(self.question, [e.text], block=self.block, keys=[k],
                                                           min_share=min_share):
@@ -303,6 +306,11 @@ def checked_answer(question: str, checked: Sequence[Checked], **fields: Any) -> 
     return Answer(question=question, text=" ".join(c.shown for c in shown) if shown else REFUSAL,
                   answerable=bool(shown), citations=shown_citations(checked),
                   sentences=[c.record() for c in checked], **fields)
+
+
+def is_question(text: str) -> bool:
+    """Does the sentence ask rather than state ("What happened Wednesday?")? Neither a claim nor a quote to show."""
+    return text.rstrip(" \"'\u201d\u2019)").endswith("?")
 
 
 _REPORTING = frozenset("according report reports reported say says said note notes noted state states stated "

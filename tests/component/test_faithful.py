@@ -472,3 +472,14 @@ def test_the_tail_of_a_cited_sentence_that_only_says_who_reported_is_not_a_claim
     v = Verifier(_evidence(), {"a1": BODY}, FakeEmbedder(), Checker(embedder=FakeEmbedder()), "What happened?", "")
     checked = v.check("Reuters reported.", [1], 0)
     assert checked.shown == "" and "who reported" in checked.note
+
+
+def test_a_question_copied_from_an_article_is_not_a_point():
+    """Seen over real news: "What happened Wednesday [9]?" (a subhead of the article) was shown as an overview
+    point, verified word for word. A question claims nothing."""
+    from assistant.answer.verify import Verifier
+
+    v = Verifier(_evidence(), {"a1": BODY}, FakeEmbedder(), Checker(embedder=FakeEmbedder()), "What happened?", "")
+    checked = v.check("Did talks stall in March?", [1], 0)
+    assert checked.shown == "" and checked.note == "a question, not a claim"
+    assert v.check("Talks stalled in March.", [1], 1).shown  # the same words as a statement pass
