@@ -29,7 +29,7 @@ from ..types import REFUSAL, AnswerEvent, EvidenceEvent, EvidenceSentence, Statu
 from .selection import marker_grammar, select_keys
 from .span import SPAN_SHARE, Span, answer_span, denials, with_direct_answer
 from .verdict import VERDICT_ROUTES, VerdictLead, asks_yes_no, predicate_stems, verdict_for, wants_verdict
-from .verify import QUOTE_LEAD, Checked, Verifier, finished_claims, restates_question
+from .verify import QUOTE_LEAD, Checked, Verifier, finished_claims, is_question, restates_question
 
 if TYPE_CHECKING:
     from ..config import Settings
@@ -224,7 +224,8 @@ class Answerer:
             # Fewer than three points passed: the parts of the evidence no point covers add one quoted sentence
             # each (overview.top_up), so an overview is an overview, every point still the briefing's words.
             covered = {k for c in run.checked if c.shown for k in c.keys}
-            for key in top_up(standalone, run.evidence, covered, sum(1 for c in run.checked if c.shown)):
+            statements = [e for e in run.evidence if not is_question(e.text)]  # a subhead's question is no point
+            for key in top_up(standalone, statements, covered, sum(1 for c in run.checked if c.shown)):
                 quoted = verifier.quote(key, len(run.checked))
                 if quoted is not None:
                     run.checked.append(quoted)

@@ -90,3 +90,4 @@ def test_an_overview_shows_at_most_five_points(fake_assistant, seed_dir, chat):
     assert answer.answerable and len([s for s in answer.sentences if s.kept]) == 5, answer.text
     assert [c.key for c in answer.citations] == [e.key for e in seven[:5]]
     assert any("at most 5 points" in n for n in answer.notes)
+
