@@ -73,6 +73,11 @@ def names(text: str) -> list[str]:
     return out
 
 
+def name_words(text: str) -> set[str]:
+    """The lower-cased words of the names in `text` ("Kirill Dmitriev met Witkoff" -> kirill, dmitriev, witkoff)."""
+    return {w.lower() for n in names(text) for w in n.split()}
+
+
 _OPENERS = frozenset("about around roughly nearly almost approximately over under more less newer older earlier "
                      "later recent initially originally eventually finally currently today only just even "
                      "two three four five six seven eight nine ten hundreds thousands millions".split())

@@ -19,7 +19,7 @@ from typing import Sequence
 
 from .citations import MARKER, content_stems, normalise, with_markers
 from .guards import negated_words
-from .names import names
+from .names import name_words
 from .verify import Checked, question_proper, restates_question
 from ..types import EvidenceSentence
 
@@ -148,7 +148,7 @@ def denials(question: str, evidence: Sequence[EvidenceSentence]) -> list[int]:
     opening = _OPENING.match(last)  # an auxiliary, or "why" and one, opens it
     if not opening:
         return []
-    named = {w.lower() for n in names(question) for w in n.split()}
+    named = name_words(question)
     head = [w for w in re.findall(r"[A-Za-z][A-Za-z'\u2019]*", last[opening.end():]) if w.lower() not in named]
     _, verb = negated_words(" ".join(head[:PREDICATE_WINDOW]))
     topic = content_stems(question)

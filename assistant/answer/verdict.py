@@ -27,7 +27,7 @@ from typing import Any, Sequence
 
 from .citations import content_stems
 from .guards import negated_words
-from .names import names
+from .names import name_words
 from .verify import Verifier, asks_verdict, question_proper
 from ..types import EvidenceSentence
 
@@ -138,7 +138,7 @@ def attributed(question: str, sentence: str) -> str | None:
         return None
     asked = question_proper(question)
     named = _named(asked)
-    predicate = predicate_stems(question)
+    predicate = _predicate(asked, named)
     if not predicate:
         return None
     lowered = sentence.lower()
@@ -171,14 +171,17 @@ def attributed(question: str, sentence: str) -> str | None:
 
 def _named(asked: str) -> set[str]:
     """The lower-cased words of the names in the question proper (not its opening "Is", which names() may take)."""
-    return {w.lower() for n in names(asked) for w in n.split() if content_stems(w)}
+    return {w for w in name_words(asked) if content_stems(w)}
 
 
 def predicate_stems(question: str) -> set[str]:
     """The content stems of what the question asks about its names ("Is Russia stalling?" -> {"stall"}): a
     sentence that shares only the names is about the subject, not about the question."""
     asked = question_proper(question)
-    named = _named(asked)
+    return _predicate(asked, _named(asked))
+
+
+def _predicate(asked: str, named: set[str]) -> set[str]:
     return content_stems(" ".join(w for w in re.findall(r"[\w'\u2019-]+", asked) if w.lower() not in named))
 
 

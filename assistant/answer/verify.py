@@ -22,7 +22,7 @@ from ..models.embed import Embedder
 from .context import opens_on_reference
 from .entailment import FRAME_WORDS, Checker, Verdict, answer_shape_ok, question_share
 from .guards import check_polarity, hedges
-from .names import names, strip_yes_no
+from .names import name_words, names, strip_yes_no
 from ..sentences import words
 from .injection import defang
 from ..types import REFUSAL, Answer, AnswerSentence, Citation, EvidenceSentence
@@ -321,7 +321,7 @@ def only_attribution(claim: str) -> bool:
     """A sentence that names who reported, said or noted something and nothing of what ("CBS News and Reuters
     reported.", "According to Reuters."): the tail of a cited sentence cut off from its content. A name alone
     ("Steve Witkoff.") is an answer, not this."""
-    named = {w.lower() for n in names(claim) for w in n.split()}
+    named = name_words(claim)
     rest = [w for w in words(claim) if w not in named]
     return bool(set(rest) & _REPORTING) and content_stems(" ".join(rest)) <= FRAME_WORDS
 
