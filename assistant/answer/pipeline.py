@@ -177,7 +177,7 @@ class Answerer:
         denied = denials(standalone, run.evidence) if style == "quote" and not overview else []
         lead_shown, held = False, None
         for i, (sentence, written) in enumerate(drafted):
-            if overview and sum(1 for c in run.checked if c.shown) >= MAX_POINTS:
+            if overview and run.shown_count() >= MAX_POINTS:
                 run.notes.append(f"an overview shows at most {MAX_POINTS} points; the draft's others were not checked")
                 break
             if style == "quote":
@@ -225,16 +225,16 @@ class Answerer:
             # each (overview.top_up), so an overview is an overview, every point still the briefing's words.
             covered = {k for c in run.checked if c.shown for k in c.keys}
             statements = [e for e in run.evidence if not is_question(e.text)]  # a subhead's question is no point
-            for key in top_up(standalone, statements, covered, sum(1 for c in run.checked if c.shown)):
+            for key in top_up(standalone, statements, covered, run.shown_count()):
                 quoted = verifier.quote(key, len(run.checked))
                 if quoted is not None:
                     run.checked.append(quoted)
                     yield run.show(quoted)
-        if style != "quote" and not any(c.shown for c in run.checked) and not keys and not refused:
+        if style != "quote" and not run.shown_count() and not keys and not refused:
             # The model answered but cited nothing that holds: quote the best evidence sentences that
             # answer the question, rather than refusing what the briefings do say.
             for e in best_first(run.evidence)[:3]:
-                if sum(1 for c in run.checked if c.shown) >= settings.answer.max_quotes:
+                if run.shown_count() >= settings.answer.max_quotes:
                     break
                 quoted = verifier.quote(e.key, len(run.checked), must_answer=True)
                 if quoted is not None:
@@ -298,7 +298,7 @@ class Answerer:
                     run.checked.append(c)
                     yield run.show(c)
         run.judge_calls = checker.judge_calls
-        if checker.failures and not any(c.shown for c in run.checked):
+        if checker.failures and not run.shown_count():
             # Nothing was shown because the judge failed, not because the briefings are silent: say so (the
             # evidence went out first), and let the eval count an error rather than a correct refusal.
             raise LLMError(f"the answer could not be checked: the model judge failed ({checker.failures[0]})",

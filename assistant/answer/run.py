@@ -36,6 +36,10 @@ class AnswerRun:
         """Add a model call's token counts to this answer's usage."""
         add_usage(self.usage, more)
 
+    def shown_count(self) -> int:
+        """How many checked sentences hold text to show (a held lead included, before it is yielded)."""
+        return sum(1 for c in self.checked if c.shown)
+
     def show(self, checked: Checked) -> TextDelta:
         """The text event that shows `checked`, timing the first one shown."""
         if "first_shown_s" not in self.timings:
@@ -50,7 +54,7 @@ class AnswerRun:
         dates = [p.published_at for p in self.passages if p.article_id in cited and p.published_at]
         if self.judge_calls:
             self.usage["judge_calls"] = self.judge_calls
-        if not any(c.shown for c in self.checked):
+        if not self.shown_count():
             note = closest_note(self.standalone, self.evidence)
             if note:
                 self.notes.append(note)
@@ -71,8 +75,8 @@ def closest_note(question: str, evidence: Sequence[EvidenceSentence]) -> str:
     The sentence is the briefing's, verbatim; it is not claimed to answer."""
     if not evidence:
         return ""
-    best = max(evidence, key=lambda e: question_share(question, e.text))
-    if question_share(question, best.text) < CLOSEST_SHARE:
+    share, best = max(((question_share(question, e.text), e) for e in evidence), key=lambda pair: pair[0])
+    if share < CLOSEST_SHARE:
         return ""
     where = ", ".join(x for x in (best.title, best.published_at.date().isoformat() if best.published_at else "") if x)
     return f"The closest the briefings come is [{best.key}]" + (f" ({where})" if where else "") + f": {best.text}"
