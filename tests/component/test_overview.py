@@ -14,14 +14,22 @@ def test_overview_questions_are_told_apart_from_single_fact_ones():
         assert not is_overview(q), q
 
 
-def test_an_overview_is_drafted_as_points_and_each_is_checked(fake_assistant, seed_dir, chat):
-    a = fake_assistant
+SUMMARY = "Summarize this briefing in three points."
+
+
+def _evidence_of(a, seed_dir, chat, question: str):
+    """Ingest the seed briefing and return the evidence `question` reads (the model is not asked)."""
     assert a.ingest([seed_dir]).added
-    q = "Summarize this briefing in three points."
-    stream = a.ask_stream(q)
+    stream = a.ask_stream(question)
     ev = next(stream).evidence
     stream.close()
     chat.replies.clear()
+    return ev
+
+
+def test_an_overview_is_drafted_as_points_and_each_is_checked(fake_assistant, seed_dir, chat):
+    a, q = fake_assistant, SUMMARY
+    ev = _evidence_of(a, seed_dir, chat, q)
 
     def key(words):
         return next(e.key for e in ev if words in e.text)
@@ -76,13 +84,8 @@ def test_a_topic_overview_is_topped_up_only_with_sentences_about_the_topic():
 def test_an_overview_shows_at_most_five_points(fake_assistant, seed_dir, chat):
     """Over real news the model wrote six checked points for "What happened in the vote for House speaker?";
     the issue asks for 3-5. The points after the fifth are not checked or shown."""
-    a = fake_assistant
-    assert a.ingest([seed_dir]).added
-    q = "Summarize this briefing in three points."
-    stream = a.ask_stream(q)
-    ev = next(stream).evidence
-    stream.close()
-    chat.replies.clear()
+    a, q = fake_assistant, SUMMARY
+    ev = _evidence_of(a, seed_dir, chat, q)
     seven = [e for e in ev if len(e.text.split()) > 8][:7]
     assert len(seven) == 7
     chat.enqueue(" ".join(f"{e.text.rstrip('.')} [{e.key}]." for e in seven))  # each a verbatim, checkable point
