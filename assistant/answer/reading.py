@@ -17,7 +17,7 @@ from .evidence import format_evidence, select_evidence
 from .followup import last_question
 from ..models.embed import Embedder
 from ..search.retrieve import Filters, Retriever
-from ..search.timewords import question_window
+from ..search.timewords import SearchDates
 from ..types import EvidenceSentence, Passage
 
 if TYPE_CHECKING:
@@ -50,7 +50,7 @@ def read_evidence(reader: Reader, question: str, k: int | None, filters: Filters
     qvec = embedder.embed([question])[0]
     found = reader.retriever.retrieve(question, k=k or settings.answer_k, filters=filters, query_vector=qvec)
     layout, budget, read = settings.evidence_layout, settings.context_tokens, found.passages
-    read, stale_note = _without_stale(read, question, filters, settings.stale_days)
+    read, stale_note = _without_stale(read, found.dates, settings.stale_days)
     notes = list(found.notes) + ([stale_note] if stale_note else [])
     if layout == "articles" and read:
         bodies = reader.library.bodies(p.article_id for p in read)
@@ -68,18 +68,15 @@ def read_evidence(reader: Reader, question: str, k: int | None, filters: Filters
     return list(found.passages), evidence, layout, notes
 
 
-def _without_stale(passages: list[Passage], question: str, filters: Filters, days: int
-                   ) -> tuple[list[Passage], str]:
+def _without_stale(passages: list[Passage], dates: SearchDates, days: int) -> tuple[list[Passage], str]:
     """The passages a question about a time may be answered from, and a note on those left out.
 
     Only with an explicit as_of (the caller fixed "now") and no date bounds of their own: then "this week" or
-    "on Sunday" names a window, and a passage published more than `days` before it tells of another week's
-    events ("Liverpool won the final on Sunday" in a story from the year before). Undated passages stay."""
-    if not days or filters.as_of is None or not filters.time_words or filters.published_after is not None \
-            or filters.published_before is not None:
-        return passages, ""
-    window = question_window(question, filters.as_of)
-    if window is None:
+    "on Sunday" names a window (the one the retriever read, `dates.preferred`), and a passage published more than
+    `days` before it tells of another week's events ("Liverpool won the final on Sunday" in a story from the
+    year before). Undated passages stay."""
+    window = dates.preferred
+    if not days or dates.as_of is None or dates.after is not None or dates.before is not None or window is None:
         return passages, ""
     cutoff = window.after - timedelta(days=days)
     stale = [p for p in passages if p.published_at is not None and p.published_at < cutoff]

@@ -98,6 +98,14 @@ class Filters:
             window = question_window(question, newest) or window
         return replace(self, prefer=TimePrior(window=window, now=now, archive_now=archive))
 
+    def dates(self) -> SearchDates:
+        """The published dates a search with these filters looks at (the question's window once for_question
+        has read it), for the answer's notes and for reading the evidence (answer/reading.py)."""
+        prefer = self.prefer
+        return SearchDates(self.published_after, self.published_before, self.as_of,
+                           prefer.window if prefer else None, prefer.now if prefer else self.as_of,
+                           prefer.archive_now if prefer else False)
+
 
 @dataclass(frozen=True)
 class Retrieval:
@@ -150,10 +158,7 @@ class Retriever:
             return Retrieval([], SearchDates(base.published_after, base.published_before, base.as_of))
         records = self._article_records()
         f = base.for_question(question, self._newest)
-        prefer = f.prefer
-        dates = SearchDates(f.published_after, f.published_before, f.as_of,
-                            prefer.window if prefer else None, prefer.now if prefer else f.as_of,
-                            prefer.archive_now if prefer else False)
+        dates = f.dates()
         passages = self._search(question, k, f, mode, query_vector, records)
         return Retrieval(passages, dates, search_notes(dates, passages))
 
