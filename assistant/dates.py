@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from datetime import datetime, timedelta, timezone
+from datetime import date, datetime, timedelta, timezone
 from email.utils import parsedate_to_datetime
 
 _FORMATS = (
@@ -22,7 +22,8 @@ _AGO = re.compile(r"^(?:about\s+|around\s+)?(\d+|an?|one)\s+(second|sec|minute|m
 
 
 def parse_date(value: object, now: datetime | None = None) -> datetime | None:
-    """A timezone-aware UTC datetime from an ISO / RFC 822 / "28 November 2026" string, a number,
+    """A timezone-aware UTC datetime from a datetime, a date (its midnight), an ISO / RFC 822 /
+    "28 November 2026" string, a number,
     or a relative phrase ("2 hours ago", "yesterday", "today", "just now") counted back from `now`
     (default: the current time; tests pass a fixed clock).
 
@@ -32,6 +33,8 @@ def parse_date(value: object, now: datetime | None = None) -> datetime | None:
         return None
     if isinstance(value, datetime):
         return _utc(value)
+    if isinstance(value, date):  # a Python caller's as_of=date(2023, 1, 5)
+        return datetime(value.year, value.month, value.day, tzinfo=timezone.utc)
     if isinstance(value, (int, float)) and not isinstance(value, bool):
         try:
             return datetime.fromtimestamp(float(value), tz=timezone.utc)

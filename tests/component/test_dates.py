@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from datetime import datetime, timezone
+from datetime import date, datetime, timezone
 
 import pytest
 
@@ -107,6 +107,13 @@ def test_filters_explicit_dates_win_over_question_words():
 def test_relative_filters_count_back_from_as_of():
     f = Filters.from_kwargs(as_of="2026-11-28", since="3 days ago", until="yesterday")
     assert f.published_after == utc(2026, 11, 25) and f.published_before == utc(2026, 11, 27, 23, 59, 59)
+
+
+def test_python_callers_may_pass_dates_and_datetimes():
+    # The Python API's natural types: `ask(q, as_of=date(2023, 1, 5))` was "as_of=datetime.date(...) is not a date".
+    f = Filters.from_kwargs(as_of=date(2026, 11, 28), since=datetime(2026, 11, 1, 12, 0))
+    assert f.as_of == utc(2026, 11, 28) and f.published_after == utc(2026, 11, 1, 12)
+    assert parse_date(date(2026, 2, 3)) == utc(2026, 2, 3)
 
 
 def _dated_library(fake_assistant, tmp_path):
