@@ -12,9 +12,10 @@ evals/cache/, and only metrics and question ids reach evals/results/.
 Why a subset of weeks: the whole set is ~1,400 pages (~21k chunks of 700 characters), ~35 minutes of
 embedding on 2 cores; three weeks are ~350 pages, embedded once into `--index` and reused by every run.
 Each question keeps its quiz date as `as_of`, so it is answered over the pages published by then. An index
-built before 43b6328 (2026-12-07) has every page undated (the pages' `published` field was not read, and
-re-ingesting an unchanged body does not refresh its date): delete the `--index` folder and let the next run
-rebuild it (~3.5 minutes). The results from rtqa_dev_20261207_s28a on are on the dated index.
+built before 43b6328 (2026-12-07) has every page undated (the pages' `published` field was not read); since
+2026-12-08 the next run's ingest updates those records' dates in place (a changed date or title is an update,
+not "unchanged"), re-embedding every page once (~3.5 minutes). The results from rtqa_dev_20261207_s28a on are
+on the dated index.
 """
 
 from __future__ import annotations

@@ -20,6 +20,7 @@ from pathlib import Path
 from typing import Callable, Iterable, Iterator
 
 from ..config import Settings
+from ..dates import to_epoch
 from ..errors import IngestError
 from ..models.embed import Embedder
 from ..search.store import Store
@@ -146,7 +147,7 @@ class Ingestor:
             run.failed.append(IngestFailure(article.origin, f"duplicate id {article.id!r} in this run; kept the first"))
             return
         old = run.records.get(article.id)
-        if seen is not None or (old is not None and old.content_hash == article.content_hash):
+        if seen is not None or (old is not None and _same_version(old, article)):
             if seen is None:
                 self._drop_replaced_leftovers(run, article)
             run.seen[article.id] = article.content_hash
@@ -224,6 +225,18 @@ class Ingestor:
         committed but never grouped."""
         if run.added or run.updated or run.ungrouped:
             self.store.regroup(run.added + run.updated + run.ungrouped)
+
+
+def _same_version(old: ArticleRecord, article: Article) -> bool:
+    """The stored record is this article: same body and same title, source, url and date. A record whose body
+    is unchanged but whose date or title was corrected (or read at last: JSON "published" was ignored before)
+    is an update, not "unchanged": the date is what as_of and "this week" filter on, the title is embedded."""
+    return (old.content_hash == article.content_hash and old.title == article.title and old.source == article.source
+            and old.url == article.url and _epoch_or_none(old.published_ts) == to_epoch(article.published_at))
+
+
+def _epoch_or_none(ts: int | float | None) -> int | None:
+    return None if ts is None else int(ts)
 
 
 def _own_namespace(run: _Run, article: Article) -> Article:

@@ -142,3 +142,25 @@ def test_search_this_week_with_as_of(fake_assistant, tmp_path):
     assert {p.article_id for p in earlier} == {"old"}
     assert a.search("envoy prisoner exchanges yesterday", as_of="2026-11-28")[0].article_id == "friday"
     assert {p.article_id for p in a.search("envoy prisoner exchanges", as_of="2026-11-28")} == {"old", "monday", "friday"}
+
+
+def test_reingesting_a_record_whose_date_or_title_changed_updates_it(fake_assistant, tmp_path):
+    # Idempotency was keyed by the body alone: a record re-read with its date corrected (or read at last: a
+    # scraper's "published" was ignored before) stayed undated, invisible to as_of and "this week".
+    path = tmp_path / "pages.jsonl"
+    body = "The envoy said on Monday that talks on prisoner exchanges would resume."
+
+    def write(**fields):
+        path.write_text(json.dumps({"id": "p-1", "title": "Envoy", "body": body, **fields}) + "\n", encoding="utf-8")
+        return fake_assistant.ingest([path])
+
+    assert write().added == ["p-1"]
+    assert write().unchanged == ["p-1"]
+    assert not fake_assistant.search("envoy prisoner exchanges", as_of="2026-11-28", since="2026-11-20")
+    assert write(published="2026-11-23").updated == ["p-1"]
+    found = fake_assistant.search("envoy prisoner exchanges", as_of="2026-11-28", since="2026-11-20")
+    assert [(p.article_id, p.published_at) for p in found] == [("p-1", utc(2026, 11, 23))]
+    assert write(published="2026-11-23").unchanged == ["p-1"]
+    assert write(published="2026-11-23", title="Envoy returns").updated == ["p-1"]
+    assert [p.title for p in fake_assistant.search("envoy prisoner exchanges")] == ["Envoy returns"]
+    assert fake_assistant.store.count() == 1  # updated in place: no second copy of its chunks
