@@ -92,7 +92,7 @@ def check_scope(claim: str, evidence: str) -> str:
 
 def check_modality(claim: str, evidence: str) -> str:
     """A possibility, plan or expectation stated as done, or a future made certain ("met" for "is expected
-    to meet", "will" for "may")."""
+    to meet", "will" for "may"), or a past made present ("is likely" for "was likely")."""
     c_list = _toks(strip_yes_no(claim)[1])
     # "May 16" is a date, not a modal: a capitalised May inside a sentence is the month.
     e_list = [w.lower() if not (w == "May" and i) else "may_month" for i, w in enumerate(words(evidence))]
@@ -111,6 +111,41 @@ def check_modality(claim: str, evidence: str) -> str:
     added = (c & _FUTURE) - e
     if added and not (e & _FUTURE) and e_modal:
         return f"the claim makes it certain ('{sorted(added)[0]}') where the evidence does not"
+    return _tense_moved(c_list, _toks(evidence))
+
+
+# Forms of "be" by tense, the auxiliary English marks tense on: "was likely to" -> "is likely to" says it still
+# holds, "was visiting" -> "will be visiting" that it is still to come.
+_BE_TENSE = {"was": "past", "were": "past", "is": "present", "are": "present", "am": "present"}
+_BETWEEN_AUX = frozenset("not still also now reportedly already currently again allegedly apparently the a an".split())
+
+
+def _be_tenses(toks: Sequence[str]) -> dict[str, set[str]]:
+    """For each word that follows a form of "be" (adverbs like "still", "reportedly" and articles skipped), by
+    its first five letters, the tenses that "be" is in: {"likel": {"past"}} for "were likely to"."""
+    out: dict[str, set[str]] = {}
+    for i, w in enumerate(toks):
+        tense = _BE_TENSE.get(w)
+        if tense is None and w == "be" and i and toks[i - 1] in _FUTURE:
+            tense = "future"
+        if tense is None:
+            continue
+        nxt = next((x for x in toks[i + 1:i + 4] if x not in _BETWEEN_AUX), "")
+        if len(nxt) > 2 and nxt not in _BE_TENSE and nxt != "be":
+            out.setdefault(nxt[:5], set()).add(tense)
+    return out
+
+
+def _tense_moved(claim: Sequence[str], evidence: Sequence[str]) -> str:
+    """The claim puts in the present or future what its evidence puts only in the past, on the same words
+    ("Russia is the weaker partner" for "Russia was the weaker partner"). Present to past is left to the
+    judge: news reports what is in the past tense often enough."""
+    e = _be_tenses(evidence)
+    for word, tenses in _be_tenses(claim).items():
+        had = e.get(word)
+        if had and had == {"past"} and tenses & {"present", "future"}:
+            tense = "in the present" if "present" in tenses else "in the future"
+            return f"the evidence says it in the past (was/were {word}…); the claim says it {tense}"
     return ""
 
 

@@ -30,6 +30,18 @@ def test_a_plan_or_expectation_is_not_stated_as_done():
     assert not check_modality("Perry was the first judge ABC announced.", "On May 16, Perry was the first judge announced by ABC.")
 
 
+def test_a_past_is_not_made_present_or_future():
+    partner = "As of last year, however, Russia was the weaker partner in the relationship with Beijing."
+    assert check_modality("Russia is the weaker partner in the relationship with Beijing.", partner)
+    assert check_modality("The storm is likely to hit the Midwest.", "Blizzard conditions were likely to hit the Midwest.")
+    assert check_modality("The envoy will be visiting Washington.", "The envoy was reportedly visiting Washington.")
+    assert not check_modality("Russia was the weaker partner in the relationship.", partner)
+    # present to past is reporting, not a change of fact; and a "be" that does not govern the same words is not compared
+    assert not check_modality("Dmitriev was expected to meet Witkoff on Wednesday.", MEET)
+    assert not check_modality("The talks are stalled, officials said.", "Officials said they were surprised. The talks are stalled.")
+    assert not check_modality("The dam is holding.", "The dam is holding, and the workers were relieved.")
+
+
 def test_exclusivity_and_superlatives_must_be_in_the_evidence():
     assert check_exclusive("Economic means are the only method Trump could use.", METHOD)
     assert check_exclusive("It was the largest protest in the city.", "It was a major protest in the city.")
