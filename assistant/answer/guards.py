@@ -18,7 +18,7 @@ from typing import Callable, Sequence
 from ..sentences import words
 from .names import check_names, check_speaker, names, report_dropped, strip_yes_no
 from .quantities import check_numbers
-from .structure import check_cause, check_exclusive, check_modality, check_roles, check_scope
+from .structure import check_cause, check_conflation, check_exclusive, check_modality, check_roles, check_scope
 
 # Negation cues; the word they govern is the next content word (or the verb "n't" is attached to).
 _NEG = frozenset("not no never none nobody nothing neither nor without cannot cant wont dont doesnt didnt isnt "
@@ -279,6 +279,7 @@ GUARDS: dict[str, Callable[..., str]] = {
     "exclusive": check_exclusive,
     "cause": check_cause,
     "roles": check_roles,
+    "conflation": check_conflation,
 }
 
 
@@ -297,6 +298,8 @@ def run_guards(claim: str, evidence: Sequence[str], published: Sequence[date] = 
             why = guard(claim, joined, published)
         elif name == "names":
             why = guard(claim, joined, context)
+        elif name == "conflation":
+            why = guard(claim, evidence)  # which sentence says what: the one guard that needs them apart
         else:
             why = guard(claim, joined)
         if why:

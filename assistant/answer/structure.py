@@ -11,6 +11,7 @@ import re
 from typing import Sequence
 
 from ..sentences import words
+from .citations import content_stems
 from .names import names, strip_yes_no
 
 # Quantifier scale: a claim may use a word of the evidence's rank or lower, never a higher one.
@@ -180,10 +181,47 @@ def check_cause(claim: str, evidence: str) -> str:
     return "" if e or loose else f"the claim gives a cause ('{sorted(c)[0]}'); the evidence does not"
 
 
+# Connectives that state how two things relate in time or cause, or that one holds in spite of the other.
+# Contrast ("while", "but") is left out: it joins two facts without saying one depends on the other.
+_RELATION = re.compile(r"\b(because|due to|as a result|after|before|following|amid|despite|although|though|"
+                       r"in response to|led to|leading to|prompted|prompting|thanks to|ahead of|so that|in order to|"
+                       r"resulting in|in retaliation)\b", re.I)
+
+
+def check_conflation(claim: str, evidence: Sequence[str]) -> str:
+    """A claim citing two or more sentences that joins what one says to what another says with a relation
+    (after, because, despite, amid ...) that neither of those two sentences states: each may be true and the
+    relation between them still made up ("X met Y after the talks collapsed" from "X met Y." and "The talks
+    collapsed.")."""
+    if len(evidence) < 2:
+        return ""
+    body = _without_reporter(strip_yes_no(claim)[1])  # "..., Reuters reported" is the whole claim's, not a side's
+    stems = [content_stems(_without_reporter(e)) for e in evidence]
+    for m in _RELATION.finditer(body):
+        left, right = content_stems(body[:m.start()]), content_stems(body[m.end():])
+        if not left or not right:
+            continue
+        a = max(range(len(stems)), key=lambda i: len(left & stems[i]))
+        b = max(range(len(stems)), key=lambda i: len(right & stems[i]))
+        # Each side must come from its own sentence: more of it there than in the other side's sentence.
+        if a == b or len(left & stems[a]) <= len(left & stems[b]) or len(right & stems[b]) <= len(right & stems[a]):
+            continue
+        word = m.group(1).lower()
+        if not any(re.search(rf"\b{re.escape(word)}\b", evidence[i], re.I) for i in (a, b)):
+            return (f"the claim joins two cited sentences with '{word}'; neither of them says how the two "
+                    "are related")
+    return ""
+
+
+def _without_reporter(text: str) -> str:
+    """The text less who reports it ("..., Reuters reported", "according to X")."""
+    text = re.sub(r",?\s*(?:according to|as reported by)\s+[^,.;]+", " ", text, flags=re.I)
+    return re.sub(r",\s*[^,.;]{0,60}\b(?:said|reported|told|wrote|argued|added)\b[^,.;]*[.;]?\s*$", " ", text)
+
+
 def _actors(text: str) -> list[str]:
     """Names in order of mention, leaving out who reports it ("..., Reuters reported", "according to X")."""
-    text = re.sub(r",?\s*(?:according to|as reported by)\s+[^,.;]+", " ", text, flags=re.I)
-    text = re.sub(r",\s*[^,.;]{0,60}\b(?:said|reported|told|wrote|argued|added)\b[^,.;]*[.;]?\s*$", " ", text)
+    text = _without_reporter(text)
     seen: list[str] = []
     for n in names(text):
         n = n.split()[-1].lower()

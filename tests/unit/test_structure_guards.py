@@ -3,7 +3,8 @@ rule names and keeps a faithful rewording of the same sentence."""
 
 from __future__ import annotations
 
-from assistant.answer.structure import check_cause, check_exclusive, check_modality, check_roles, check_scope
+from assistant.answer.structure import (check_cause, check_conflation, check_exclusive, check_modality, check_roles,
+                                        check_scope)
 
 MEET = ("Dmitriev is expected to meet with US President Donald Trump\u2019s special envoy Steve Witkoff on "
         "Wednesday, CBS News and Reuters reported.")
@@ -56,6 +57,21 @@ def test_a_cause_needs_a_causal_link_in_the_evidence():
     assert check_cause("The team moved in order to cut costs.", "The team moved to Denver and cut costs.")
     assert not check_cause("Prices rose because the harvest failed.", "Prices rose as a result of the failed harvest.")
     assert not check_cause("The harvest failed, and prices rose.", "Prices rose. The harvest failed.")
+
+
+def test_two_sentences_are_not_joined_by_a_relation_neither_states():
+    talks = "The talks in Geneva collapsed on Monday, officials said."
+    met = "The envoy met the foreign minister in Rome."
+    assert check_conflation("The envoy met the foreign minister after the talks in Geneva collapsed.", [met, talks])
+    assert check_conflation("The envoy met the foreign minister despite the collapse of the Geneva talks.", [met, talks])
+    # one sentence that states the relation, facts joined without one, or one sentence cited: not a conflation
+    assert not check_conflation("The envoy met the minister after the talks collapsed.",
+                                ["The envoy met the minister after the talks collapsed.", talks])
+    assert not check_conflation("The envoy met the foreign minister in Rome, and the Geneva talks collapsed.", [met, talks])
+    assert not check_conflation("The envoy met the foreign minister after the talks.", [met])
+    # who reports it belongs to the whole claim, not to the side it is written on
+    assert check_conflation("The envoy met the foreign minister after the talks in Geneva collapsed, officials said.",
+                            [met, talks])
 
 
 def test_who_does_what_to_whom_is_kept():
