@@ -63,11 +63,11 @@ class Answerer:
                        threshold=settings.answer.judge_threshold)
 
     def verifier(self, evidence: Sequence[EvidenceSentence], checker: Checker, question: str, block: str,
-                 quote_fallback: bool = True, min_dates: int = 1) -> Verifier:
+                 quote_fallback: bool = True, min_dates: int = 1, points: bool = False) -> Verifier:
         """The gate for one answer's sentences, with the bodies of the evidence's articles to cite from."""
         bodies = self.library.bodies(e.article_id for e in evidence)
         return Verifier(evidence, bodies, self.embedder, checker, question, block, self.settings.repair_support,
-                        quote_fallback=quote_fallback, min_dates=min_dates)
+                        quote_fallback=quote_fallback, min_dates=min_dates, points=points)
 
     def _reader(self) -> Reader:
         return Reader(self.retriever, self.library, self.embedder, self.settings)
@@ -112,7 +112,8 @@ class Answerer:
         llm = self.llm
         block = format_evidence(run.evidence, layout)
         checker = self.checker()
-        verifier = self.verifier(run.evidence, checker, standalone, block, quote_fallback=style != "quote")
+        verifier = self.verifier(run.evidence, checker, standalone, block, quote_fallback=style != "quote",
+                                 points=overview)
         keys: list[int] = []
         if style == "select":
             yield StatusEvent("Choosing the sentences that answer the question\u2026")

@@ -63,8 +63,11 @@ class Verifier:
 
     def __init__(self, evidence: Sequence[EvidenceSentence], bodies: dict[str, str], embedder: Embedder,
                  checker: Checker, question: str, block: str, repair_support: float = 0.55,
-                 quote_fallback: bool = True, min_dates: int = 1) -> None:
+                 quote_fallback: bool = True, min_dates: int = 1, points: bool = False) -> None:
         self.by_key = {e.key: e for e in evidence}
+        # An overview's points: a point that fails stands in as a quote of its own sentence without the "answers
+        # the question" test, which "Summarize this briefing" can never pass (it shares no word with any sentence).
+        self.points = points
         self.evidence = list(evidence)
         self.bodies = bodies
         self.embedder = embedder
@@ -142,7 +145,7 @@ class Verifier:
         # A claim about something else than its citation ("similarity") is dropped, not replaced.
         if quote is None and verdict.layer not in ("similarity", "citation", "empty"):
             quote = self._quote(valid or [k for k in written if k in self.by_key], index,
-                                relevant_only=verdict.layer != "attribution")
+                                relevant_only=verdict.layer != "attribution" and not self.points)
         if quote is not None:
             notes.append(f"shown as a quote of [{quote.key}] instead")
             return Checked(sentence, with_markers(quote_text(quote.quote), [quote.key]), (quote,),

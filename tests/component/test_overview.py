@@ -94,3 +94,25 @@ def test_an_overview_shows_at_most_five_points(fake_assistant, seed_dir, chat):
     assert [c.key for c in answer.citations] == [e.key for e in seven[:5]]
     assert any("at most 5 points" in n for n in answer.notes)
 
+
+
+def test_a_point_that_fails_its_check_stands_in_as_a_quote_of_its_sentence(fake_assistant, seed_dir, chat):
+    # "is reportedly visiting" for the briefing's "was reportedly visiting" fails the tense rule. In an answer to one
+    # question such a sentence is quoted only if it answers the question; "Summarize this briefing" shares no word
+    # with any sentence, so the summary's most important point was dropped instead of quoted.
+    a, q = fake_assistant, SUMMARY
+    ev = _evidence_of(a, seed_dir, chat, q)
+
+    def key(words):
+        return next(e.key for e in ev if words in e.text)
+
+    k0, k1, k3 = key("was reportedly visiting"), key("expected to meet"), key("played down the likelihood")
+    chat.enqueue(f"Russia\u2019s top envoy Kirill Dmitriev is reportedly visiting Washington, DC [{k0}]. "
+                 f"Dmitriev is expected to meet with US President Donald Trump\u2019s special envoy Steve Witkoff on "
+                 f"Wednesday, CBS News and Reuters reported [{k1}]. "
+                 f"Privately, President Vladimir Putin has played down the likelihood of a quick deal [{k3}].")
+    answer = a.ask(q)
+    first = answer.sentences[0]
+    assert "not stated by its evidence" in first.note and "shown as a quote" in first.note, answer.sentences
+    assert answer.text.startswith("The briefing says: \u201cRussia\u2019s top envoy Kirill Dmitriev was reportedly visiting")
+    assert [c.key for c in answer.citations][:1] == [k0] and {k1, k3} <= {c.key for c in answer.citations}
