@@ -59,7 +59,8 @@ _HEDGES = frozenset(
     "perhaps probably purportedly apparently apparent stated states speculate speculated contend contended "
     "maintain maintained acknowledged acknowledging fear fears feared hope hopes hoped doubt doubts doubted "
     "seemingly proposed propose proposes arguing saying claiming warning suggesting insisting worried worry "
-    "concerned believing expecting supposedly rumored rumoured assertion".split())
+    "concerned believing expecting supposedly rumored rumoured assertion described describes describe "
+    "describing".split())
 _HEDGE_PHRASES = re.compile(r"\b(according to|is expected to|are expected to|was expected to|in what would|"
                             r"is said to|are said to|is believed to|are believed to|is thought to)\b", re.I)
 def negated_words(text: str) -> tuple[set[str], set[str]]:
@@ -67,6 +68,9 @@ def negated_words(text: str) -> tuple[set[str], set[str]]:
     # "Neither A nor B has confirmed it" negates the verb, not A and B.
     t = _NEITHER.sub(lambda m: f"{m.group(1)} and {m.group(2)} {m.group(3)} not ", text.replace("\u2019", "'"))
     t = _NEG_PHRASES.sub(" not ", t)
+    # "no one could enter" negates "enter" (not "one"); "a specialist rather than an alchemist" negates "alchemist"
+    t = re.sub(r"\bno[- ]one\b", "nobody", t, flags=re.I)
+    t = re.sub(r"\b(rather than|instead of)\b", " not ", t, flags=re.I)
     toks = [w.replace("'", "") for w in re.findall(r"[A-Za-z][A-Za-z']*", t)]
     toks = [("not" if w.lower().endswith("nt") and w.lower() in _NEG else w.lower()) for w in toks]
     neg, pos = set(), set()
@@ -116,11 +120,36 @@ def check_polarity(claim: str, evidence: str) -> str:
         if w in e_neg and w not in e_pos:
             return f"the evidence negates '{w}', the claim does not"
     c_all, e_all = c_neg | c_pos, e_neg | e_pos
+    flipped = _prefix_antonym(body, evidence)
+    if flipped:
+        return flipped
     for a, b in _ANTONYMS:
         for x, y in ((a, b), (b, a)):
             rx, ry = _root(x), _root(y)
             if rx in c_all and rx not in e_all and ry in e_all:
                 return f"the claim says '{x}' where the evidence says '{y}'"
+    return ""
+
+
+_NEG_PREFIX = ("un", "in", "im", "il", "ir", "dis", "non")
+
+
+def _prefix_antonym(claim: str, evidence: str) -> str:
+    """A word the evidence has with a negating prefix and the claim without it, or the reverse ("dependent" for
+    "independent", "likely" for "unlikely"): the meaning flipped by morphology, no word list needed."""
+    c = {w.lower() for w in words(claim)}
+    e = {w.lower() for w in words(evidence)}
+
+    def negated(word: str) -> bool:  # "don't seem the least bit interested" is "uninterested"
+        return bool(re.search(rf"(\b(?:not|no|never|without)\b|n\s?['\u2019]t\b)[^.;,]{{0,40}}\b{word}\b", evidence, re.I))
+
+    for w in sorted(c - e):
+        for p in _NEG_PREFIX:
+            if w.startswith(p) and len(w) - len(p) >= 4 and w[len(p):] in e and w[len(p):] not in c \
+                    and not negated(w[len(p):]):
+                return f"the claim says '{w}' where the evidence says '{w[len(p):]}'"
+            if len(w) >= 4 and p + w in e and p + w not in c:
+                return f"the claim says '{w}' where the evidence says '{p + w}'"
     return ""
 
 
@@ -136,6 +165,8 @@ def hedges(text: str) -> set[str]:
             continue
         if w.lower().startswith("report") and re.match(r"\s+(for|to work|back)\b", text[m.end():]):
             continue  # "reported for duty" is not a report
+        if w.lower().startswith("maintain") and not re.match(r"\s*(that\b|,|:|\"|\u201c)", text[m.end():]):
+            continue  # "maintained political affinities" kept them; "maintained that ..." asserts
         found.add(w.lower())
     return found
 

@@ -80,7 +80,10 @@ def name_words(text: str) -> set[str]:
 
 _OPENERS = frozenset("about around roughly nearly almost approximately over under more less newer older earlier "
                      "later recent initially originally eventually finally currently today only just even "
-                     "two three four five six seven eight nine ten hundreds thousands millions".split())
+                     "two three four five six seven eight nine ten hundreds thousands millions "
+                     # connectives and participles that open a sentence ("Having struck a deal, ...", "Owing to ...")
+                     "having owing following according given despite unlike during after before since while "
+                     "although though because unless until upon within".split())
 
 
 def check_names(claim: str, evidence: str, context: str = "") -> str:

@@ -20,6 +20,9 @@ _SCOPE = {**dict.fromkeys("all every each entire whole always none nobody everyo
           **dict.fromkeys("most majority mostly largely generally usually".split(), 3),
           **dict.fromkeys("many numerous much widely often frequently".split(), 2),
           **dict.fromkeys("several some few various certain sometimes occasionally".split(), 1)}
+# How often or how nearly: frequency and approximation adverbs (scope over time or degree).
+_HOW_OFTEN = frozenset("often usually sometimes occasionally frequently generally typically mostly largely partly "
+                       "nearly almost mainly primarily commonly normally rarely seldom".split())
 # Bare plural after these is generic ("Experts suspect"): dropping the quantifier widens the scope.
 _DROPPABLE = frozenset("many most some several few numerous".split())
 # Modality: the evidence says something may, will or is planned to happen; the claim must keep that.
@@ -62,14 +65,18 @@ def _toks(text: str) -> list[str]:
 def _superlatives(toks: Sequence[str]) -> set[str]:
     out = set()
     for i, w in enumerate(toks):
-        if w in ("most", "least") and i + 1 < len(toks) and toks[i + 1] not in _SCOPE and len(toks[i + 1]) > 3:
-            out.add(f"{w} {toks[i + 1]}")  # "the most likely", "least expensive"
+        if w in ("most", "least") and i + 1 < len(toks) and toks[i + 1] not in _SCOPE and len(toks[i + 1]) > 3 \
+                and i and toks[i - 1] in _BEFORE_SUPERLATIVE:
+            out.add(f"{w} {toks[i + 1]}")  # "the most likely", "is least expensive"; "most filming" is a quantity
         elif w in ("best", "worst", "largest", "biggest", "smallest", "highest", "lowest", "greatest", "latest",
                    "earliest", "oldest", "newest", "youngest", "longest", "shortest", "fastest"):
             out.add(w)
         elif len(w) > 5 and w.endswith("est") and w not in _NOT_SUPERLATIVE:
             out.add(w)
     return out
+
+
+_BEFORE_SUPERLATIVE = frozenset("the its his her their our is are was were be been to".split())
 
 
 def check_scope(claim: str, evidence: str) -> str:
@@ -82,6 +89,14 @@ def check_scope(claim: str, evidence: str) -> str:
         if w in _SCOPE and w not in e and _SCOPE[w] > e_rank:
             return f"the claim says '{w}' where the evidence's scope is narrower"
     c_set = set(c)
+    # "often easier" -> "easier", "nearly every way" -> "every way": a hedge of how often or how nearly, dropped
+    # before words the claim keeps, makes it always or wholly so. Any word of the class in the claim is left to the judge.
+    if not (c_set & _HOW_OFTEN):
+        pairs = set(zip(c, c[1:]))
+        for i, w in enumerate(e[:-2]):
+            # the two words after it, kept side by side in the claim: the same phrase, not a word met elsewhere
+            if w in _HOW_OFTEN and len(e[i + 1]) > 2 and (e[i + 1], e[i + 2]) in pairs:
+                return f"the claim drops '{w}' before '{e[i + 1]} {e[i + 2]}'"
     for i, w in enumerate(e):
         if w in _DROPPABLE and w not in c_set and not (c_set & _DROPPABLE):
             # the noun it quantifies: the next word, or the one after an adjective ("many Western experts")
@@ -106,7 +121,7 @@ def check_modality(claim: str, evidence: str) -> str:
         for i, w in enumerate(e_list):
             if w not in _MODAL:
                 continue
-            verb = next((x for x in e_list[i + 1:i + 5] if x not in _AUX and x not in _MODAL), "")
+            verb = _governed_verb(e_list[i + 1:i + 5])
             if len(verb) > 2 and _PAST.get(verb, verb)[:5] in c_stems:
                 return f"the evidence says it {w} {verb}; the claim states it as done or certain"
     added = (c & _FUTURE) - e
@@ -150,6 +165,23 @@ def _tense_moved(claim: Sequence[str], evidence: Sequence[str]) -> str:
     return ""
 
 
+_DETERMINERS = frozenset("a an the its their his her some no any this that these those".split())
+
+
+def _governed_verb(after: Sequence[str]) -> str:
+    """The verb a modal governs among the words after it: past "to", "be", "have" ("would have met" -> met),
+    unless what follows them is a noun phrase ("would have a computer" -> have)."""
+    prev = ""
+    for x in after:
+        if x in _MODAL:
+            continue
+        if x in _AUX:
+            prev = x
+            continue
+        return prev if x in _DETERMINERS and prev in ("have", "has", "had", "be") else x
+    return ""
+
+
 def check_exclusive(claim: str, evidence: str) -> str:
     """An exclusivity word or superlative the evidence does not have ("the only method" for "the most
     likely method", "the first" for "one of the first")."""
@@ -163,10 +195,14 @@ def check_exclusive(claim: str, evidence: str) -> str:
     if _superlatives(c) and not _superlatives(e):
         return f"the claim says '{sorted(_superlatives(c))[0]}'; the evidence has no superlative"
     c_text, e_text = " ".join(c), " ".join(e)
-    if re.search(r"\bthe (first|last)\b", c_text) and not re.search(r"\b(first|last)\b", e_text):
+    if re.search(r"\b(the|its|his|her|their) (first|last)\b", c_text) and not re.search(r"\b(first|last)\b", e_text):
         return "the claim says 'the first' or 'the last'; the evidence does not"
-    if "one of the first" in e_text and "one of the first" not in c_text and "the first" in c_text:
-        return "the claim says 'the first' where the evidence says 'one of the first'"
+    # "among the oldest", "one of the first": the claim may not drop the group and make it the one.
+    for m in re.finditer(r"\b(?:one of|among) the (\w+)", e_text):
+        top = m.group(1)
+        if (top in ("first", "last") or top in _superlatives([top]) or top in ("best", "worst")) \
+                and re.search(rf"\bthe {top}\b", c_text) and not re.search(rf"\b(?:one of|among) the {top}\b", c_text):
+            return f"the claim says 'the {top}' where the evidence says '{m.group(0)}'"
     return ""
 
 
@@ -176,6 +212,8 @@ def check_cause(claim: str, evidence: str) -> str:
     if not c:
         return ""
     e = {m.group(1).lower() for m in _CAUSAL.finditer(evidence)}
+    if re.search(r"(?:^|[.;]\s+)To [a-z]+\b[^.;]{0,80},", evidence):  # "To sustain these forces, the ribs ...": a purpose
+        e.add("in order to")
     # "since", "so" and an "as" clause can state a cause too: leave those to the judge.
     loose = re.search(r"\b(since|so|as (?:they|it|he|she|this|these|those|the|a))\b", evidence, re.I)
     return "" if e or loose else f"the claim gives a cause ('{sorted(c)[0]}'); the evidence does not"
