@@ -109,3 +109,22 @@ def test_a_perturbation_citing_other_sentences_than_its_base_fails_the_check(tmp
 def test_load_rejects_an_unknown_split():
     with pytest.raises(fd.FaithDataError):
         fd.load(split="train")
+
+
+def test_the_second_dev_set_is_verbatim_and_balanced():
+    # evals/datasets/faithfulness_dev2.jsonl (a helper's rewordings and near misses over CLAPnq passages)
+    rows = _rows(Path(fd.DEFAULT_PATH).with_name("faithfulness_dev2.jsonl"))
+    assert len({r["id"] for r in rows}) == len(rows) == 150
+    kinds = Counter(r["kind"] for r in rows)
+    assert kinds["true"] >= 60 and len(kinds) == 11 and min(kinds.values()) >= 9
+    assert all((r["label"] == "supported") == (r["kind"] == "true") for r in rows)
+    assert all(len(r["evidence"]) == 2 for r in rows if r["kind"] == "conflation")
+    articles = fd.DEFAULT_CLAPNQ / "articles.jsonl"
+    if not articles.is_file():
+        pytest.skip("CLAPnq dev files not on this machine")
+    bodies = {}
+    for line in articles.read_text(encoding="utf-8").splitlines():
+        a = json.loads(line)
+        bodies.setdefault(a["title"], []).append(a["body"])
+    for r in rows:
+        assert all(any(e in b for b in bodies[r["context"]]) for e in r["evidence"]), r["id"]
