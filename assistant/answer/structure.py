@@ -23,6 +23,8 @@ _SCOPE = {**dict.fromkeys("all every each entire whole always none nobody everyo
 # How often or how nearly: frequency and approximation adverbs (scope over time or degree).
 _HOW_OFTEN = frozenset("often usually sometimes occasionally frequently generally typically mostly largely partly "
                        "nearly almost mainly primarily commonly normally rarely seldom".split())
+# Any approximation in the claim keeps the evidence's ("roughly 600 years" for "nearly 600 years"): the judge's to weigh.
+_ROUGHLY = frozenset("roughly about around approximately some circa almost nearly".split())
 # Bare plural after these is generic ("Experts suspect"): dropping the quantifier widens the scope.
 _DROPPABLE = frozenset("many most some several few numerous".split())
 # Modality: the evidence says something may, will or is planned to happen; the claim must keep that.
@@ -91,7 +93,7 @@ def check_scope(claim: str, evidence: str) -> str:
     c_set = set(c)
     # "often easier" -> "easier", "nearly every way" -> "every way": a hedge of how often or how nearly, dropped
     # before words the claim keeps, makes it always or wholly so. Any word of the class in the claim is left to the judge.
-    if not (c_set & _HOW_OFTEN):
+    if not (c_set & (_HOW_OFTEN | _ROUGHLY)):
         pairs = set(zip(c, c[1:]))
         for i, w in enumerate(e[:-2]):
             # the two words after it, kept side by side in the claim: the same phrase, not a word met elsewhere

@@ -102,6 +102,8 @@ def test_how_often_and_how_nearly_are_kept():
     assert check_scope("Change is easier with a coalition.", "Change is often easier with a coalition.")
     assert check_scope("It improved in every way.", "It improved in nearly every way.")
     assert not check_scope("Change is frequently easier with a coalition.", "Change is often easier with a coalition.")
+    assert not check_scope("He was the first pope to resign in roughly 600 years.",
+                           "He was the first pope in nearly 600 years to resign.")
     # the adverb's phrase is not the claim's: "commonly found in" elsewhere, "not found naturally" claimed
     assert not check_scope("It is not found naturally in the wild.",
                            "It is not found naturally in the wild; its relatives are still commonly found in Peru.")
