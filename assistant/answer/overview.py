@@ -24,6 +24,22 @@ def is_overview(question: str) -> bool:
 
 MIN_POINTS = 3  # an overview shows at least this many points when the evidence has that many parts
 MAX_POINTS = 5  # and at most this many (issue 26: 3-5 points); the model sometimes writes six or more
+_NUMBERS = {"one": 1, "two": 2, "three": 3, "four": 4, "five": 5, "six": 6, "seven": 7, "eight": 8, "nine": 9, "ten": 10}
+_ASKED = re.compile(r"\b(one|two|three|four|five|six|seven|eight|nine|ten|\d{1,2})\s+(?:main\s+|key\s+|short\s+)?"
+                    r"(?:points?|bullets?|bullet points|sentences|takeaways|things)\b", re.I)
+
+
+def max_points(question: str) -> int:
+    """How many points an overview may show: the number the question asks for ("in three points"), within
+    1..MAX_POINTS, else MAX_POINTS."""
+    m = _ASKED.search(question)
+    if m is None:
+        return MAX_POINTS
+    word = m.group(1).lower()
+    n = int(word) if word.isdigit() else _NUMBERS[word]
+    return max(1, min(n, MAX_POINTS))
+
+
 # Words that ask for an overview rather than name its topic ("Summarize this briefing in three points").
 _FRAME = re.compile(r"\b(summar\w*|overview|main|key|points?|gist|highlights|brief|briefings?|happen\w*|going|"
                     r"latest|between|tell|say|says|three|four|five|two|article|news|today|"
@@ -38,7 +54,8 @@ def top_up(question: str, evidence: Sequence[EvidenceSentence], covered: Iterabl
     words (none shared, none taken), then, if still short, more of the topic's sentences from any part; for
     "summarize this briefing", the group's first sentence, which in news says what the section is about. Groups
     come in the evidence's order (the retriever's, or the article's)."""
-    if shown >= MIN_POINTS:
+    target = min(MIN_POINTS, max_points(question))
+    if shown >= target:
         return []
     topic = content_stems(_FRAME.sub(" ", question))
     by_key = {e.key: e for e in evidence}
@@ -57,14 +74,14 @@ def top_up(question: str, evidence: Sequence[EvidenceSentence], covered: Iterabl
             picks.append(best[2])
         else:
             picks.append(min(sentences, key=lambda e: e.start).key)
-        if shown + len(picks) >= MIN_POINTS:
+        if shown + len(picks) >= target:
             return picks
     if topic:
         # Still short, and the topic is all in one part ("Russia and China reaffirm ties"): more of its sentences
         # about the topic, most topic words first ("friends forever", "weaker partner in the relationship").
         taken = set(picks) | set(covered)
         more = sorted((-_shared(topic, e.text), i, e.key) for i, e in enumerate(evidence) if e.key not in taken)
-        picks += [key for n, _, key in more if -n >= min(2, len(topic))][:MIN_POINTS - shown - len(picks)]
+        picks += [key for n, _, key in more if -n >= min(2, len(topic))][:target - shown - len(picks)]
     return picks
 
 

@@ -16,7 +16,7 @@ from .citations import content_stems, is_pure_refusal, leading_markers_last, spl
 from .entailment import Checker, asks_speaker
 from .evidence import best_first, format_evidence, irrelevant
 from .followup import refers_back, rewrite_question
-from .overview import MAX_POINTS, is_overview, top_up
+from .overview import is_overview, max_points, top_up
 from .injection import clean_answer, drop_echoes, orders_in
 from ..models.embed import Embedder
 from ..errors import LLMError
@@ -178,8 +178,9 @@ class Answerer:
         denied = denials(standalone, run.evidence) if style == "quote" and not overview else []
         lead_shown, held = False, None
         for i, (sentence, written) in enumerate(drafted):
-            if overview and run.shown_count() >= MAX_POINTS:
-                run.notes.append(f"an overview shows at most {MAX_POINTS} points; the draft's others were not checked")
+            if overview and run.shown_count() >= max_points(standalone):
+                run.notes.append(f"an overview shows at most {max_points(standalone)} points (the question's number, or "
+                                 "five); the draft's others were not checked")
                 break
             if style == "quote":
                 # The draft's citations choose what to quote; its first sentence that passes leads.
