@@ -29,14 +29,15 @@ def _evidence_of(a, seed_dir, chat, question: str):
     return ev
 
 
+def _keys(ev, *phrases: str) -> list[int]:
+    """The keys of the evidence sentences holding each phrase."""
+    return [next(e.key for e in ev if words in e.text) for words in phrases]
+
+
 def test_an_overview_is_drafted_as_points_and_each_is_checked(fake_assistant, seed_dir, chat):
     a, q = fake_assistant, SUMMARY
     ev = _evidence_of(a, seed_dir, chat, q)
-
-    def key(words):
-        return next(e.key for e in ev if words in e.text)
-
-    k1, k2, k3 = key("expected to meet"), key("friends forever"), key("played down the likelihood")
+    k1, k2, k3 = _keys(ev, "expected to meet", "friends forever", "played down the likelihood")
     chat.enqueue(f"Dmitriev is expected to meet with US President Donald Trump\u2019s special envoy Steve Witkoff on "
                  f"Wednesday, CBS News and Reuters reported [{k1}]. China\u2019s foreign minister said in a visit to "
                  f"Moscow this week that \u201cChina and Russia are friends forever and never enemies.\u201d [{k2}]. "
@@ -109,18 +110,13 @@ def test_the_number_of_points_asked_for():
     assert max_points("What happened this week?") == 5
 
 
-
 def test_a_point_that_fails_its_check_stands_in_as_a_quote_of_its_sentence(fake_assistant, seed_dir, chat):
     # "is reportedly visiting" for the briefing's "was reportedly visiting" fails the tense rule. In an answer to one
     # question such a sentence is quoted only if it answers the question; "Summarize this briefing" shares no word
     # with any sentence, so the summary's most important point was dropped instead of quoted.
     a, q = fake_assistant, SUMMARY
     ev = _evidence_of(a, seed_dir, chat, q)
-
-    def key(words):
-        return next(e.key for e in ev if words in e.text)
-
-    k0, k1, k3 = key("was reportedly visiting"), key("expected to meet"), key("played down the likelihood")
+    k0, k1, k3 = _keys(ev, "was reportedly visiting", "expected to meet", "played down the likelihood")
     chat.enqueue(f"Russia\u2019s top envoy Kirill Dmitriev is reportedly visiting Washington, DC [{k0}]. "
                  f"Dmitriev is expected to meet with US President Donald Trump\u2019s special envoy Steve Witkoff on "
                  f"Wednesday, CBS News and Reuters reported [{k1}]. "
