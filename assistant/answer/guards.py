@@ -329,8 +329,8 @@ def run_guards(claim: str, evidence: Sequence[str], published: Sequence[date] = 
             why = guard(claim, joined, published)
         elif name == "names":
             why = guard(claim, joined, context)
-        elif name == "conflation":
-            why = guard(claim, evidence)  # which sentence says what: the one guard that needs them apart
+        elif name == "conflation":  # which sentence says what, and when: the one guard that needs them apart
+            why = guard(claim, evidence, published if len(published) == len(evidence) else ())
         else:
             why = guard(claim, joined)
         if why:

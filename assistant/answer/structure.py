@@ -8,6 +8,7 @@ a claim may keep or weaken what its evidence says, never strengthen it or add to
 from __future__ import annotations
 
 import re
+from datetime import date
 from typing import Sequence
 
 from ..sentences import words
@@ -228,11 +229,15 @@ _RELATION = re.compile(r"\b(because|due to|as a result|after|before|following|am
                        r"resulting in|in retaliation)\b", re.I)
 
 
-def check_conflation(claim: str, evidence: Sequence[str]) -> str:
+def check_conflation(claim: str, evidence: Sequence[str], published: Sequence[date] = ()) -> str:
     """A claim citing two or more sentences that joins what one says to what another says with a relation
     (after, because, despite, amid ...) that neither of those two sentences states: each may be true and the
     relation between them still made up ("X met Y after the talks collapsed" from "X met Y." and "The talks
-    collapsed.")."""
+    collapsed.").
+
+    `published`, one date per evidence sentence: "A after B" from briefings of two dates in that order is what
+    their dates say (a timeline's "what changed": "agreed to a pause on 2025-04-02 after talks opened on
+    2025-04-01")."""
     if len(evidence) < 2:
         return ""
     body = _without_reporter(strip_yes_no(claim)[1])  # "..., Reuters reported" is the whole claim's, not a side's
@@ -247,10 +252,19 @@ def check_conflation(claim: str, evidence: Sequence[str]) -> str:
         if a == b or len(left & stems[a]) <= len(left & stems[b]) or len(right & stems[b]) <= len(right & stems[a]):
             continue
         word = m.group(1).lower()
+        if len(published) == len(evidence) and _dates_order(word, published[a], published[b]):
+            continue
         if not any(re.search(rf"\b{re.escape(word)}\b", evidence[i], re.I) for i in (a, b)):
             return (f"the claim joins two cited sentences with '{word}'; neither of them says how the two "
                     "are related")
     return ""
+
+
+def _dates_order(word: str, first: date, second: date) -> bool:
+    """Do the dates of the sentence before the connective and the one after it say `word`?"""
+    if word in ("after", "following"):
+        return first > second
+    return word in ("before", "ahead of") and first < second
 
 
 def _without_reporter(text: str) -> str:

@@ -69,6 +69,13 @@ def test_two_sentences_are_not_joined_by_a_relation_neither_states():
                                 ["The envoy met the minister after the talks collapsed.", talks])
     assert not check_conflation("The envoy met the foreign minister in Rome, and the Geneva talks collapsed.", [met, talks])
     assert not check_conflation("The envoy met the foreign minister after the talks.", [met])
+    # two briefings' dates say "after": a timeline relating what changed from one day to the next
+    from datetime import date
+    agreed, opened = "Both sides agreed to a 30-day pause.", "Energy talks opened in Riyadh."
+    claim = "Both sides agreed to a 30-day pause after energy talks opened in Riyadh."
+    assert not check_conflation(claim, [agreed, opened], [date(2025, 4, 2), date(2025, 4, 1)])
+    assert check_conflation(claim, [agreed, opened], [date(2025, 4, 1), date(2025, 4, 2)])
+    assert check_conflation(claim, [agreed, opened], [date(2025, 4, 2), date(2025, 4, 2)])
     # who reports it belongs to the whole claim, not to the side it is written on
     assert check_conflation("The envoy met the foreign minister after the talks in Geneva collapsed, officials said.",
                             [met, talks])
