@@ -177,10 +177,11 @@ class Answerer:
         # quote style they lead, and a draft sentence leads before them only if it cites one.
         denied = denials(standalone, run.evidence) if style == "quote" and not overview else []
         lead_shown, held = False, None
+        cap = max_points(standalone) if overview else 0
         for i, (sentence, written) in enumerate(drafted):
-            if overview and run.shown_count() >= max_points(standalone):
-                run.notes.append(f"an overview shows at most {max_points(standalone)} points (the question's number, or "
-                                 "five); the draft's others were not checked")
+            if overview and run.shown_count() >= cap:
+                run.notes.append(f"an overview shows at most {cap} points (the question's number, or five); the "
+                                 "draft's others were not checked")
                 break
             if style == "quote":
                 # The draft's citations choose what to quote; its first sentence that passes leads.
