@@ -203,7 +203,7 @@ def check_exclusive(claim: str, evidence: str) -> str:
     # "among the oldest", "one of the first": the claim may not drop the group and make it the one.
     for m in re.finditer(r"\b(?:one of|among) the (\w+)", e_text):
         top = m.group(1)
-        if (top in ("first", "last") or top in _superlatives([top]) or top in ("best", "worst")) \
+        if (top in ("first", "last") or top in _superlatives([top])) \
                 and re.search(rf"\bthe {top}\b", c_text) and not re.search(rf"\b(?:one of|among) the {top}\b", c_text):
             return f"the claim says 'the {top}' where the evidence says '{m.group(0)}'"
     return ""
