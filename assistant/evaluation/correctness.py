@@ -16,6 +16,7 @@ from __future__ import annotations
 from typing import Any, Callable, Sequence
 
 from . import metrics as M
+from ..sentences import sentence_spans
 
 Entails = Callable[[Sequence[str], str], bool]
 
@@ -35,11 +36,22 @@ def exact_match(prediction: str, gold: str) -> float:
 def stated_choice(answer: str, choices: Sequence[str]) -> int | None:
     """The index of the choice the answer states, None when it states none (or is ambiguous).
 
-    A choice is stated when its normalised tokens occur contiguously in the answer; of several,
-    the longest wins (so "New York City" beats "New York"), a tie between different choices is
-    ambiguous. Without any contiguous match, the choice whose tokens are most covered by the
-    answer wins when at least 60 % of them are there and no other choice is as covered.
+    An answer that opens with its direct answer is read as a reader reads it: the one choice its first sentence
+    names wins ("Buffalo Bills. The briefing says: “… against the Cincinnati Bengals …”" states the Bills).
+    Otherwise the whole answer is read: a choice is stated when its normalised tokens occur contiguously in the
+    answer; of several, the longest wins (so "New York City" beats "New York"), a tie between different choices
+    is ambiguous. Without any contiguous match, the choice whose tokens are most covered by the answer wins when
+    at least 60 % of them are there and no other choice is as covered.
     """
+    spans = sentence_spans(answer)
+    if len(spans) > 1:
+        lead = _stated(answer[spans[0][0]:spans[0][1]], choices, covered=False)
+        if lead is not None:
+            return lead
+    return _stated(answer, choices, covered=True)
+
+
+def _stated(answer: str, choices: Sequence[str], covered: bool) -> int | None:
     tokens = M.answer_tokens(answer)
     if not tokens:
         return None
@@ -49,6 +61,8 @@ def stated_choice(answer: str, choices: Sequence[str]) -> int | None:
         if len(hits) > 1 and hits[0][0] == hits[1][0]:
             return None
         return hits[0][1]
+    if not covered:
+        return None
     have = set(tokens)
     cover = []
     for i, c in enumerate(choices):

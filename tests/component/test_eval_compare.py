@@ -190,6 +190,15 @@ def test_exact_match_and_stated_choice():
     assert set(refused.values()) == {0.0}
 
 
+def test_an_answer_that_opens_with_a_choice_states_that_choice():
+    choices = ["Cincinnati Bengals", "New England Patriots", "Buffalo Bills"]
+    quote = "The briefing says: \u201cBuffalo Bills safety Damar Hamlin collapsed against the Cincinnati Bengals.\u201d"
+    assert C.stated_choice(quote, choices) is None  # two choices named: ambiguous
+    assert C.stated_choice(f"Buffalo Bills. {quote}", choices) == 2  # the direct answer decides
+    assert C.stated_choice(f"Cincinnati Bengals. {quote}", choices) == 0  # a wrong lead is wrong
+    assert C.stated_choice(f"He collapsed on Monday. {quote}", choices) is None  # no choice in the lead: the whole
+
+
 def test_dataset_quiz_fields_and_question_date():
     item = EvalItem.model_validate({"id": "x", "question": "q", "answerable": True, "choices": ["a", "b"],
                                     "answer_index": 1, "question_date": "2026-11-28T10:00:00Z", "type": "quiz"})
