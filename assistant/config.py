@@ -102,6 +102,10 @@ class AnswerSettings(BaseModel):
     # checked like any draft. Off by default: on the news dev set (evals/results/rtqa_dev_20261207_s26*.md) it
     # turned 3 of 4 refusing drafts into answers, none of them right, and cost a second prompt read (~8 s).
     second_look: bool = False
+    # When nothing the model wrote passed the checks and the question asks for a name, number, date or place, ask
+    # for the answer's words alone, copied from one evidence sentence (prompts/short_answer.md); they are shown only
+    # when that sentence holds them verbatim and answers the question (answer/short.py).
+    short_answer: bool = True
 
 
 class UISettings(BaseModel):

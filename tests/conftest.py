@@ -29,8 +29,8 @@ def _clean_env(monkeypatch):
 @pytest.fixture
 def settings(tmp_path) -> Settings:
     # Unit tests script one model reply per answer: one-step prose, guards without the model judge.
-    # Quote and select styles and the judge have tests of their own.
-    return Settings(data_dir=tmp_path / "data", answer={"style": "prose", "judge": False})
+    # Quote and select styles, the judge and the short answer after a failed draft have tests of their own.
+    return Settings(data_dir=tmp_path / "data", answer={"style": "prose", "judge": False, "short_answer": False})
 
 
 @pytest.fixture

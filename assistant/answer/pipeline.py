@@ -27,6 +27,7 @@ from .run import AnswerRun
 from ..search.retrieve import Filters, Retriever
 from ..types import REFUSAL, AnswerEvent, EvidenceEvent, EvidenceSentence, StatusEvent, TextDelta
 from .selection import marker_grammar, select_keys
+from .short import SHORT_MAX_TOKENS, short_messages, short_span
 from .span import SPAN_SHARE, Span, answer_span, denials, with_direct_answer
 from .verdict import VERDICT_ROUTES, VerdictLead, asks_yes_no, predicate_stems, verdict_for, wants_verdict
 from .verify import QUOTE_LEAD, Checked, Verifier, finished_claims, is_question, restates_question
@@ -68,6 +69,29 @@ class Answerer:
         bodies = self.library.bodies(e.article_id for e in evidence)
         return Verifier(evidence, bodies, self.embedder, checker, question, block, self.settings.repair_support,
                         quote_fallback=quote_fallback, min_dates=min_dates, points=points)
+
+    def _short_answer(self, run: AnswerRun, llm: Any, messages: list[dict[str, str]], question: str,
+                      verifier: Verifier) -> Generator[StatusEvent | TextDelta, None, None]:
+        """Nothing shown yet: ask for the answer's words alone (short.py) and show them, with the sentence that
+        holds them verbatim quoted after, if that sentence answers the question."""
+        asked = short_messages(messages, question)
+        if asked is None:
+            return
+        yield StatusEvent("Looking for the short answer in the evidence\u2026")
+        run.raw += "\n\n"
+        raw, _ = yield from _draft(run, llm, self.embedder, asked, SHORT_MAX_TOKENS)
+        found = short_span(raw, question, run.evidence)
+        run.notes.append("nothing the draft said passed the checks; the model was asked for the short answer alone"
+                         + ("" if found else ", and gave none that an evidence sentence holds"))
+        if found is None:
+            return
+        span, key = found
+        quoted = verifier.quote(key, len(run.checked), must_answer=True, min_share=SPAN_SHARE)
+        if quoted is None:
+            return
+        for c in _led_by(run, span, quoted, len(run.checked)):
+            run.checked.append(c)
+            yield run.show(c)
 
     def _reader(self) -> Reader:
         return Reader(self.retriever, self.library, self.embedder, self.settings)
@@ -300,6 +324,8 @@ class Answerer:
                 for c in shown:
                     run.checked.append(c)
                     yield run.show(c)
+        if not run.shown_count() and not overview and settings.answer.short_answer:
+            yield from self._short_answer(run, llm, messages, standalone, verifier)
         run.judge_calls = checker.judge_calls
         if checker.failures and not run.shown_count():
             # Nothing was shown because the judge failed, not because the briefings are silent: say so (the

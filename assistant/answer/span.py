@@ -28,7 +28,7 @@ from ..types import EvidenceSentence
 # quarter of the words of "Which US state is represented by congressman Kevin McCarthy, the Republican leader ...".
 SPAN_SHARE = 0.25
 MAX_SPAN_WORDS = 12  # a longer run is a sentence copied from the evidence, which the quote shows anyway
-_TOKEN = re.compile(r"[^\W_][\w'\u2019.$%-]*[\w%$]|[^\W_]|\$\d[\d.,]*", re.UNICODE)
+TOKEN = re.compile(r"[^\W_][\w'\u2019.$%-]*[\w%$]|[^\W_]|\$\d[\d.,]*", re.UNICODE)
 
 
 @dataclass(frozen=True)
@@ -50,7 +50,7 @@ def answer_span(claims: Sequence[str], question: str, evidence: Sequence[Evidenc
     if not asks_for_a_name(question):
         return None
     asked = content_stems(question)
-    sentences = [(e.key, f" {_plain(e.text)} ") for e in evidence]
+    sentences = [(e.key, f" {plain(e.text)} ") for e in evidence]
     best: Span | None = None
     for claim in claims:
         text = MARKER.sub("", claim)
@@ -58,10 +58,10 @@ def answer_span(claims: Sequence[str], question: str, evidence: Sequence[Evidenc
             continue
         for run in _runs(text, asked):
             for end in range(len(run), 0, -1):
-                words = _trim(run[:end])
+                words = trim(run[:end])
                 if not words or not content_stems(" ".join(words)) - asked:
                     continue
-                needle = f" {_plain(' '.join(words))} "
+                needle = f" {plain(' '.join(words))} "
                 keys = tuple(k for k, s in sentences if needle in s)
                 if keys:
                     if best is None or len(words) > len(best.text.split()):
@@ -74,7 +74,7 @@ def _runs(text: str, asked: set[str]) -> list[list[str]]:
     """Maximal runs of tokens that are not content words of the question (at most MAX_SPAN_WORDS long). A run
     that a question word cuts inside a name ("... special envoy Steve" + "Witkoff") loses the name's first part."""
     runs, current = [], []
-    for token in _TOKEN.findall(text):
+    for token in TOKEN.findall(text):
         stems = content_stems(token)
         if stems and stems <= asked:
             if current:
@@ -90,11 +90,14 @@ def _runs(text: str, asked: set[str]) -> list[list[str]]:
     return [r[:MAX_SPAN_WORDS] for r in runs if r and content_stems(" ".join(r))]
 
 
+_AUX = r"(?:is|are|was|were|do|does|did|has|have|had|will|would|can|could|should|may|might)"
 # Questions whose answer is a name, a number, a date or a place: a span of words can answer them, as it cannot
 # "what did they agree on" or "why". A quiz's fill-in ("relaunched as a service called:", "a record __%") too.
 _ASKS_FOR_A_NAME = re.compile(r"\b(which|who|whom|whose|where|when)\b|\bhow (many|much|long|old|far|big)\b|"
                               r"\bwhat (is|was|are|were) (the|its|his|her|their) (name|title|number|amount|price|"
-                              r"rate|date|age|total|figure|percentage)\b|:\s*$|_{2,}", re.I)
+                              r"rate|date|age|total|figure|percentage)\b|:\s*$|_{2,}|"
+                              # "What team does he play for?", "What percentage of ... is": a noun after "what"
+                              rf"\bwhat (?!{_AUX}\b)[a-z]+ {_AUX}\b", re.I)
 
 
 def asks_for_a_name(question: str) -> bool:
@@ -102,7 +105,7 @@ def asks_for_a_name(question: str) -> bool:
     return bool(_ASKS_FOR_A_NAME.search(question))
 
 
-def _trim(words: list[str]) -> list[str]:
+def trim(words: list[str]) -> list[str]:
     """Without function words at either end ("the", "a", "of", "and"): they are not part of a name."""
     start, end = 0, len(words)
     while start < end and not content_stems(words[start]) and not _NUMBER.match(words[start]):
@@ -115,9 +118,9 @@ def _trim(words: list[str]) -> list[str]:
 _NUMBER = re.compile(r"^\$?\d")
 
 
-def _plain(text: str) -> str:
+def plain(text: str) -> str:
     """Lower-case words and numbers only, so "Twitter Spaces," and "Twitter Spaces" match."""
-    return " ".join(_TOKEN.findall(normalise(text)))
+    return " ".join(TOKEN.findall(normalise(text)))
 
 
 def with_direct_answer(words: str, quoted: Checked, index: int, note: str) -> list[Checked]:
