@@ -300,6 +300,17 @@ _PRONOUNS = frozenset("his her hers him she they them their theirs its who whom 
                       "your and but nor one".split())
 
 
+def check_predicate(claim: str, evidence: str) -> str:
+    """A claim that shares only names with its evidence says something of them the evidence does not: "Kevin
+    McCarthy sparked a dayslong stalemate" cited to "Kevin McCarthy was once rejected for a House internship" (the
+    draft took its words from the question). At least one of the claim's other content words, or a related form,
+    must be in the evidence; a claim with fewer than two such words is left to the other checks."""
+    said = _stems(claim, keep_names=False)
+    if len(said) < 2 or _fuzzy_overlap(_stems(evidence), said):
+        return ""
+    return f"none of the claim's words besides its names ({', '.join(sorted(said))}) is in the cited evidence"
+
+
 GUARDS: dict[str, Callable[..., str]] = {
     "numbers": check_numbers,
     "polarity": check_polarity,
@@ -311,6 +322,7 @@ GUARDS: dict[str, Callable[..., str]] = {
     "cause": check_cause,
     "roles": check_roles,
     "conflation": check_conflation,
+    "predicate": check_predicate,
 }
 
 
