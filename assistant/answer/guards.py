@@ -18,7 +18,8 @@ from typing import Callable, Sequence
 from ..sentences import words
 from .names import check_names, check_speaker, names, report_dropped, strip_yes_no
 from .quantities import check_numbers
-from .structure import check_cause, check_conflation, check_exclusive, check_modality, check_roles, check_scope
+from .structure import (check_cause, check_conflation, check_exclusive, check_modality, check_roles, check_scope,
+                        check_subject)
 
 # Negation cues; the word they govern is the next content word (or the verb "n't" is attached to).
 _NEG = frozenset("not no never none nobody nothing neither nor without cannot cant wont dont doesnt didnt isnt "
@@ -323,6 +324,7 @@ GUARDS: dict[str, Callable[..., str]] = {
     "roles": check_roles,
     "conflation": check_conflation,
     "predicate": check_predicate,
+    "subject": check_subject,
 }
 
 

@@ -315,3 +315,71 @@ def _between(text: str, first: str, second: str) -> set[str]:
     except StopIteration:
         return set()
     return {w[:5] for w in low[i + 1:j] if len(w) > 3 and w not in _AUX and w not in ("with", "that", "this")}
+
+
+_CASED = re.compile(r"[^\W\d_][\w'\u2019-]*")
+_LINKS = frozenset("is are was were be been has have had will would may might can could did does do also still "
+                   "reportedly allegedly then later first once".split())
+
+
+def check_subject(claim: str, evidence: str) -> str:
+    """A name the evidence does not have, made the doer of an action the evidence gives to another name: "Ron
+    DeSantis announced his 2024 presidential bid" cited to "... after Trump announced his 2024 presidential bid"
+    (the names guard lets a name come from the briefing's other sentences; it may not take another's place)."""
+    body = strip_yes_no(claim)[1]
+    have = {w.lower() for w in _CASED.findall(evidence)}
+    theirs = {w for n in names(evidence) for w in n.split()}
+    for name in _full_names(body):
+        parts = {p.lower() for p in name.split()}
+        if parts & have:
+            continue  # the name is there: whose action it is, is check_roles' question
+        verb = _word_after(body, name)
+        doer = _name_before(evidence, verb, theirs) if verb else ""
+        if doer and doer.lower() not in parts:
+            return f"the claim says '{name}' {verb}; the evidence says '{doer}' did"
+    return ""
+
+
+def _full_names(text: str) -> list[str]:
+    """The claim's names with the name-like words next to them ("Kirill Dmitriev", "Ron deSantis"), so a first
+    name is not taken for a name the evidence lacks when the surname is there."""
+    found, tokens = set(names(text)), _CASED.findall(text)
+    out, run = [], []
+    for t in tokens + [""]:
+        if t and (t in found or (run and any(c.isupper() for c in t))):
+            run.append(t)
+            continue
+        if run:
+            out.append(" ".join(run))
+        run = []
+    return out
+
+
+def _word_after(text: str, name: str) -> str:
+    """The first lower-case word after `name` that is not a link word: the action the claim gives the name."""
+    tokens = _CASED.findall(text)
+    last = name.split()[-1]
+    for i, t in enumerate(tokens):
+        if t == last:
+            for w in tokens[i + 1:i + 4]:
+                if w.lower() in _LINKS or any(c.isupper() for c in w):
+                    continue  # "has", "reportedly", the rest of the name ("deSantis")
+                return w if w.islower() and len(w) > 3 and content_stems(w) else ""  # not "from", "with"
+            return ""
+    return ""
+
+
+def _name_before(evidence: str, verb: str, theirs: set[str]) -> str:
+    """The name right before a form of `verb` in the evidence (link words between allowed), if one is."""
+    tokens = _CASED.findall(evidence)
+    stem = verb.lower()[:5]
+    for j, t in enumerate(tokens):
+        if not t.lower().startswith(stem):
+            continue
+        for w in reversed(tokens[max(0, j - 3):j]):
+            if w.lower() in _LINKS:
+                continue
+            if w in theirs:
+                return w
+            break
+    return ""

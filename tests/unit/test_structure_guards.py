@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from assistant.answer.guards import check_predicate, run_guards
 from assistant.answer.structure import (check_cause, check_conflation, check_exclusive, check_modality, check_roles,
-                                        check_scope)
+                                        check_scope, check_subject)
 
 MEET = ("Dmitriev is expected to meet with US President Donald Trump\u2019s special envoy Steve Witkoff on "
         "Wednesday, CBS News and Reuters reported.")
@@ -177,3 +177,17 @@ def test_a_claim_that_shares_only_names_with_its_evidence_is_not_stated_by_it():
     assert check_predicate("Kevin McCarthy was rejected by House leaders.", evidence) == ""
     assert check_predicate("Kevin McCarthy resigned.", evidence) == ""
     assert check_predicate("McCarthy's internship application failed.", evidence) == ""
+
+
+def test_a_name_from_elsewhere_may_not_take_the_place_of_the_doer_the_sentence_names():
+    # Seen on the news dev set: DeSantis is named elsewhere in the article, so the names guard let him in.
+    bid = "Even though Musk lifted the ban after Trump announced his 2024 presidential bid in November, Trump has not returned."
+    assert "'Trump' did" in check_subject("Ron deSantis announced his 2024 presidential bid on Twitter.", bid)
+    assert check_subject("Trump announced his 2024 presidential bid in November.", bid) == ""
+    # A first name the sentence leaves out, a role instead of a name, an action nobody is named for: kept.
+    assert check_subject("Kirill Dmitriev is expected to meet Witkoff.", MEET) == ""
+    assert check_subject("Putin reportedly said any peace process would be lengthy.",
+                         "The Russian leader reportedly said that any peace process would be a lengthy affair.") == ""
+    assert check_subject("Biden announced new sanctions.", "New sanctions were announced on Tuesday.") == ""
+    assert check_subject("Derek Cha came to the US from South Korea.",
+                         "Derek Cha immigrated to the United States from South Korea.") == ""  # "from" is no action
