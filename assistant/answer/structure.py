@@ -318,18 +318,25 @@ def _between(text: str, first: str, second: str) -> set[str]:
 
 
 _CASED = re.compile(r"[^\W\d_][\w'\u2019-]*")
-_LINKS = frozenset("is are was were be been has have had will would may might can could did does do also still "
-                   "reportedly allegedly then later first once".split())
+_LINKS = frozenset("has have had will would may might can could did does do also still reportedly allegedly then "
+                   "later first once".split())
+# After "is" comes what the name is, not what it does ("Scott is a Republican senator" for "The South Carolina
+# senator will join ..."): no action to compare.
+_BE = frozenset("is are was were be been being".split())
 
 
 def check_subject(claim: str, evidence: str) -> str:
     """A name the evidence does not have, made the doer of an action the evidence gives to another name: "Ron
     DeSantis announced his 2024 presidential bid" cited to "... after Trump announced his 2024 presidential bid"
-    (the names guard lets a name come from the briefing's other sentences; it may not take another's place)."""
+    (the names guard lets a name come from the briefing's other sentences; it may not take another's place). Only the
+    name the claim opens with, doing something (not what it is: "Scott is a senator"), is compared."""
     body = strip_yes_no(claim)[1]
     have = {w.lower() for w in _CASED.findall(evidence)}
     theirs = {w for n in names(evidence) for w in n.split()}
+    opening = _CASED.findall(body)[:1]
     for name in _full_names(body):
+        if name.split()[0] not in opening:
+            continue  # only the name the claim opens with is surely the one doing something
         parts = {p.lower() for p in name.split()}
         if parts & have:
             continue  # the name is there: whose action it is, is check_roles' question
@@ -362,6 +369,8 @@ def _word_after(text: str, name: str) -> str:
     for i, t in enumerate(tokens):
         if t == last:
             for w in tokens[i + 1:i + 4]:
+                if w.lower() in _BE:
+                    return ""
                 if w.lower() in _LINKS or any(c.isupper() for c in w):
                     continue  # "has", "reportedly", the rest of the name ("deSantis")
                 return w if w.islower() and len(w) > 3 and content_stems(w) else ""  # not "from", "with"
