@@ -331,19 +331,16 @@ def check_subject(claim: str, evidence: str) -> str:
     (the names guard lets a name come from the briefing's other sentences; it may not take another's place). Only the
     name the claim opens with, doing something (not what it is: "Scott is a senator"), is compared."""
     body = strip_yes_no(claim)[1]
-    have = {w.lower() for w in _CASED.findall(evidence)}
-    theirs = {w for n in names(evidence) for w in n.split()}
     opening = _CASED.findall(body)[:1]
-    for name in _full_names(body):
-        if name.split()[0] not in opening:
-            continue  # only the name the claim opens with is surely the one doing something
-        parts = {p.lower() for p in name.split()}
-        if parts & have:
-            continue  # the name is there: whose action it is, is check_roles' question
-        verb = _word_after(body, name)
-        doer = _name_before(evidence, verb, theirs) if verb else ""
-        if doer and doer.lower() not in parts:
-            return f"the claim says '{name}' {verb}; the evidence says '{doer}' did"
+    # Only the name the claim opens with is surely the one doing something.
+    name = next((n for n in _full_names(body) if n.split()[0] in opening), "")
+    parts = {p.lower() for p in name.split()}
+    if not name or parts & {w.lower() for w in _CASED.findall(evidence)}:
+        return ""  # no such name, or it is there: whose action it is, is check_roles' question
+    verb = _word_after(body, name)
+    doer = _name_before(evidence, verb, {w for n in names(evidence) for w in n.split()}) if verb else ""
+    if doer and doer.lower() not in parts:
+        return f"the claim says '{name}' {verb}; the evidence says '{doer}' did"
     return ""
 
 
